@@ -1,0 +1,67 @@
+# Builds the seL4 5.0.0 kernel for the qemu-arm-virt platform.
+# Included from the top-level Makefile; expects BUILD, KERNEL_CONFIG, VENV_STAMP
+# and PY_VENV to be defined there.
+#
+#   $(KERNEL_SRC)   upstream source copied into the build tree, with our
+#                   platform port overlaid and the build fixes below applied
+#   $(KERNEL_ELF)   the kernel image the loader boots
+
+KERNEL_DIR       := support/kernel
+KERNEL_CFG_FILE  := $(KERNEL_DIR)/config/$(KERNEL_CONFIG).config
+KERNEL_OVERLAY   := $(KERNEL_DIR)/platform/qemu-arm-virt
+KERNEL_SRC       := $(BUILD)/$(KERNEL_CONFIG)/kernel-src
+KERNEL_OBJ       := $(BUILD)/$(KERNEL_CONFIG)/kernel
+KERNEL_ELF       := $(KERNEL_OBJ)/kernel.elf
+KERNEL_SRC_STAMP := $(KERNEL_SRC)/.prepared
+
+ifeq ($(wildcard $(KERNEL_CFG_FILE)),)
+$(error KERNEL_CONFIG=$(KERNEL_CONFIG): no file $(KERNEL_CFG_FILE))
+endif
+
+# A debug kernel needs the kernel Makefile's DEBUG=1 as well as CONFIG_DEBUG_BUILD
+# in autoconf.h: 5.0.0 tests the plain DEBUG macro in some places.
+KERNEL_DEBUG := $(if $(shell grep -qx 'CONFIG_DEBUG_BUILD=y' $(KERNEL_CFG_FILE) && echo y),DEBUG=1)
+QEMU_RAM_MB  := $(shell sed -n 's/^CONFIG_QEMU_VIRT_RAM_MB=//p' $(KERNEL_CFG_FILE))
+
+# Build fixes for today's toolchain, each applied here and nowhere else:
+# - WARNINGS: the upstream list contains `error` (-Werror); GCC 12 warns about a
+#   CONST attribute on a void function in arch/arm/64/kernel/thread.c. Keep the
+#   warnings, drop -Werror.
+# - CIRCULAR_INCLUDES: its checker does not understand modern cpp line markers.
+# - -marm (sed below): the Makefile adds it to every ARM build; AArch64 GCC rejects it.
+KERNEL_FIX_VARS := \
+    WARNINGS="all strict-prototypes missing-prototypes nested-externs missing-declarations undef pointer-arith no-nonnull" \
+    CIRCULAR_INCLUDES=true
+
+KERNEL_MAKE_VARS := \
+    SOURCE_ROOT=$(abspath $(KERNEL_SRC)) \
+    ARCH=arm SEL4_ARCH=aarch64 ARMV=armv8-a CPU=cortex-a53 PLAT=qemu-arm-virt \
+    TOOLPREFIX=aarch64-linux-gnu- PYTHON=python $(KERNEL_DEBUG) $(KERNEL_FIX_VARS)
+
+# Copy the fetched source, overlay the platform port, register the platform
+# with the kernel's Makefiles, and write autoconf.h from our config file.
+$(KERNEL_SRC_STAMP): $(KERNEL_DIR)/kernel.mk $(KERNEL_DIR)/source/Cargo.lock \
+        $(KERNEL_CFG_FILE) $(shell find $(KERNEL_OVERLAY) -type f)
+	@echo "[kernel] preparing seL4 source in $(KERNEL_SRC)"
+	@upstream=$$($(KERNEL_DIR)/source/locate.sh) && \
+	  rm -rf $(KERNEL_SRC) && mkdir -p $(KERNEL_SRC) && \
+	  cp -a "$$upstream"/. $(KERNEL_SRC)/ && chmod -R u+w $(KERNEL_SRC)
+	@cp -a $(KERNEL_OVERLAY)/. $(KERNEL_SRC)/
+	@sed -i 's/^\(PLAT_LIST:=.*\)$$/\1 qemu-arm-virt/' $(KERNEL_SRC)/Makefile
+	@sed -i 's/ -marm / /' $(KERNEL_SRC)/Makefile
+	@printf '\nifeq ($$(PLAT), qemu-arm-virt)\n    ARCH_C_SOURCES += machine/gic_pl390.c\nendif\n' \
+	  >> $(KERNEL_SRC)/src/arch/arm/machine/Makefile
+	@$(KERNEL_DIR)/config-to-autoconf.sh $(KERNEL_CFG_FILE) \
+	  > $(KERNEL_SRC)/include/plat/qemu-arm-virt/autoconf.h
+	@touch $@
+
+$(KERNEL_ELF): $(KERNEL_SRC_STAMP) $(VENV_STAMP)
+	@echo "[kernel] building seL4 $$(cat $(KERNEL_SRC)/VERSION) ($(KERNEL_CONFIG)) for qemu-arm-virt"
+	@mkdir -p $(KERNEL_OBJ)
+	@PATH=$(abspath $(PY_VENV))/bin:$$PATH \
+	  $(MAKE) --no-print-directory -C $(KERNEL_OBJ) -f $(abspath $(KERNEL_SRC))/Makefile \
+	  $(KERNEL_MAKE_VARS) kernel.elf
+	@touch $@
+
+.PHONY: kernel
+kernel: $(KERNEL_ELF)

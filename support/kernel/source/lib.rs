@@ -1,0 +1,1 @@
+// Intentionally empty: this package exists only so cargo fetches sel4-sys.
