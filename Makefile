@@ -1,14 +1,31 @@
-# Top-level build. `make help` lists the targets.
+# Top-level build: `make help` lists the targets.
+#
+#   make qemu-arm-virt              build everything and boot it with the console attached
+#   make qemu-arm-virt HEADLESS=1   boot without a console; exit 0 once the system is ready
+#   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
+#   make test                       host tests and QEMU checks; ends with `N passed, N failed`
+#   make clean
+
 BUILD         ?= build
 KERNEL_CONFIG ?= debug
+# The root task to boot: the monitor will take this place; for now the boot check.
+ROOT_TASK     ?= boot-check
+TIMEOUT       ?= 120
 
-PY_VENV    := $(BUILD)/venv
-VENV_STAMP := $(PY_VENV)/.installed
+TARGET        := aarch64-unknown-none
+PY_VENV       := $(BUILD)/venv
+VENV_STAMP    := $(PY_VENV)/.installed
+CFG_BUILD     := $(BUILD)/$(KERNEL_CONFIG)
+IMAGES        := $(CFG_BUILD)/images
+HARNESS       := target/release/run-qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
+.PHONY: FORCE help deps images qemu-arm-virt test clean
+
+help:
+	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
-# Installs what is missing, and says so; does nothing when all is present.
 DEBIAN_PACKAGES := gcc-aarch64-linux-gnu qemu-system-arm python3-venv libxml2-utils
 DEPS_STAMP := $(BUILD)/.deps-ok
 
@@ -22,7 +39,60 @@ $(VENV_STAMP): support/kernel/python-requirements.txt $(DEPS_STAMP)
 	@$(PY_VENV)/bin/pip install --quiet --disable-pip-version-check -r $<
 	@touch $@
 
-.PHONY: deps
 deps: $(DEPS_STAMP) $(VENV_STAMP)
 
 include support/kernel/kernel.mk
+
+# --- Rust ----------------------------------------------------------------------
+# Target crates see the kernel this build prepared (the bindings are generated
+# from it); cargo itself decides what to rebuild.
+export SEL4_SOURCE := $(abspath $(KERNEL_SRC))
+export SEL4_CONFIG := $(abspath $(KERNEL_CFG_FILE))
+TARGET_DIR := $(abspath $(CFG_BUILD)/target)
+
+$(CFG_BUILD)/root-tasks/%.elf: $(KERNEL_ELF) FORCE
+	@echo "[rust] root task $*"
+	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p $*
+	@mkdir -p $(@D) && cp -p $(TARGET_DIR)/$(TARGET)/release/$* $@
+
+# One bootable image per root task: the loader with the kernel and that root
+# task embedded. Each image keeps its own loader target dir so switching
+# between images does not rebuild the loader.
+$(IMAGES)/%.elf: $(CFG_BUILD)/root-tasks/%.elf $(KERNEL_ELF) FORCE
+	@echo "[rust] loader image $@"
+	@LOADER_KERNEL_ELF=$(abspath $(KERNEL_ELF)) LOADER_ROOT_TASK_ELF=$(abspath $<) \
+	  cargo build --quiet --release --target $(TARGET) \
+	    --target-dir $(abspath $(CFG_BUILD)/loader-target/$*) -p sel4-loader
+	@mkdir -p $(@D) && cp -p $(CFG_BUILD)/loader-target/$*/$(TARGET)/release/loader $@
+
+$(HARNESS): FORCE
+	@cargo build --quiet --release -p qemu-harness
+
+images: $(IMAGES)/boot-check.elf $(IMAGES)/fault-check.elf
+
+# --- run -------------------------------------------------------------------
+QEMU_RAM := $(QEMU_RAM_MB)M
+QEMU_CMD := qemu-system-aarch64 -M virt -cpu cortex-a53 -m $(QEMU_RAM) -nographic -no-reboot \
+            -kernel $(IMAGES)/$(ROOT_TASK).elf
+
+qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(if $(HEADLESS),$(HARNESS))
+ifdef HEADLESS
+	@$(HARNESS) --image $< --log $(CFG_BUILD)/logs/$(ROOT_TASK).log --timeout $(TIMEOUT) --ram $(QEMU_RAM_MB)
+else ifdef GDB
+	@echo "[qemu] halted at reset; gdb stub on localhost:1234."
+	@echo "[qemu] in another shell: gdb-multiarch -ex 'target remote :1234' $(KERNEL_ELF)"
+	@echo "[qemu] quit QEMU with Ctrl-a x"
+	@$(QEMU_CMD) -s -S
+else
+	@echo "[qemu] booting $(ROOT_TASK); quit with Ctrl-a x"
+	@$(QEMU_CMD)
+endif
+
+# --- test --------------------------------------------------------------------
+test: images $(HARNESS)
+	@BUILD_DIR=$(CFG_BUILD) HARNESS=$(HARNESS) QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT) tests/run-all.sh
+
+clean:
+	@echo "[clean] removing $(BUILD) and cargo's target/"
+	@rm -rf $(BUILD)
+	@cargo clean --quiet

@@ -1,0 +1,87 @@
+//! Runtime for an seL4 root task: the kernel starts the root task at its ELF
+//! entry with x0 = bootinfo address and no stack. This crate supplies the
+//! entry point, a stack, a heap, a panic handler, and `root_task!` to name
+//! the program's main function.
+//!
+//! ```ignore
+//! #![no_std]
+//! #![no_main]
+//! sel4_root_task::root_task!(main);
+//! fn main(bootinfo: &sel4::BootInfo) -> ! { ... }
+//! ```
+#![no_std]
+
+pub use sel4;
+pub use sel4::{debug_print, debug_println};
+
+use core::panic::PanicInfo;
+use linked_list_allocator::LockedHeap;
+
+/// Stack of the initial thread.
+const STACK_SIZE: usize = 256 * 1024;
+/// Heap for `alloc`; the root task's first real job is to take untyped memory.
+const HEAP_SIZE: usize = 1024 * 1024;
+
+#[repr(C, align(16))]
+struct Stack([u8; STACK_SIZE]);
+
+static mut STACK: Stack = Stack([0; STACK_SIZE]);
+static mut HEAP: [u8; HEAP_SIZE] = [0; HEAP_SIZE];
+
+#[global_allocator]
+static ALLOCATOR: LockedHeap = LockedHeap::empty();
+
+core::arch::global_asm!(
+    ".section .text._start, \"ax\"",
+    ".global _start",
+    "_start:",
+    "adrp x9, {stack}",
+    "add x9, x9, :lo12:{stack}",
+    "ldr x10, ={size}",
+    "add sp, x9, x10",
+    "b {start}",
+    stack = sym STACK,
+    size = const STACK_SIZE,
+    start = sym rust_start,
+);
+
+extern "Rust" {
+    /// Defined by `root_task!`.
+    fn __sel4_root_task_main(bootinfo: &'static sel4::BootInfo) -> !;
+}
+
+unsafe extern "C" fn rust_start(bootinfo: *const sel4::BootInfo) -> ! {
+    // SAFETY: runs once, before anything allocates; HEAP is used by nothing else.
+    unsafe { ALLOCATOR.lock().init(core::ptr::addr_of_mut!(HEAP).cast(), HEAP_SIZE) };
+    // SAFETY: the kernel maps the bootinfo frame read-only at this address for
+    // the root task's whole life.
+    unsafe { __sel4_root_task_main(&*bootinfo) }
+}
+
+/// Names the root task's main function: `fn(&'static sel4::BootInfo) -> !`.
+#[macro_export]
+macro_rules! root_task {
+    ($main:path) => {
+        #[no_mangle]
+        fn __sel4_root_task_main(bootinfo: &'static $crate::sel4::BootInfo) -> ! {
+            let main: fn(&'static $crate::sel4::BootInfo) -> ! = $main;
+            main(bootinfo)
+        }
+    };
+}
+
+/// Stops this thread for good: it suspends itself (nothing else in the root
+/// task runs afterwards).
+pub fn halt() -> ! {
+    let _ = sel4::init_thread::TCB.tcb_suspend();
+    // Suspend cannot fail on our own valid TCB cap; if it did, spin quietly.
+    loop {
+        sel4::r#yield();
+    }
+}
+
+#[panic_handler]
+fn panic(info: &PanicInfo) -> ! {
+    debug_println!("root-task: {info}");
+    halt()
+}

@@ -1,0 +1,121 @@
+//! `run-qemu`: boots an image on QEMU `virt` headless, echoes the serial log to
+//! the terminal and a log file, and exits 0 only if the system reports ready
+//! before the timeout without any failure (see `qemu_harness::verdict`).
+//!
+//! Usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--qemu-arg ARG]...
+
+use std::io::{BufRead, BufReader, Write};
+use std::path::PathBuf;
+use std::process::{exit, Command, Stdio};
+use std::sync::mpsc;
+use std::time::{Duration, Instant};
+
+use qemu_harness::verdict::Judge;
+
+struct Options {
+    image: PathBuf,
+    log: PathBuf,
+    timeout: Duration,
+    ram_mb: u32,
+    qemu_args: Vec<String>,
+}
+
+fn usage(problem: &str) -> ! {
+    eprintln!("run-qemu: {problem}");
+    eprintln!("usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--qemu-arg ARG]...");
+    exit(2)
+}
+
+fn parse_args() -> Options {
+    let mut args = std::env::args().skip(1);
+    let (mut image, mut log, mut timeout, mut ram_mb, mut qemu_args) = (None, None, 60, 1024, Vec::new());
+    while let Some(flag) = args.next() {
+        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        match flag.as_str() {
+            "--image" => image = Some(PathBuf::from(value())),
+            "--log" => log = Some(PathBuf::from(value())),
+            "--timeout" => timeout = value().parse().unwrap_or_else(|_| usage("--timeout takes seconds")),
+            "--ram" => ram_mb = value().parse().unwrap_or_else(|_| usage("--ram takes MiB")),
+            "--qemu-arg" => qemu_args.push(value()),
+            other => usage(&format!("unknown argument {other}")),
+        }
+    }
+    Options {
+        image: image.unwrap_or_else(|| usage("--image is required")),
+        log: log.unwrap_or_else(|| usage("--log is required")),
+        timeout: Duration::from_secs(timeout),
+        ram_mb,
+        qemu_args,
+    }
+}
+
+fn main() {
+    let opts = parse_args();
+    if !opts.image.is_file() {
+        usage(&format!("no image at {}", opts.image.display()));
+    }
+    if let Some(dir) = opts.log.parent() {
+        let _ = std::fs::create_dir_all(dir);
+    }
+    let mut log = std::fs::File::create(&opts.log).unwrap_or_else(|e| {
+        eprintln!("run-qemu: cannot write {}: {e}", opts.log.display());
+        exit(2)
+    });
+
+    let mut child = Command::new("qemu-system-aarch64")
+        .args(["-M", "virt", "-cpu", "cortex-a53", "-m"])
+        .arg(format!("{}M", opts.ram_mb))
+        .args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel"])
+        .arg(&opts.image)
+        .args(&opts.qemu_args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| {
+            eprintln!("run-qemu: cannot start qemu-system-aarch64: {e}");
+            exit(2)
+        });
+
+    let stdout = child.stdout.take().expect("stdout was piped");
+    let (lines_tx, lines) = mpsc::channel();
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(stdout);
+        let mut buf = Vec::new();
+        // Lines may not be UTF-8 (a crashing system prints anything): read bytes.
+        while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+            if lines_tx.send(String::from_utf8_lossy(&buf).into_owned()).is_err() {
+                break;
+            }
+            buf.clear();
+        }
+    });
+
+    let deadline = Instant::now() + opts.timeout;
+    let mut judge = Judge::new();
+    let mut timed_out = false;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        match lines.recv_timeout(left) {
+            Ok(line) => {
+                let text = line.trim_end_matches(['\r', '\n']);
+                println!("{text}");
+                let _ = writeln!(log, "{text}");
+                if judge.feed(text).is_some() {
+                    break;
+                }
+            }
+            Err(mpsc::RecvTimeoutError::Timeout) => {
+                timed_out = true;
+                break;
+            }
+            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+
+    let verdict = judge.finish(timed_out);
+    let _ = writeln!(log, "run-qemu: verdict: {verdict}");
+    eprintln!("run-qemu: {}: {verdict} (log: {})", opts.image.display(), opts.log.display());
+    exit(if verdict.passed() { 0 } else { 1 })
+}
