@@ -21,6 +21,8 @@ HARNESS       := target/release/run-qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
 .PHONY: FORCE help deps images qemu-arm-virt test clean
+# Keep the root-task ELFs the image rules produce on the way (gdb wants them).
+.SECONDARY:
 
 help:
 	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'

@@ -33,6 +33,11 @@ fn main() {
         eprintln!("error: generating seL4 bindings: {e}");
         exit(1)
     });
+    // Debug-only syscalls exist only in debug kernels: gate their wrappers.
+    println!("cargo::rustc-check-cfg=cfg(sel4_debug_build)");
+    if config.is_set("CONFIG_DEBUG_BUILD") {
+        println!("cargo:rustc-cfg=sel4_debug_build");
+    }
     let out = PathBuf::from(env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
     fs::write(out.join("sel4_generated.rs"), code).expect("OUT_DIR is writable");
     println!("cargo:rerun-if-changed={}", config_path.display());

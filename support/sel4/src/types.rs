@@ -1,6 +1,6 @@
 //! Small argument types of invocations, built on the generated bitfields.
 
-use crate::generated::{capdata_tag, seL4_CapRights, seL4_PrioProps, vm_attributes, Badge as BadgeData, Guard};
+use crate::generated::{cap_data_tag, seL4_CapRights, seL4_PrioProps, vm_attributes, Badge as BadgeData, Guard};
 use crate::Word;
 
 /// Access rights of a capability (`seL4_CapRights_t`).
@@ -44,12 +44,12 @@ pub struct CapData(Word);
 impl CapData {
     /// A badge; only the low bits the kernel's `Badge` block holds are kept.
     pub fn badge(badge: Word) -> Self {
-        Self(BadgeData::new(capdata_tag::BADGE, badge).0[0])
+        Self(BadgeData::new(cap_data_tag::BADGE, badge).0[0])
     }
 
     /// A CNode guard of `guard_size` bits with value `guard`.
     pub fn guard(guard: Word, guard_size: Word) -> Self {
-        Self(Guard::new(capdata_tag::GUARD, guard, guard_size).0[0])
+        Self(Guard::new(cap_data_tag::GUARD, guard, guard_size).0[0])
     }
 
     /// Leaves the capability's badge or guard unchanged.

@@ -12,6 +12,9 @@ use std::time::{Duration, Instant};
 
 use qemu_harness::verdict::Judge;
 
+/// How long to keep reading after a failure is seen.
+const FAILURE_GRACE: Duration = Duration::from_secs(2);
+
 struct Options {
     image: PathBuf,
     log: PathBuf,
@@ -90,9 +93,10 @@ fn main() {
         }
     });
 
-    let deadline = Instant::now() + opts.timeout;
+    let mut deadline = Instant::now() + opts.timeout;
     let mut judge = Judge::new();
     let mut timed_out = false;
+    let mut decided = false;
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(left) {
@@ -100,12 +104,19 @@ fn main() {
                 let text = line.trim_end_matches(['\r', '\n']);
                 println!("{text}");
                 let _ = writeln!(log, "{text}");
-                if judge.feed(text).is_some() {
-                    break;
+                match judge.feed(text) {
+                    Some(verdict) if verdict.passed() => break,
+                    // A failure report spans several lines (the kernel prints the
+                    // fault, the thread and its stack): keep them in the log.
+                    Some(_) if !decided => {
+                        decided = true;
+                        deadline = Instant::now() + FAILURE_GRACE;
+                    }
+                    _ => {}
                 }
             }
             Err(mpsc::RecvTimeoutError::Timeout) => {
-                timed_out = true;
+                timed_out = !decided;
                 break;
             }
             Err(mpsc::RecvTimeoutError::Disconnected) => break,
