@@ -70,7 +70,11 @@ $(IMAGES)/%.elf: $(CFG_BUILD)/root-tasks/%.elf $(KERNEL_ELF) FORCE
 $(HARNESS): FORCE
 	@cargo build --quiet --release -p qemu-harness
 
-images: $(IMAGES)/boot-check.elf $(IMAGES)/fault-check.elf
+# A loader image whose root task ELF is cut short: the loader must refuse it.
+$(CFG_BUILD)/root-tasks/truncated.elf: $(CFG_BUILD)/root-tasks/boot-check.elf
+	@head -c 4096 $< > $@
+
+images: $(foreach t,boot-check fault-check panic-check truncated,$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
 QEMU_RAM := $(QEMU_RAM_MB)M

@@ -45,22 +45,38 @@ else
     for line in "loader: jumping to seL4" "Booting all finished, dropped to user space" \
         "root-task: untyped RAM:" "root-task: retype: notification at slot" \
         "root-task: mint + signal: badge 0x42 received: ok" \
-        "root-task: map frame at 0x10000000, write and read back: ok"; do
+        "root-task: map frame at 0x10000000, write and read back: ok" \
+        "root-task: heap: 1000-element Vec summed to 332833500: ok"; do
         grep -qF "$line" "$log" || missing="$missing '$line'"
     done
     if [ -z "$missing" ]; then pass BOOT0001; else fail BOOT0001 "missing from $log:$missing"; fi
 fi
 
-# BOOT0002: a root task fault is reported by the kernel and the harness fails the run.
-boot fault-check
-if [ "$status" -eq 0 ]; then
-    fail BOOT0002 "the harness accepted a run whose root task faulted ($log)"
-elif ! grep -q "vm fault on data at address 0xdead0000" "$log"; then
-    fail BOOT0002 "the kernel's fault report is missing from $log"
-elif ! grep -q "verdict: the kernel reported an unhandled fault" "$log"; then
-    fail BOOT0002 "the harness failed the run for another reason: $(tail -n 1 "$log")"
-else
-    pass BOOT0002
+# Checks that a run of IMAGE fails for the reason the harness calls VERDICT
+# and that the log shows EVIDENCE: the harness must notice failures too.
+expect_failure() {
+    name=$1 image=$2 verdict=$3 evidence=$4
+    boot "$image"
+    if [ "$status" -eq 0 ]; then
+        fail "$name" "the harness accepted a run that should fail ($log)"
+    elif ! grep -qF "$evidence" "$log"; then
+        fail "$name" "'$evidence' is missing from $log"
+    elif ! grep -qF "verdict: $verdict" "$log"; then
+        fail "$name" "the run failed for another reason: $(tail -n 1 "$log")"
+    else
+        pass "$name"
+    fi
+}
+
+# BOOT0002: a root task fault is reported by the kernel and fails the run.
+expect_failure BOOT0002 fault-check "the kernel reported an unhandled fault" \
+    "vm fault on data at address 0xdead0000"
+# BOOT0003: a root task panic is printed by the runtime and fails the run.
+expect_failure BOOT0003 panic-check "a Rust component panicked" "deliberate panic with"
+# BOOT0004: the loader refuses a truncated root task image and never starts the kernel.
+expect_failure BOOT0004 truncated "the loader refused the image" "loader: error: root task ELF"
+if grep -qF "Bootstrapping kernel" "$logs/truncated.log"; then
+    fail BOOT0004-no-jump "the loader started the kernel with a truncated image"
 fi
 
 echo "$passed passed, $failed failed"

@@ -6,6 +6,9 @@
 #![no_std]
 #![no_main]
 
+extern crate alloc;
+
+use alloc::vec::Vec;
 use sel4::cap_type::{CNode, Notification, Page, PageDirectory, PageTable, PageUpperDirectory, Untyped};
 use sel4::{debug_println, init_thread, BootInfo, Cap, CapData, CapRights, Error, ObjectType, VmAttributes, Word};
 
@@ -138,6 +141,12 @@ fn main(bi: &'static BootInfo) -> ! {
     };
     assert_eq!(readback, 0x5e14_b007);
     debug_println!("root-task: map frame at {VADDR:#x}, write and read back: ok");
+
+    // The runtime's heap serves `alloc`.
+    let squares: Vec<u64> = (0..1000).map(|i| i * i).collect();
+    let sum: u64 = squares.iter().sum();
+    assert_eq!(sum, 332_833_500, "heap-backed Vec gave a wrong sum");
+    debug_println!("root-task: heap: 1000-element Vec summed to {sum}: ok");
 
     debug_println!("root-task: all boot checks passed");
     debug_println!("*** system ready ***");

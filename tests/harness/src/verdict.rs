@@ -108,6 +108,12 @@ mod tests {
     }
 
     #[test]
+    fn loader_refusal_fails() {
+        let v = judge_log(&recorded("loader-refused.log"));
+        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("loader refused")), "{v}");
+    }
+
+    #[test]
     fn truncated_log_is_not_a_pass() {
         assert_eq!(judge_log(&recorded("boot-truncated.log")), Verdict::Truncated);
     }
