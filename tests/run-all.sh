@@ -16,7 +16,7 @@ fail() { echo "Test $1 failed: $2"; failed=$((failed + 1)); }
 
 # --- host tests ---
 echo "== host tests (cargo test)"
-cargo test --release 2>&1 | tee "$logs/host.log"
+SEL4_REQUIRE_KERNEL_TESTS=1 cargo test --release 2>&1 | tee "$logs/host.log"
 host_status=$?
 host_passed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) passed; .*/\1/p' "$logs/host.log" | awk '{s+=$1} END {print s+0}')
 host_failed=$(sed -n 's/^test result: .* \([0-9][0-9]*\) failed; .*/\1/p' "$logs/host.log" | awk '{s+=$1} END {print s+0}')
@@ -26,10 +26,16 @@ if [ "$host_status" -ne 0 ] && [ "$host_failed" -eq 0 ]; then
     fail host-build "cargo test exited with $host_status (see $logs/host.log)"
 fi
 
-# Boots IMAGE with the harness; sets $status and $log.
+# boot RUN IMAGE [QEMU ARG]...: boots IMAGE with the harness, logging to
+# RUN.log; sets $status and $log.
 boot() {
     log="$logs/$1.log"
-    "$HARNESS" --image "$BUILD_DIR/images/$1.elf" --log "$log" --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" >/dev/null 2>&1
+    image="$BUILD_DIR/images/$2.elf"
+    shift 2
+    qemu_args=""
+    for arg in "$@"; do qemu_args="$qemu_args --qemu-arg $arg"; done
+    # shellcheck disable=SC2086 # qemu_args is a list of words
+    "$HARNESS" --image "$image" --log "$log" --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" $qemu_args >/dev/null 2>&1
     status=$?
 }
 
@@ -37,7 +43,7 @@ boot() {
 echo "== QEMU checks"
 
 # BOOT0001: the boot chain reaches the root task and its invocations work.
-boot boot-check
+boot BOOT0001 boot-check
 if [ "$status" -ne 0 ]; then
     fail BOOT0001 "harness verdict: $(tail -n 1 "$log")"
 else
@@ -54,9 +60,11 @@ fi
 
 # Checks that a run of IMAGE fails for the reason the harness calls VERDICT
 # and that the log shows EVIDENCE: the harness must notice failures too.
+# Extra arguments go to QEMU.
 expect_failure() {
     name=$1 image=$2 verdict=$3 evidence=$4
-    boot "$image"
+    shift 4
+    boot "$name" "$image" "$@"
     if [ "$status" -eq 0 ]; then
         fail "$name" "the harness accepted a run that should fail ($log)"
     elif ! grep -qF "$evidence" "$log"; then
@@ -75,9 +83,19 @@ expect_failure BOOT0002 fault-check "the kernel reported an unhandled fault" \
 expect_failure BOOT0003 panic-check "a Rust component panicked" "deliberate panic with"
 # BOOT0004: the loader refuses a truncated root task image and never starts the kernel.
 expect_failure BOOT0004 truncated "the loader refused the image" "loader: error: root task ELF"
-if grep -qF "Bootstrapping kernel" "$logs/truncated.log"; then
+if grep -qF "Bootstrapping kernel" "$logs/BOOT0004.log"; then
     fail BOOT0004-no-jump "the loader started the kernel with a truncated image"
 fi
+
+# BOOT0005: entered at EL2 (QEMU with virtualization), the loader drops to EL1 and the system boots.
+boot BOOT0005 boot-check -machine virtualization=on
+if [ "$status" -eq 0 ] && grep -qF "loader: entered at EL2, dropped to EL1" "$log"; then
+    pass BOOT0005
+else
+    fail BOOT0005 "no good boot from EL2: $(tail -n 1 "$log")"
+fi
+# BOOT0006: entered at EL3 (QEMU with secure=on), the loader says why it stops.
+expect_failure BOOT0006 boot-check "the loader refused the image" "entered at EL3" -machine secure=on
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

@@ -12,22 +12,26 @@ use std::sync::OnceLock;
 
 use sel4_bindgen::{generate, Config};
 
+/// The kernel tree to check against. A plain `cargo test` before `make
+/// kernel` has none and skips with a note; `make test` sets
+/// SEL4_REQUIRE_KERNEL_TESTS=1, and then a missing tree is a failure.
 fn kernel_source() -> Option<PathBuf> {
-    let Some(src) = std::env::var_os("SEL4_SOURCE") else {
-        eprintln!("note: SEL4_SOURCE is not set: skipping the checks against a real kernel tree");
-        return None;
-    };
-    let src = PathBuf::from(src);
-    if !src.join("libsel4").is_dir() {
-        // .cargo/config.toml points SEL4_SOURCE at the build's copy, which
-        // exists only after `make kernel`.
-        eprintln!(
-            "note: SEL4_SOURCE={} has no libsel4/ (not prepared yet): skipping",
-            src.display()
-        );
-        return None;
+    let required = std::env::var_os("SEL4_REQUIRE_KERNEL_TESTS").is_some_and(|v| v == "1");
+    let src = std::env::var_os("SEL4_SOURCE").map(PathBuf::from);
+    // .cargo/config.toml points SEL4_SOURCE at the build's copy, which
+    // exists only after `make kernel`.
+    match src {
+        Some(src) if src.join("libsel4").is_dir() => Some(src),
+        _ if required => panic!("SEL4_REQUIRE_KERNEL_TESTS=1 but SEL4_SOURCE has no prepared kernel tree"),
+        Some(src) => {
+            eprintln!("note: SEL4_SOURCE={} has no libsel4/ (not prepared yet): skipping", src.display());
+            None
+        }
+        None => {
+            eprintln!("note: SEL4_SOURCE is not set: skipping the checks against a real kernel tree");
+            None
+        }
     }
-    Some(src)
 }
 
 fn config_path() -> PathBuf {

@@ -1,6 +1,7 @@
 //! First instructions: find the exception level, leave EL2 for EL1 if QEMU
 //! started us there (seL4 5.0.0 has no AArch64 hypervisor mode), set a stack,
-//! enable FP/SIMD for Rust code, zero `.bss`, and call `loader_main`.
+//! enable FP/SIMD for Rust code, zero `.bss`, and call `loader_main` with the
+//! exception level the loader was entered at.
 
 core::arch::global_asm!(
     r#"
@@ -12,14 +13,9 @@ _start:
     lsr     x19, x19, #2
     and     x19, x19, #3
     cmp     x19, #2
-    b.eq    1f
-    cmp     x19, #1
-    b.eq    2f
-    /* EL3 (or EL0): not a state QEMU virt starts a kernel in; stop here. */
-3:  wfe
-    b       3b
+    b.ne    2f    /* EL1 continues below; at any other EL loader_main reports and halts */
 
-1:  /* EL2 -> EL1. EL1 runs AArch64 (HCR_EL2.RW) with nothing trapped to EL2. */
+    /* EL2 -> EL1. EL1 runs AArch64 (HCR_EL2.RW) with nothing trapped to EL2. */
     mov     x0, #(1 << 31)
     msr     hcr_el2, x0
     /* EL1 may use the physical counter and timer (CNTHCTL_EL2.EL1PCTEN/EL1PCEN). */
@@ -55,6 +51,7 @@ _start:
     b       4b
 5:  mov     x0, x19
     bl      loader_main
+3:  wfe
     b       3b
 "#
 );

@@ -53,10 +53,10 @@ fn fail(what: &str, why: &dyn core::fmt::Display) -> ! {
 /// Called from `entry.rs` at EL1 with a stack, `.bss` zeroed and FP enabled.
 #[no_mangle]
 extern "C" fn loader_main(entered_el: u64) -> ! {
-    if entered_el == 2 {
-        println!("loader: entered at EL2, dropped to EL1");
-    } else {
-        println!("loader: entered at EL{entered_el}");
+    match entered_el {
+        1 => println!("loader: entered at EL1"),
+        2 => println!("loader: entered at EL2, dropped to EL1"),
+        el => fail("exception level", &format_args!("entered at EL{el}; seL4 5.0.0 needs EL1 (or EL2 to drop from)")),
     }
 
     // SAFETY: the linker script defines both symbols; only their addresses are used.
