@@ -100,8 +100,10 @@ fn main() {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(left) {
+            // The kernel ends its lines with "\n\r": drop the stray "\r" lines.
+            Ok(line) if line.trim_matches(['\r', '\n']).is_empty() && line.starts_with('\r') => {}
             Ok(line) => {
-                let text = line.trim_end_matches(['\r', '\n']);
+                let text = line.trim_matches(['\r', '\n']);
                 println!("{text}");
                 let _ = writeln!(log, "{text}");
                 match judge.feed(text) {
