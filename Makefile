@@ -74,7 +74,21 @@ $(HARNESS): FORCE
 $(CFG_BUILD)/root-tasks/truncated.elf: $(CFG_BUILD)/root-tasks/boot-check.elf
 	@head -c 4096 $< > $@
 
-images: $(foreach t,boot-check fault-check panic-check truncated,$(IMAGES)/$(t).elf)
+# The test selection is compiled into the suite (SEL4_TEST_FILTER); cargo
+# rebuilds the suite when it changes.
+export SEL4_TEST_FILTER := $(TESTS)
+
+# The kernel suite built to run only its deliberately failing tests (kept out
+# of the default run), in its own target dir so it does not rebuild the other.
+$(CFG_BUILD)/root-tasks/kernel-must-fail.elf: $(KERNEL_ELF) FORCE
+	@echo "[rust] root task kernel-suite (FAIL0001,FAIL0002 only)"
+	@SEL4_TEST_FILTER=FAIL0001,FAIL0002 cargo build --quiet --release --target $(TARGET) \
+	  --target-dir $(TARGET_DIR)-must-fail -p kernel-suite
+	@mkdir -p $(@D) && cp -p $(TARGET_DIR)-must-fail/$(TARGET)/release/kernel-suite $@
+
+SUITES := kernel
+BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
+images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
 QEMU_RAM := $(QEMU_RAM_MB)M
@@ -95,8 +109,17 @@ else
 endif
 
 # --- test --------------------------------------------------------------------
+# `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`
+# builds and runs only that suite, with only the selected tests.
+TEST_ENV := BUILD_DIR=$(CFG_BUILD) RESULTS_DIR=$(BUILD)/test-results HARNESS=$(HARNESS) \
+            QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT)
+ifdef SUITE
+test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
+	@$(TEST_ENV) SUITES=$(SUITE) ONLY_SUITES=1 tests/run-all.sh
+else
 test: images $(HARNESS)
-	@BUILD_DIR=$(CFG_BUILD) HARNESS=$(HARNESS) QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT) tests/run-all.sh
+	@$(TEST_ENV) SUITES="$(SUITES)" tests/run-all.sh
+endif
 
 clean:
 	@echo "[clean] removing $(BUILD) and cargo's target/"

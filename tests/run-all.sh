@@ -2,9 +2,10 @@
 # Runs every test: host `cargo test` for the host crates, then the QEMU checks.
 # Prints a line per QEMU check and ends with the total as `N passed, N failed`.
 # Called by `make test`, which builds the images first and sets:
-#   BUILD_DIR (per-config build dir), HARNESS (run-qemu), QEMU_RAM_MB, TIMEOUT
+#   BUILD_DIR (per-config build dir), RESULTS_DIR (JUnit XML), HARNESS (run-qemu),
+#   QEMU_RAM_MB, TIMEOUT, SUITES (suite names), ONLY_SUITES=1 to run just those
 set -u
-: "${BUILD_DIR:?}" "${HARNESS:?}" "${QEMU_RAM_MB:?}" "${TIMEOUT:?}"
+: "${BUILD_DIR:?}" "${RESULTS_DIR:?}" "${HARNESS:?}" "${QEMU_RAM_MB:?}" "${TIMEOUT:?}" "${SUITES:?}"
 
 logs="$BUILD_DIR/test-logs"
 mkdir -p "$logs"
@@ -14,6 +15,7 @@ failed=0
 pass() { echo "Test $1 passed"; passed=$((passed + 1)); }
 fail() { echo "Test $1 failed: $2"; failed=$((failed + 1)); }
 
+if [ "${ONLY_SUITES:-0}" != 1 ]; then
 # --- host tests ---
 echo "== host tests (cargo test)"
 SEL4_REQUIRE_KERNEL_TESTS=1 cargo test --release 2>&1 | tee "$logs/host.log"
@@ -96,6 +98,46 @@ else
 fi
 # BOOT0006: entered at EL3 (QEMU with secure=on), the loader says why it stops.
 expect_failure BOOT0006 boot-check "the loader refused the image" "entered at EL3" -machine secure=on
+fi
+
+# --- sel4test-style suites: per-test lines, counts and JUnit XML ---
+for suite in $SUITES; do
+    echo "== suite $suite"
+    log="$logs/suite-$suite.log"
+    "$HARNESS" --image "$BUILD_DIR/images/$suite-suite.elf" --log "$log" --timeout "$TIMEOUT" \
+        --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$suite.xml" --suite "$suite" >/dev/null 2>&1
+    status=$?
+    grep -E '^(Starting test|Test )' "$log"
+    suite_passed=$(grep -cE '^Test [^ ]+ passed$' "$log")
+    suite_failed=$(grep -cE '^Test [^ ]+ failed: ' "$log")
+    passed=$((passed + suite_passed))
+    failed=$((failed + suite_failed))
+    if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+        fail "suite-$suite" "$(tail -n 1 "$log")"
+    fi
+done
+
+if [ "${ONLY_SUITES:-0}" != 1 ]; then
+# SUITE0001: the kernel suite's deliberately failing tests (an assertion and a
+# fault) are reported as failed, per test, in the log and in JUnit XML.
+log="$logs/SUITE0001.log"
+xml="$logs/SUITE0001.xml"
+"$HARNESS" --image "$BUILD_DIR/images/kernel-must-fail.elf" --log "$log" --timeout "$TIMEOUT" \
+    --ram "$QEMU_RAM_MB" --junit "$xml" --suite kernel-must-fail >/dev/null 2>&1
+status=$?
+if [ "$status" -eq 0 ]; then
+    fail SUITE0001 "the harness accepted a suite with failing tests ($log)"
+elif ! grep -qx "0 passed, 2 failed" "$log"; then
+    fail SUITE0001 "expected the summary '0 passed, 2 failed' in $log"
+elif ! grep -q "Test FAIL0001 failed: deliberate failure" "$log" ||
+    ! grep -q "Test FAIL0002 failed: a test thread faulted: vm fault" "$log"; then
+    fail SUITE0001 "a failing test was not reported with its reason ($log)"
+elif ! grep -q 'tests="2" failures="2"' "$xml"; then
+    fail SUITE0001 "JUnit XML does not count the two failures ($xml)"
+else
+    pass SUITE0001
+fi
+fi
 
 echo "$passed passed, $failed failed"
 [ "$failed" -eq 0 ]

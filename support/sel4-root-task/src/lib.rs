@@ -85,3 +85,34 @@ fn panic(info: &PanicInfo) -> ! {
     debug_println!("root-task: {info}");
     halt()
 }
+
+/// Maps `frame` at `vaddr` in the root task's VSpace, creating any missing
+/// paging structure with `new_object` (which retypes one object of the given
+/// type and returns its slot).
+pub fn map_frame(
+    frame: sel4::Cap<sel4::cap_type::Page>,
+    vaddr: sel4::Word,
+    rights: sel4::CapRights,
+    attrs: sel4::VmAttributes,
+    new_object: &mut dyn FnMut(sel4::ObjectType) -> sel4::Result<sel4::Word>,
+) -> sel4::Result<()> {
+    use sel4::cap_type::{PageDirectory, PageTable, PageUpperDirectory};
+    use sel4::{Cap, Error, ObjectType};
+    let vspace = sel4::init_thread::VSPACE.cptr();
+    loop {
+        match frame.page_map(vspace, vaddr, rights, attrs) {
+            Err(Error::FailedLookup) => {}
+            done => return done,
+        }
+        // Add the deepest missing level; a FailedLookup there means the level
+        // above is missing too, so go up until one maps.
+        let pt = new_object(ObjectType::PageTable)?;
+        if Cap::<PageTable>::from_bits(pt).page_table_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
+            let pd = new_object(ObjectType::PageDirectory)?;
+            if Cap::<PageDirectory>::from_bits(pd).page_directory_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
+                let pud = new_object(ObjectType::PageUpperDirectory)?;
+                Cap::<PageUpperDirectory>::from_bits(pud).page_upper_directory_map(vspace, vaddr, attrs)?;
+            }
+        }
+    }
+}

@@ -62,3 +62,26 @@ impl Fault {
         })
     }
 }
+
+impl core::fmt::Display for Fault {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+        match *self {
+            Fault::Null => write!(f, "no fault (null fault message)"),
+            Fault::CapFault { ip, addr, in_recv_phase, lookup_failure_type } => write!(
+                f,
+                "cap fault in {} phase at cptr {addr:#x} (pc {ip:#x}, lookup failure {lookup_failure_type})",
+                if in_recv_phase { "receive" } else { "send" }
+            ),
+            Fault::UnknownSyscall { ip, syscall, .. } => write!(f, "unknown syscall {syscall:#x} (pc {ip:#x})"),
+            Fault::UserException { ip, number, code, .. } => {
+                write!(f, "user exception {number:#x} code {code:#x} (pc {ip:#x})")
+            }
+            Fault::VmFault { ip, addr, prefetch, fsr } => write!(
+                f,
+                "vm fault on {} at address {addr:#x} (pc {ip:#x}, fsr {fsr:#x})",
+                if prefetch { "instruction fetch" } else { "data" }
+            ),
+            Fault::Unknown { label } => write!(f, "fault with unknown label {label}"),
+        }
+    }
+}

@@ -9,7 +9,7 @@
 extern crate alloc;
 
 use alloc::vec::Vec;
-use sel4::cap_type::{CNode, Notification, Page, PageDirectory, PageTable, PageUpperDirectory, Untyped};
+use sel4::cap_type::{CNode, Notification, Page, Untyped};
 use sel4::{debug_println, init_thread, BootInfo, Cap, CapData, CapRights, Error, ObjectType, VmAttributes, Word};
 
 sel4_root_task::root_task!(main);
@@ -82,28 +82,6 @@ fn find_untyped(bi: &BootInfo, bits: u8) -> Cap<Untyped> {
     Cap::from_bits(first + i as Word)
 }
 
-/// Maps `frame` at `vaddr`, creating whichever paging structures are missing.
-fn map_frame(ut: Cap<Untyped>, slots: &mut Slots, frame: Cap<Page>, vaddr: Word) {
-    let vspace = init_thread::VSPACE.cptr();
-    let attrs = VmAttributes::DEFAULT;
-    loop {
-        match frame.page_map(vspace, vaddr, CapRights::read_write(), attrs) {
-            Ok(()) => return,
-            Err(Error::FailedLookup) => {}
-            Err(e) => panic!("mapping a frame at {vaddr:#x}: {e:?}"),
-        }
-        // Add the deepest missing level: try a page table first, then upwards.
-        let pt = check("retype page table", retype(ut, slots, ObjectType::PageTable, 0));
-        if Cap::<PageTable>::from_bits(pt).page_table_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
-            let pd = check("retype page directory", retype(ut, slots, ObjectType::PageDirectory, 0));
-            if Cap::<PageDirectory>::from_bits(pd).page_directory_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
-                let pud = check("retype PUD", retype(ut, slots, ObjectType::PageUpperDirectory, 0));
-                check("map PUD", Cap::<PageUpperDirectory>::from_bits(pud).page_upper_directory_map(vspace, vaddr, attrs));
-            }
-        }
-    }
-}
-
 fn main(bi: &'static BootInfo) -> ! {
     debug_println!("root-task: started");
     print_bootinfo(bi);
@@ -131,7 +109,16 @@ fn main(bi: &'static BootInfo) -> ! {
     // Map a fresh frame at an unused address and touch it.
     const VADDR: Word = 0x1000_0000;
     let frame = check("retype frame", retype(ut, &mut slots, ObjectType::SmallPage, 0));
-    map_frame(ut, &mut slots, Cap::<Page>::from_bits(frame), VADDR);
+    check(
+        "map frame",
+        sel4_root_task::map_frame(
+            Cap::<Page>::from_bits(frame),
+            VADDR,
+            CapRights::read_write(),
+            VmAttributes::DEFAULT,
+            &mut |ty| retype(ut, &mut slots, ty, 0),
+        ),
+    );
     let page = VADDR as *mut u64;
     // SAFETY: the frame was just mapped read-write at VADDR and nothing else uses it.
     let readback = unsafe {

@@ -2,7 +2,11 @@
 //! the terminal and a log file, and exits 0 only if the system reports ready
 //! before the timeout without any failure (see `qemu_harness::verdict`).
 //!
-//! Usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--qemu-arg ARG]...
+//! With `--junit FILE`, the per-test lines of a sel4test-style suite are also
+//! written as JUnit XML (suite name from `--suite`).
+//!
+//! Usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB]
+//!                 [--junit FILE --suite NAME] [--qemu-arg ARG]...
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -10,7 +14,8 @@ use std::process::{exit, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use qemu_harness::verdict::Judge;
+use qemu_harness::suite::{junit, SuiteLog};
+use qemu_harness::verdict::{Judge, Verdict};
 
 /// How long to keep reading after a failure is seen.
 const FAILURE_GRACE: Duration = Duration::from_secs(2);
@@ -20,18 +25,22 @@ struct Options {
     log: PathBuf,
     timeout: Duration,
     ram_mb: u32,
+    junit: Option<(PathBuf, String)>,
     qemu_args: Vec<String>,
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!("run-qemu: {problem}");
-    eprintln!("usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--qemu-arg ARG]...");
+    eprintln!(
+        "usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--junit FILE --suite NAME] [--qemu-arg ARG]..."
+    );
     exit(2)
 }
 
 fn parse_args() -> Options {
     let mut args = std::env::args().skip(1);
     let (mut image, mut log, mut timeout, mut ram_mb, mut qemu_args) = (None, None, 60, 1024, Vec::new());
+    let (mut junit, mut suite) = (None, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
         match flag.as_str() {
@@ -40,6 +49,8 @@ fn parse_args() -> Options {
             "--timeout" => timeout = value().parse().unwrap_or_else(|_| usage("--timeout takes seconds")),
             "--ram" => ram_mb = value().parse().unwrap_or_else(|_| usage("--ram takes MiB")),
             "--qemu-arg" => qemu_args.push(value()),
+            "--junit" => junit = Some(PathBuf::from(value())),
+            "--suite" => suite = Some(value()),
             other => usage(&format!("unknown argument {other}")),
         }
     }
@@ -48,6 +59,11 @@ fn parse_args() -> Options {
         log: log.unwrap_or_else(|| usage("--log is required")),
         timeout: Duration::from_secs(timeout),
         ram_mb,
+        junit: match (junit, suite) {
+            (Some(file), Some(suite)) => Some((file, suite)),
+            (None, None) => None,
+            _ => usage("--junit and --suite go together"),
+        },
         qemu_args,
     }
 }
@@ -95,6 +111,7 @@ fn main() {
 
     let mut deadline = Instant::now() + opts.timeout;
     let mut judge = Judge::new();
+    let mut suite_log = SuiteLog::default();
     let mut timed_out = false;
     let mut decided = false;
     loop {
@@ -106,6 +123,7 @@ fn main() {
                 let text = line.trim_matches(['\r', '\n']);
                 println!("{text}");
                 let _ = writeln!(log, "{text}");
+                suite_log.feed(text);
                 match judge.feed(text) {
                     Some(verdict) if verdict.passed() => break,
                     // A failure report spans several lines (the kernel prints the
@@ -129,6 +147,21 @@ fn main() {
 
     let verdict = judge.finish(timed_out);
     let _ = writeln!(log, "run-qemu: verdict: {verdict}");
+    if let Some((file, suite)) = &opts.junit {
+        let records = suite_log.finish(&verdict.to_string());
+        let run_error = match verdict {
+            Verdict::SuiteDone { passed, failed } if passed + failed > 0 => None,
+            _ => Some(verdict.to_string()),
+        };
+        let xml = junit(suite, &records, run_error.as_deref());
+        if let Some(dir) = file.parent() {
+            let _ = std::fs::create_dir_all(dir);
+        }
+        if let Err(e) = std::fs::write(file, xml) {
+            eprintln!("run-qemu: cannot write {}: {e}", file.display());
+            exit(2);
+        }
+    }
     eprintln!("run-qemu: {}: {verdict} (log: {})", opts.image.display(), opts.log.display());
     exit(if verdict.passed() { 0 } else { 1 })
 }

@@ -17,6 +17,8 @@ const FAILURE_MARKERS: &[(&str, &str)] = &[
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
     Ready,
+    /// A test suite printed its final `N passed, N failed` line.
+    SuiteDone { passed: u32, failed: u32 },
     Failed { reason: &'static str, line: String },
     TimedOut,
     /// The log ended (QEMU exited) before a verdict.
@@ -25,7 +27,11 @@ pub enum Verdict {
 
 impl Verdict {
     pub fn passed(&self) -> bool {
-        *self == Verdict::Ready
+        match *self {
+            Verdict::Ready => true,
+            Verdict::SuiteDone { passed, failed } => failed == 0 && passed > 0,
+            _ => false,
+        }
     }
 }
 
@@ -33,6 +39,10 @@ impl fmt::Display for Verdict {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Verdict::Ready => write!(f, "system reported ready"),
+            Verdict::SuiteDone { passed, failed } if *passed == 0 && *failed == 0 => {
+                write!(f, "the suite ran no test")
+            }
+            Verdict::SuiteDone { passed, failed } => write!(f, "suite finished: {passed} passed, {failed} failed"),
             Verdict::Failed { reason, line } => write!(f, "{reason}: {line}"),
             Verdict::TimedOut => write!(f, "timed out before the system reported ready"),
             Verdict::Truncated => write!(f, "output ended before the system reported ready"),
@@ -59,6 +69,8 @@ impl Judge {
                 self.verdict = Some(Verdict::Failed { reason, line: line.to_string() });
             } else if line.contains(READY_MARKER) {
                 self.verdict = Some(Verdict::Ready);
+            } else if let Some((passed, failed)) = parse_summary(line) {
+                self.verdict = Some(Verdict::SuiteDone { passed, failed });
             }
         }
         self.verdict.as_ref()
@@ -68,6 +80,13 @@ impl Judge {
     pub fn finish(self, ended_by_timeout: bool) -> Verdict {
         self.verdict.unwrap_or(if ended_by_timeout { Verdict::TimedOut } else { Verdict::Truncated })
     }
+}
+
+/// Reads a suite's closing line, exactly `N passed, N failed`.
+pub fn parse_summary(line: &str) -> Option<(u32, u32)> {
+    let (passed, failed) = line.trim().split_once(" passed, ")?;
+    let failed = failed.strip_suffix(" failed")?;
+    Some((passed.parse().ok()?, failed.parse().ok()?))
 }
 
 /// Judges a complete recorded log.
@@ -122,6 +141,14 @@ mod tests {
     fn failure_before_ready_wins() {
         let log = "Caught vm fault on data at address 0x0\n*** system ready ***\n";
         assert!(!judge_log(log).passed());
+    }
+
+    #[test]
+    fn suite_summary_decides() {
+        assert!(judge_log(&recorded("suite-pass.log")).passed());
+        assert_eq!(judge_log(&recorded("suite-fail.log")), Verdict::SuiteDone { passed: 0, failed: 2 });
+        assert!(!judge_log("Running suite kernel: 0 tests\n0 passed, 0 failed\n").passed());
+        assert_eq!(parse_summary("test result: ok. 6 passed; 0 failed"), None);
     }
 
     #[test]

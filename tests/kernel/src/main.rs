@@ -1,0 +1,12 @@
+//! The kernel suite: tests of the raw seL4 5.0.0 API, one module per area.
+//! Select tests at build time with SEL4_TEST_FILTER (`make test SUITE=kernel TESTS='IPC*'`).
+#![no_std]
+#![no_main]
+
+mod ipc;
+
+sel4_root_task::root_task!(main);
+
+fn main(bi: &'static sel4::BootInfo) -> ! {
+    sel4_test::run_suite("kernel", bi, option_env!("SEL4_TEST_FILTER"))
+}

@@ -1,0 +1,134 @@
+//! The fresh environment each test runs in: an untyped region of its own (all
+//! its objects come from there, and revoking it afterwards removes them, its
+//! threads and its mappings), a range of empty CNode slots, and a window of
+//! virtual addresses in the shared VSpace.
+
+use core::ops::Range;
+
+use sel4::cap_type::{CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Untyped};
+use sel4::{init_thread, Cap, CapRights, CapType, ObjectType, VmAttributes, Word};
+
+use crate::{Failure, ResultExt};
+
+pub const PAGE_SIZE: Word = 1 << sel4::consts::PAGE_BITS;
+
+pub struct Env {
+    pub cnode: Cap<CNode>,
+    pub vspace: Cap<PageGlobalDirectory>,
+    pub irq_control: Cap<IrqControl>,
+    untyped: Cap<Untyped>,
+    slots: Range<Word>,
+    vaddrs: Range<Word>,
+    /// Badged endpoint the driver receives this test's faults on.
+    fault_ep: Cap<Endpoint>,
+}
+
+/// A frame mapped into the test's window.
+#[derive(Clone, Copy, Debug)]
+pub struct Frame {
+    pub cap: Cap<Page>,
+    pub vaddr: Word,
+}
+
+impl Frame {
+    pub fn ptr<T>(&self) -> *mut T {
+        self.vaddr as *mut T
+    }
+}
+
+impl Env {
+    pub(crate) fn new(untyped: Cap<Untyped>, slots: Range<Word>, vaddrs: Range<Word>, fault_ep: Cap<Endpoint>) -> Self {
+        Env {
+            cnode: init_thread::CNODE,
+            vspace: init_thread::VSPACE,
+            irq_control: init_thread::IRQ_CONTROL,
+            untyped,
+            slots,
+            vaddrs,
+            fault_ep,
+        }
+    }
+
+    /// This test's untyped memory (tests of retype may use it directly).
+    pub fn untyped(&self) -> Cap<Untyped> {
+        self.untyped
+    }
+
+    /// The endpoint the driver receives this test's faults on.
+    pub fn fault_ep(&self) -> Cap<Endpoint> {
+        self.fault_ep
+    }
+
+    /// An empty slot of the root CNode, emptied again after the test.
+    pub fn alloc_slot(&mut self) -> Result<Word, Failure> {
+        if self.slots.is_empty() {
+            return Err(Failure::new(format_args!("test ran out of CNode slots")));
+        }
+        self.slots.start += 1;
+        Ok(self.slots.start - 1)
+    }
+
+    /// Retypes one object of `ty` into a fresh slot.
+    #[track_caller]
+    pub fn create<T: CapType>(&mut self, ty: ObjectType, size_bits: Word) -> Result<Cap<T>, Failure> {
+        let slot = self.alloc_slot()?;
+        self.untyped
+            .untyped_retype(ty as Word, size_bits, self.cnode, 0, 0, slot, 1)
+            .or_fail("retype")?;
+        Ok(Cap::from_bits(slot))
+    }
+
+    pub fn endpoint(&mut self) -> Result<Cap<Endpoint>, Failure> {
+        self.create(ObjectType::Endpoint, 0)
+    }
+
+    pub fn notification(&mut self) -> Result<Cap<Notification>, Failure> {
+        self.create(ObjectType::Notification, 0)
+    }
+
+    /// Copies `src` into a fresh slot with `rights` and `badge`.
+    #[track_caller]
+    pub fn mint<T: CapType>(&mut self, src: Cap<T>, rights: CapRights, badge: Word) -> Result<Cap<T>, Failure> {
+        let slot = self.alloc_slot()?;
+        self.cnode
+            .cnode_mint(slot, 64, self.cnode, src.bits(), 64, rights, sel4::CapData::badge(badge))
+            .or_fail("mint")?;
+        Ok(Cap::from_bits(slot))
+    }
+
+    /// Reserves `pages` pages of the test's address window, after one unmapped
+    /// guard page.
+    pub fn reserve_pages(&mut self, pages: Word) -> Result<Word, Failure> {
+        let start = self.vaddrs.start + PAGE_SIZE;
+        let end = start + pages * PAGE_SIZE;
+        if end > self.vaddrs.end {
+            return Err(Failure::new(format_args!("test ran out of virtual address space")));
+        }
+        self.vaddrs.start = end;
+        Ok(start)
+    }
+
+    /// Maps `frame` at `vaddr`, creating paging structures from the test's memory.
+    #[track_caller]
+    pub fn map(&mut self, frame: Cap<Page>, vaddr: Word, rights: CapRights, attrs: VmAttributes) -> Result<(), Failure> {
+        let (untyped, cnode, slots) = (self.untyped, self.cnode, &mut self.slots);
+        sel4_root_task::map_frame(frame, vaddr, rights, attrs, &mut |ty| {
+            if slots.is_empty() {
+                // Out of test slots: reported as the map failing for lack of resources.
+                return Err(sel4::Error::NotEnoughMemory);
+            }
+            let slot = slots.start;
+            slots.start += 1;
+            untyped.untyped_retype(ty as Word, 0, cnode, 0, 0, slot, 1).map(|_| slot)
+        })
+        .or_fail("map frame")
+    }
+
+    /// A fresh frame mapped read-write in the test's window.
+    pub fn new_frame(&mut self) -> Result<Frame, Failure> {
+        let cap = self.create(ObjectType::SmallPage, 0)?;
+        let vaddr = self.reserve_pages(1)?;
+        self.map(cap, vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
+        Ok(Frame { cap, vaddr })
+    }
+}
