@@ -3,7 +3,15 @@
 #![no_std]
 #![no_main]
 
+mod cnode;
+mod fault;
+mod fpu;
 mod ipc;
+mod irq;
+mod ntfn;
+mod retype;
+mod sched;
+mod vspace;
 
 sel4_root_task::root_task!(main);
 

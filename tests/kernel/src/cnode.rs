@@ -1,0 +1,1 @@
+//! CNode operations: copy, mint, move, mutate, delete, revoke, and lookup errors.

@@ -1,0 +1,1 @@
+//! Fault delivery: VM faults, cap faults, unknown syscalls, user exceptions, resuming.

@@ -1,0 +1,1 @@
+//! FPU: floating-point state survives context switches.

@@ -1,0 +1,1 @@
+//! Interrupts: IRQ handler caps, delivery to notifications, ack.

@@ -1,0 +1,1 @@
+//! Notifications: signal, wait, poll, badge OR-ing, binding to TCBs.

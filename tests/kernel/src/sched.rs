@@ -1,0 +1,1 @@
+//! Scheduling: priorities, preemption, yield, suspend/resume, MCP limits.

@@ -1,0 +1,1 @@
+//! Virtual memory: mapping pages and paging structures, rights, faults, large pages.
