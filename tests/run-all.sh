@@ -108,8 +108,17 @@ for suite in $SUITES; do
         --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$suite.xml" --suite "$suite" >/dev/null 2>&1
     status=$?
     grep -E '^(Starting test|Test )' "$log"
-    suite_passed=$(grep -cE '^Test [^ ]+ passed$' "$log")
-    suite_failed=$(grep -cE '^Test [^ ]+ failed: ' "$log")
+    # The suite's own closing line has the counts; without it (a crash or a
+    # hang) count the per-test lines that made it out.
+    summary=$(grep -xE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
+    if [ -n "$summary" ]; then
+        suite_passed=${summary%% passed*}
+        suite_failed=${summary#*passed, }
+        suite_failed=${suite_failed% failed}
+    else
+        suite_passed=$(grep -cE '^Test [^ ]+ passed$' "$log")
+        suite_failed=$(grep -cE '^Test [^ ]+ failed: ' "$log")
+    fi
     passed=$((passed + suite_passed))
     failed=$((failed + suite_failed))
     if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then

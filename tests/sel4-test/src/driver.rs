@@ -52,9 +52,10 @@ struct Driver {
     fault: Cap<Endpoint>,
     test_untyped: Word,
     test_slots: core::ops::Range<Word>,
+    bootinfo: &'static BootInfo,
 }
 
-fn setup(bi: &BootInfo) -> Result<Driver, Failure> {
+fn setup(bi: &'static BootInfo) -> Result<Driver, Failure> {
     use crate::ResultExt;
     let empty = bi.empty.range();
     let mut next = empty.start;
@@ -91,6 +92,7 @@ fn setup(bi: &BootInfo) -> Result<Driver, Failure> {
         fault: Cap::from_bits(fault),
         test_untyped,
         test_slots: test_start..test_start + TEST_SLOTS,
+        bootinfo: bi,
     })
 }
 
@@ -101,7 +103,7 @@ impl Driver {
         Cap::<Untyped>::from_bits(self.arena)
             .untyped_retype(ObjectType::Untyped as Word, Word::from(TEST_UNTYPED_BITS), cnode, 0, 0, self.test_untyped, 1)
             .or_fail("carve the test's untyped")?;
-        let env = Env::new(Cap::from_bits(self.test_untyped), self.test_slots.clone(), TEST_VADDRS, self.fault);
+        let env = Env::new(Cap::from_bits(self.test_untyped), self.test_slots.clone(), TEST_VADDRS, self.fault, self.bootinfo);
         // SAFETY: no test thread exists between tests, so nothing else touches RUN.
         let run = unsafe { &mut *addr_of_mut!(RUN) };
         let run = run.insert(Run { case, env, result: Ok(()), done: self.done });
@@ -122,11 +124,16 @@ impl Driver {
     }
 
     /// Deletes everything the test created (revoking the arena removes the
-    /// test's untyped and all objects retyped from it) and empties its slots.
+    /// test's untyped and all objects retyped from it; revoking the device
+    /// untypeds removes device frames) and empties its slots.
     fn clean_up(&self) -> Result<(), Failure> {
         use crate::ResultExt;
         let cnode = init_thread::CNODE;
         cnode.cnode_revoke(self.arena, 64).or_fail("revoke the test arena")?;
+        let bi = self.bootinfo;
+        for (i, _) in bi.untyped_list().iter().enumerate().filter(|(_, u)| u.is_device()) {
+            cnode.cnode_revoke(bi.untyped.start + i as Word, 64).or_fail("revoke a device untyped")?;
+        }
         for slot in self.test_slots.clone() {
             cnode.cnode_delete(slot, 64).or_fail("empty a test slot")?;
         }

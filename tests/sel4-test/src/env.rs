@@ -1,12 +1,13 @@
 //! The fresh environment each test runs in: an untyped region of its own (all
 //! its objects come from there, and revoking it afterwards removes them, its
 //! threads and its mappings), a range of empty CNode slots, and a window of
-//! virtual addresses in the shared VSpace.
+//! virtual addresses in the shared VSpace. Device memory comes from the
+//! kernel's device untypeds, which the driver also revokes after each test.
 
 use core::ops::Range;
 
 use sel4::cap_type::{CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Untyped};
-use sel4::{init_thread, Cap, CapRights, CapType, ObjectType, VmAttributes, Word};
+use sel4::{init_thread, BootInfo, Cap, CapRights, CapType, ObjectType, VmAttributes, Word};
 
 use crate::{Failure, ResultExt};
 
@@ -21,6 +22,7 @@ pub struct Env {
     vaddrs: Range<Word>,
     /// Badged endpoint the driver receives this test's faults on.
     fault_ep: Cap<Endpoint>,
+    bootinfo: &'static BootInfo,
 }
 
 /// A frame mapped into the test's window.
@@ -37,7 +39,13 @@ impl Frame {
 }
 
 impl Env {
-    pub(crate) fn new(untyped: Cap<Untyped>, slots: Range<Word>, vaddrs: Range<Word>, fault_ep: Cap<Endpoint>) -> Self {
+    pub(crate) fn new(
+        untyped: Cap<Untyped>,
+        slots: Range<Word>,
+        vaddrs: Range<Word>,
+        fault_ep: Cap<Endpoint>,
+        bootinfo: &'static BootInfo,
+    ) -> Self {
         Env {
             cnode: init_thread::CNODE,
             vspace: init_thread::VSPACE,
@@ -46,7 +54,19 @@ impl Env {
             slots,
             vaddrs,
             fault_ep,
+            bootinfo,
         }
+    }
+
+    /// The kernel's device untyped that starts at physical address `paddr`
+    /// (e.g. 0x0900_0000, the PL011), to retype frames of the device from.
+    pub fn device_untyped(&self, paddr: Word) -> Result<Cap<Untyped>, Failure> {
+        let bi = self.bootinfo;
+        bi.untyped_list()
+            .iter()
+            .position(|u| u.is_device() && u.paddr == paddr)
+            .map(|i| Cap::from_bits(bi.untyped.start + i as Word))
+            .ok_or_else(|| Failure::new(format_args!("no device untyped at {paddr:#x}")))
     }
 
     /// This test's untyped memory (tests of retype may use it directly).
