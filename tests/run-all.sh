@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Runs every test: host `cargo test` for the host crates, then the QEMU checks.
 # Prints a line per QEMU check and ends with the total as `N passed, N failed`.
 # Called by `make test`, which builds the images first and sets:
@@ -104,10 +104,11 @@ fi
 for suite in $SUITES; do
     echo "== suite $suite"
     log="$logs/suite-$suite.log"
+    # Stream the per-test lines as they come; the full log is in $log.
     "$HARNESS" --image "$BUILD_DIR/images/$suite-suite.elf" --log "$log" --timeout "$TIMEOUT" \
-        --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$suite.xml" --suite "$suite" >/dev/null 2>&1
-    status=$?
-    grep -E '^(Starting test|Test )' "$log"
+        --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$suite.xml" --suite "$suite" 2>&1 |
+        grep --line-buffered -E '^(Starting test|Test |run-qemu: )'
+    status=${PIPESTATUS[0]}
     # The suite's own closing line has the counts; without it (a crash or a
     # hang) count the per-test lines that made it out.
     summary=$(grep -xE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)

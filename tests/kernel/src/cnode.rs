@@ -1,1 +1,213 @@
 //! CNode operations: copy, mint, move, mutate, delete, revoke, and lookup errors.
+
+use sel4::cap_type::{CNode, Endpoint, Notification};
+use sel4::{Cap, CapData, CapRights, Error, MessageInfo, ObjectType, Word};
+use sel4_test::{check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
+
+/// Fails unless `slot` of the root CNode is empty (copying from it fails the lookup).
+fn check_empty(env: &mut Env, slot: Word) -> TestResult {
+    let probe = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_copy(probe, 64, env.cnode, slot, 64, CapRights::all()), Error::FailedLookup);
+    Ok(())
+}
+
+/// A notification and a cap to it with `badge` and `rights`.
+fn badged_notification(env: &mut Env, rights: CapRights, badge: Word) -> Result<(Cap<Notification>, Cap<Notification>), Failure> {
+    let ntfn = env.notification()?;
+    let badged = env.mint(ntfn, rights, badge)?;
+    Ok((ntfn, badged))
+}
+
+/// Signals through the notification cap at `slot`.
+fn signal(slot: Word) {
+    Cap::<Notification>::from_bits(slot).signal();
+}
+
+test_case!(CNODE0001, "copy makes a working cap with the badge; DeleteFirst into a full slot, FailedLookup from an empty one (sel4test CNODEOP0001)", cnode0001);
+fn cnode0001(env: &mut Env) -> TestResult {
+    let (ntfn, badged) = badged_notification(env, CapRights::all(), 0x3)?;
+    let copy = env.alloc_slot()?;
+    env.cnode.cnode_copy(copy, 64, env.cnode, badged.bits(), 64, CapRights::all()).or_fail("copy")?;
+    signal(copy);
+    check_eq!(ntfn.poll(), 0x3);
+    check_err!(env.cnode.cnode_copy(copy, 64, env.cnode, ntfn.bits(), 64, CapRights::all()), Error::DeleteFirst);
+    let empty = env.alloc_slot()?;
+    let dest = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_copy(dest, 64, env.cnode, empty, 64, CapRights::all()), Error::FailedLookup);
+    Ok(())
+}
+
+test_case!(CNODE0002, "delete empties the slot and leaves other caps to the object working; deleting an empty slot succeeds (sel4test CNODEOP0002)", cnode0002);
+fn cnode0002(env: &mut Env) -> TestResult {
+    let (ntfn, badged) = badged_notification(env, CapRights::all(), 0x5)?;
+    let copy = env.mint(ntfn, CapRights::all(), 0x9)?;
+    env.cnode.cnode_delete(copy.bits(), 64).or_fail("delete")?;
+    check_empty(env, copy.bits())?;
+    badged.signal();
+    check_eq!(ntfn.poll(), 0x5);
+    env.cnode.cnode_delete(copy.bits(), 64).or_fail("delete an empty slot")?;
+    Ok(())
+}
+
+test_case!(CNODE0003, "mint sets a badge on an unbadged cap; minting from a badged cap fails with IllegalOperation (sel4test CNODEOP0003)", cnode0003);
+fn cnode0003(env: &mut Env) -> TestResult {
+    let (ntfn, badged) = badged_notification(env, CapRights::all(), 0x11)?;
+    badged.signal();
+    check_eq!(ntfn.poll(), 0x11);
+    let dest = env.alloc_slot()?;
+    for badge in [0x22, 0] {
+        check_err!(
+            env.cnode.cnode_mint(dest, 64, env.cnode, badged.bits(), 64, CapRights::all(), CapData::badge(badge)),
+            Error::IllegalOperation
+        );
+    }
+    Ok(())
+}
+
+test_case!(CNODE0004, "a cap minted without write cannot signal, and copying it with all rights does not restore write", cnode0004);
+fn cnode0004(env: &mut Env) -> TestResult {
+    let (ntfn, read_only) = badged_notification(env, CapRights::read_only(), 0x7)?;
+    read_only.signal();
+    check_eq!(ntfn.poll(), 0);
+    let copy = env.alloc_slot()?;
+    env.cnode.cnode_copy(copy, 64, env.cnode, read_only.bits(), 64, CapRights::all()).or_fail("copy")?;
+    signal(copy);
+    check_eq!(ntfn.poll(), 0);
+    // The same signal through a writable cap arrives: the test can see signals.
+    env.mint(ntfn, CapRights::write_only(), 0x7)?.signal();
+    check_eq!(ntfn.poll(), 0x7);
+    Ok(())
+}
+
+test_case!(CNODE0005, "move empties the source and the cap works at the destination; moving into a full slot fails with DeleteFirst (sel4test CNODEOP0004)", cnode0005);
+fn cnode0005(env: &mut Env) -> TestResult {
+    let (ntfn, badged) = badged_notification(env, CapRights::all(), 0x21)?;
+    check_err!(env.cnode.cnode_move(ntfn.bits(), 64, env.cnode, badged.bits(), 64), Error::DeleteFirst);
+    let dest = env.alloc_slot()?;
+    env.cnode.cnode_move(dest, 64, env.cnode, badged.bits(), 64).or_fail("move")?;
+    check_empty(env, badged.bits())?;
+    signal(dest);
+    check_eq!(ntfn.poll(), 0x21);
+    Ok(())
+}
+
+test_case!(CNODE0006, "mutate moves a CNode cap and sets its guard; mutating a notification cap fails with IllegalOperation (sel4test CNODEOP0005)", cnode0006);
+fn cnode0006(env: &mut Env) -> TestResult {
+    // A 16-slot CNode: its cap from retype has no guard, so it resolves 4 bits.
+    let cnode: Cap<CNode> = env.create(ObjectType::CapTable, 4)?;
+    let ntfn = env.notification()?;
+    check_err!(cnode.cnode_copy(1, 64, env.cnode, ntfn.bits(), 64, CapRights::all()), Error::FailedLookup);
+    let mutated = env.alloc_slot()?;
+    env.cnode
+        .cnode_mutate(mutated, 64, env.cnode, cnode.bits(), 64, CapData::guard(0, 60))
+        .or_fail("mutate the CNode cap")?;
+    check_empty(env, cnode.bits())?;
+    let mutated = Cap::<CNode>::from_bits(mutated);
+    check_err!(mutated.cnode_copy(1, 4, env.cnode, ntfn.bits(), 64, CapRights::all()), Error::FailedLookup);
+    mutated.cnode_copy(1, 64, env.cnode, ntfn.bits(), 64, CapRights::all()).or_fail("copy at depth 64 after mutate")?;
+
+    let dest = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_mutate(dest, 64, env.cnode, ntfn.bits(), 64, CapData::badge(1)), Error::IllegalOperation);
+    check_empty(env, dest)?;
+    // The failed mutate left the source in place: minting from it works.
+    env.mint(ntfn, CapRights::all(), 0x4)?.signal();
+    check_eq!(ntfn.poll(), 0x4);
+    Ok(())
+}
+
+test_case!(CNODE0007, "revoke deletes every cap derived from a cap, keeps the cap itself (sel4test CNODEOP0007)", cnode0007);
+fn cnode0007(env: &mut Env) -> TestResult {
+    let (ntfn, child) = badged_notification(env, CapRights::all(), 0x1)?;
+    let grandchild = env.alloc_slot()?;
+    env.cnode.cnode_copy(grandchild, 64, env.cnode, child.bits(), 64, CapRights::all()).or_fail("copy")?;
+    env.cnode.cnode_revoke(ntfn.bits(), 64).or_fail("revoke")?;
+    check_empty(env, child.bits())?;
+    check_empty(env, grandchild)?;
+    let badged = env.mint(ntfn, CapRights::all(), 0x2)?;
+    badged.signal();
+    check_eq!(ntfn.poll(), 0x2);
+    // Revoking a cap without children is allowed and changes nothing.
+    env.cnode.cnode_revoke(badged.bits(), 64).or_fail("revoke a leaf")?;
+    badged.signal();
+    check_eq!(ntfn.poll(), 0x2);
+    Ok(())
+}
+
+test_case!(CNODE0008, "rotate moves pivot to dest and src to pivot, applying new guards to CNode caps (sel4test CNODEOP0008)", cnode0008);
+fn cnode0008(env: &mut Env) -> TestResult {
+    // Two small CNodes, each with a notification cap (different badges) in slot 1.
+    let ntfn = env.notification()?;
+    let src: Cap<CNode> = env.create(ObjectType::CapTable, 2)?;
+    let pivot: Cap<CNode> = env.create(ObjectType::CapTable, 3)?;
+    for (cnode, depth, badge) in [(src, 2, 0xa), (pivot, 3, 0xb)] {
+        cnode
+            .cnode_mint(1, depth, env.cnode, ntfn.bits(), 64, CapRights::all(), CapData::badge(badge))
+            .or_fail("mint into a small CNode")?;
+    }
+    let dest = env.alloc_slot()?;
+    env.cnode
+        .cnode_rotate(dest, 64, CapData::guard(0, 61), env.cnode, pivot.bits(), 64, CapData::guard(0, 62), env.cnode, src.bits(), 64)
+        .or_fail("rotate")?;
+    check_empty(env, src.bits())?;
+    // Slot 1 of whatever CNode now sits at `at`, resolved at full depth, signals `ntfn`.
+    for (at, badge) in [(dest, 0xb), (pivot.bits(), 0xa)] {
+        let copy = env.alloc_slot()?;
+        env.cnode.cnode_copy(copy, 64, Cap::from_bits(at), 1, 64, CapRights::all()).or_fail("copy out of a rotated CNode")?;
+        signal(copy);
+        check_eq!(ntfn.poll(), badge);
+    }
+    Ok(())
+}
+
+/// Receives one call, saves the reply cap into the slot in the high half of
+/// `arg`, and replies through it with label 9.
+fn saving_server(arg: Word) {
+    let (ep, slot) = crate::ipc::unpack(arg);
+    Cap::<Endpoint>::from_bits(ep).recv();
+    let root = sel4::init_thread::CNODE;
+    if root.cnode_save_caller(slot, 64).is_ok() {
+        Cap::<Endpoint>::from_bits(slot).send(MessageInfo::new(9, 0, 0, 0));
+    }
+}
+
+test_case!(CNODE0009, "save_caller stores the reply cap; sending on it answers the caller (sel4test CNODEOP0009)", cnode0009);
+fn cnode0009(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let slot = env.alloc_slot()?;
+    env.spawn(saving_server, crate::ipc::pack(ep.bits(), slot), 150)?;
+    let reply = ep.call(MessageInfo::new(1, 0, 0, 0));
+    check_eq!(reply.label(), 9);
+    check_empty(env, slot)?;
+    Ok(())
+}
+
+test_case!(CNODE0010, "depth 0 or 65 gives RangeError; a guard mismatch or too shallow a depth gives FailedLookup", cnode0010);
+fn cnode0010(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    let dest = env.alloc_slot()?;
+    let copy = |index: Word, depth: u8| env.cnode.cnode_copy(index, depth, env.cnode, ntfn.bits(), 64, CapRights::all());
+    check_err!(copy(dest, 0), Error::RangeError);
+    check_err!(copy(dest, 65), Error::RangeError);
+    check_err!(copy(dest, 63), Error::FailedLookup);
+    check_err!(copy(dest | (1 << 63), 64), Error::FailedLookup);
+    copy(dest, 64).or_fail("copy at the right depth")?;
+    Ok(())
+}
+
+/// Sends label 1 on the endpoint in `arg`; blocks until received.
+fn sender(arg: Word) {
+    Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(1, 0, 0, 0));
+}
+
+test_case!(CNODE0011, "cancel_badged_sends restarts senders of that badge, which queue again behind others (sel4test CNODEOP0006)", cnode0011);
+fn cnode0011(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let first = env.mint(ep, CapRights::all(), 0x1)?;
+    let second = env.mint(ep, CapRights::all(), 0x2)?;
+    env.spawn(sender, first.bits(), 150)?;
+    env.spawn(sender, second.bits(), 150)?;
+    env.cnode.cnode_cancel_badged_sends(first.bits(), 64).or_fail("cancel badged sends")?;
+    check_eq!(ep.recv().1, 0x2);
+    check_eq!(ep.recv().1, 0x1);
+    Ok(())
+}

@@ -1,1 +1,292 @@
 //! Fault delivery: VM faults, cap faults, unknown syscalls, user exceptions, resuming.
+
+use core::arch::asm;
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use sel4::cap_type::{Endpoint, Notification};
+use sel4::{Cap, CapRights, Fault, MessageInfo, ObjectType, VmAttributes, Word};
+use sel4_test::{check, check_eq, test_case, Env, Failure, ResultExt, TestResult};
+
+/// What the faulting thread did after being resumed.
+static RESULT: AtomicU64 = AtomicU64::new(0);
+
+/// Starts `entry(arg)` at priority 150 with a fresh fault endpoint, which it
+/// returns. The thread runs (and faults) before this returns.
+fn faulting_thread(env: &mut Env, entry: fn(Word), arg: Word) -> Result<Cap<Endpoint>, Failure> {
+    RESULT.store(0, Ordering::SeqCst);
+    let ep = env.endpoint()?;
+    env.thread(entry, arg, 150, Some(ep), true)?;
+    Ok(ep)
+}
+
+/// Bit of a data abort's ESR saying the access was a write (ISS.WnR).
+const ESR_WNR: Word = 1 << 6;
+
+fn reader(addr: Word) {
+    // SAFETY: `addr` is unmapped until the fault handler maps a frame there.
+    RESULT.store(unsafe { (addr as *const Word).read_volatile() }, Ordering::SeqCst);
+}
+
+fn writer(addr: Word) {
+    // SAFETY: as in `reader`.
+    unsafe { (addr as *mut Word).write_volatile(0x5eed) };
+    RESULT.store(1, Ordering::SeqCst);
+}
+
+/// Maps a fresh frame at `vaddr` and returns it.
+fn map_at(env: &mut Env, vaddr: Word, rights: CapRights) -> Result<Cap<sel4::cap_type::Page>, Failure> {
+    let frame = env.create(ObjectType::SmallPage, 0)?;
+    env.map(frame, vaddr, rights, VmAttributes::DEFAULT)?;
+    Ok(frame)
+}
+
+test_case!(FAULT0001, "a read of an unmapped page faults with its address (data); mapping it and replying resumes the read (sel4test PAGEFAULT0001)", fault0001);
+fn fault0001(env: &mut Env) -> TestResult {
+    let addr = env.reserve_pages(1)? + 0x18;
+    let ep = faulting_thread(env, reader, addr)?;
+    let (info, _) = ep.recv();
+    match Fault::decode(info) {
+        Fault::VmFault { addr: a, prefetch, fsr, .. } => {
+            check_eq!(a, addr);
+            check!(!prefetch, "a data read reported as an instruction fetch");
+            check_eq!(fsr & ESR_WNR, 0);
+        }
+        other => check!(false, "expected a VM fault, got {}", other),
+    }
+    map_at(env, addr & !0xfff, CapRights::read_write())?;
+    // SAFETY: just mapped read-write.
+    unsafe { (addr as *mut Word).write_volatile(42) };
+    sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 42);
+    Ok(())
+}
+
+test_case!(FAULT0002, "a write to an unmapped page faults with its address and the write bit; after mapping, the write completes (sel4test PAGEFAULT0002)", fault0002);
+fn fault0002(env: &mut Env) -> TestResult {
+    let addr = env.reserve_pages(1)? + 0x100;
+    let ep = faulting_thread(env, writer, addr)?;
+    let (info, _) = ep.recv();
+    match Fault::decode(info) {
+        Fault::VmFault { addr: a, prefetch, fsr, .. } => {
+            check_eq!(a, addr);
+            check!(!prefetch, "a data write reported as an instruction fetch");
+            check_eq!(fsr & ESR_WNR, ESR_WNR);
+        }
+        other => check!(false, "expected a VM fault, got {}", other),
+    }
+    map_at(env, addr & !0xfff, CapRights::read_write())?;
+    sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 1);
+    // SAFETY: mapped above.
+    check_eq!(unsafe { (addr as *const Word).read_volatile() }, 0x5eed);
+    Ok(())
+}
+
+/// Calls code at `addr` (unmapped at first) and records what it returns.
+fn jumper(addr: Word) {
+    // SAFETY: the handler maps code there that returns a value per the C ABI.
+    let f = unsafe { core::mem::transmute::<usize, extern "C" fn() -> Word>(addr as usize) };
+    RESULT.store(f(), Ordering::SeqCst);
+}
+
+/// `movz x0, #0x1234` then `ret`.
+const RETURN_0X1234: [u32; 2] = [0xd280_0000 | (0x1234 << 5), 0xd65f_03c0];
+
+test_case!(FAULT0003, "a jump to an unmapped page faults as an instruction fetch at it; mapping code there and replying runs it (sel4test PAGEFAULT0003)", fault0003);
+fn fault0003(env: &mut Env) -> TestResult {
+    let addr = env.reserve_pages(1)?;
+    let ep = faulting_thread(env, jumper, addr)?;
+    let (info, _) = ep.recv();
+    match Fault::decode(info) {
+        Fault::VmFault { ip, addr: a, prefetch, .. } => {
+            check_eq!(a, addr);
+            check_eq!(ip, addr);
+            check!(prefetch, "an instruction fetch reported as a data access");
+        }
+        other => check!(false, "expected a VM fault, got {}", other),
+    }
+    // Write the code through a writable mapping, make it visible to
+    // instruction fetch (clean to the point of unification, invalidate the
+    // I-cache), then map a copy of the frame cap (a frame cap maps once)
+    // read-only and executable at `addr`.
+    let staging = env.new_frame()?;
+    // SAFETY: `staging` is mapped read-write and a page long.
+    unsafe { staging.ptr::<[u32; 2]>().write_volatile(RETURN_0X1234) };
+    let code_len = core::mem::size_of_val(&RETURN_0X1234) as Word;
+    staging.cap.page_unify_instruction(0, code_len).or_fail("unify caches over the code")?;
+    let code = env.alloc_slot()?;
+    env.cnode.cnode_copy(code, 64, env.cnode, staging.cap.bits(), 64, CapRights::all()).or_fail("copy frame cap")?;
+    env.map(Cap::from_bits(code), addr, CapRights::read_only(), VmAttributes::DEFAULT)?;
+    sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 0x1234);
+    Ok(())
+}
+
+/// Waits on the notification at cptr `arg`, which starts out empty, and
+/// records the badge.
+fn wait_on_empty_slot(arg: Word) {
+    RESULT.store(Cap::<Notification>::from_bits(arg).wait(), Ordering::SeqCst);
+}
+
+test_case!(FAULT0004, "a wait on an empty slot is a cap fault (receive phase) at it; filling the slot and replying retries the wait", fault0004);
+fn fault0004(env: &mut Env) -> TestResult {
+    let slot = env.alloc_slot()?;
+    let ep = faulting_thread(env, wait_on_empty_slot, slot)?;
+    let (info, _) = ep.recv();
+    match Fault::decode(info) {
+        Fault::CapFault { addr, in_recv_phase, .. } => {
+            check_eq!(addr, slot);
+            check!(in_recv_phase, "a failed wait reported in the send phase");
+        }
+        other => check!(false, "expected a cap fault, got {}", other),
+    }
+    let ntfn = env.notification()?;
+    env.cnode
+        .cnode_mint(slot, 64, env.cnode, ntfn.bits(), 64, CapRights::all(), sel4::CapData::badge(0x99))
+        .or_fail("fill the slot")?;
+    Cap::<Notification>::from_bits(slot).signal();
+    sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 0x99);
+    Ok(())
+}
+
+/// Sends on a cptr that does not resolve (set bits above the root CNode's
+/// guard); sending on a resolvable but empty slot is only an invocation error.
+fn send_unresolvable(_: Word) {
+    Cap::<Endpoint>::from_bits(UNRESOLVABLE).send(MessageInfo::new(0, 0, 0, 0));
+    RESULT.store(1, Ordering::SeqCst);
+}
+
+const UNRESOLVABLE: Word = 1 << 63;
+/// `seL4_GuardMismatch` of `seL4_LookupFailureType`.
+const GUARD_MISMATCH: Word = 4;
+
+test_case!(FAULT0009, "a send on a cptr that fails to resolve is a cap fault (send phase, guard mismatch) at that cptr", fault0009);
+fn fault0009(env: &mut Env) -> TestResult {
+    let ep = faulting_thread(env, send_unresolvable, 0)?;
+    let (info, _) = ep.recv();
+    match Fault::decode(info) {
+        Fault::CapFault { addr, in_recv_phase, lookup_failure_type, .. } => {
+            check_eq!(addr, UNRESOLVABLE);
+            check!(!in_recv_phase, "a failed send reported in the receive phase");
+            check_eq!(lookup_failure_type, GUARD_MISMATCH);
+        }
+        other => check!(false, "expected a cap fault, got {}", other),
+    }
+    // Not replied to: a reply would only retry the send and fault again.
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    Ok(())
+}
+
+/// Receives on the endpoint cptr `arg`.
+fn receiver(arg: Word) {
+    Cap::<Endpoint>::from_bits(arg).recv();
+    RESULT.store(1, Ordering::SeqCst);
+}
+
+test_case!(FAULT0005, "recv through an endpoint cap without read is a cap fault in the receive phase (sel4test IPCRIGHTS0002)", fault0005);
+fn fault0005(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let write_only = env.mint(ep, CapRights::write_only(), 0)?;
+    let fault_ep = faulting_thread(env, receiver, write_only.bits())?;
+    let (info, _) = fault_ep.recv();
+    match Fault::decode(info) {
+        Fault::CapFault { addr, in_recv_phase, .. } => {
+            check_eq!(addr, write_only.bits());
+            check!(in_recv_phase, "a failed receive reported in the send phase");
+        }
+        other => check!(false, "expected a cap fault, got {}", other),
+    }
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    Ok(())
+}
+
+/// Not an seL4 syscall number (those are negative).
+const BOGUS_SYSCALL: Word = 0x42;
+
+/// Makes syscall `BOGUS_SYSCALL` with x0..x6 = 10..16 and records x0 after.
+fn bogus_syscaller(_: Word) {
+    let mut x0: Word = 10;
+    // SAFETY: the kernel turns the syscall into a fault; the handler's reply
+    // may rewrite x0..x7, declared clobbered here.
+    unsafe {
+        asm!("svc #0",
+            inout("x0") x0, inout("x1") 11 => _, inout("x2") 12 => _, inout("x3") 13 => _,
+            inout("x4") 14 => _, inout("x5") 15 => _, inout("x6") 16 => _, inout("x7") BOGUS_SYSCALL => _,
+            options(nostack));
+    }
+    RESULT.store(x0, Ordering::SeqCst);
+}
+
+test_case!(FAULT0006, "an unknown syscall reaches the handler with its number and x0..x7; the reply sets x0 and resumes after it (sel4test PAGEFAULT0004)", fault0006);
+fn fault0006(env: &mut Env) -> TestResult {
+    let ep = faulting_thread(env, bogus_syscaller, 0)?;
+    let (info, _) = ep.recv();
+    let Fault::UnknownSyscall { ip, sp, lr, spsr, syscall, x } = Fault::decode(info) else {
+        return Err(Failure::new(format_args!("expected an unknown-syscall fault, got {}", Fault::decode(info))));
+    };
+    check_eq!(syscall, BOGUS_SYSCALL);
+    check_eq!(x, [10, 11, 12, 13, 14, 15, 16, BOGUS_SYSCALL]);
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    // Reply words are x0..x7, then pc, sp, lr, spsr: skip the svc, x0 = 1010.
+    let regs = [1010, 11, 12, 13, 14, 15, 16, BOGUS_SYSCALL, ip + 4, sp, lr, spsr];
+    sel4::with_ipc_buffer(|b| b.msg[..regs.len()].copy_from_slice(&regs));
+    sel4::reply(MessageInfo::new(0, 0, 0, regs.len() as Word));
+    check_eq!(RESULT.load(Ordering::SeqCst), 1010);
+    Ok(())
+}
+
+/// Executes an undefined instruction, then records its address.
+fn undefined_instruction(_: Word) {
+    let addr: Word;
+    // SAFETY: `udf` traps; the handler resumes after it.
+    unsafe { asm!("adr {0}, 2f", "2: udf #0", out(reg) addr, options(nostack)) };
+    RESULT.store(addr, Ordering::SeqCst);
+}
+
+test_case!(FAULT0007, "an undefined instruction is a user exception at its address; replying with pc+4 resumes after it (sel4test PAGEFAULT0005)", fault0007);
+fn fault0007(env: &mut Env) -> TestResult {
+    let ep = faulting_thread(env, undefined_instruction, 0)?;
+    let (info, _) = ep.recv();
+    let Fault::UserException { ip, sp, spsr, number, code } = Fault::decode(info) else {
+        return Err(Failure::new(format_args!("expected a user exception, got {}", Fault::decode(info))));
+    };
+    // 5.0.0 reports every undefined instruction on ARM as number 0, code 0.
+    check_eq!((number, code), (0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    let regs = [ip + 4, sp, spsr];
+    sel4::with_ipc_buffer(|b| b.msg[..regs.len()].copy_from_slice(&regs));
+    sel4::reply(MessageInfo::new(0, 0, 0, regs.len() as Word));
+    check_eq!(RESULT.load(Ordering::SeqCst), ip);
+    Ok(())
+}
+
+/// Counts how many times it gets past the unknown syscall.
+fn counting_syscaller(_: Word) {
+    // SAFETY: as in `bogus_syscaller`; nothing is passed.
+    unsafe { asm!("svc #0", inout("x7") BOGUS_SYSCALL => _, out("x0") _, out("x1") _, out("x2") _,
+        out("x3") _, out("x4") _, out("x5") _, out("x6") _, options(nostack)) };
+    RESULT.fetch_add(1, Ordering::SeqCst);
+}
+
+test_case!(FAULT0008, "a fault reply with a non-zero label leaves the thread stopped; resuming it retries the faulting syscall", fault0008);
+fn fault0008(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    RESULT.store(0, Ordering::SeqCst);
+    // Badged, so that nb_recv can tell a fault message (badge 1) from none (0).
+    let badged = env.mint(ep, CapRights::all(), 1)?;
+    let thread = env.thread(counting_syscaller, 0, 150, Some(badged), true)?;
+    let (info, badge) = ep.recv();
+    check_eq!(badge, 1);
+    check!(matches!(Fault::decode(info), Fault::UnknownSyscall { .. }), "expected an unknown-syscall fault");
+    sel4::reply(MessageInfo::new(1, 0, 0, 0));
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    // Nothing pending: the thread did not fault again on its own.
+    check_eq!(ep.nb_recv().1, 0);
+    thread.resume()?;
+    let (info, badge) = ep.recv();
+    check_eq!(badge, 1);
+    check!(matches!(Fault::decode(info), Fault::UnknownSyscall { .. }), "expected the syscall to fault again");
+    check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    Ok(())
+}

@@ -1,7 +1,9 @@
 //! IPC: send/receive, call/reply, message words and badges.
 
-use sel4::{with_ipc_buffer, CapRights, MessageInfo, Word};
-use sel4_test::{check_eq, test_case, Env, TestResult};
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use sel4::{with_ipc_buffer, CapRights, Error, MessageInfo, Word};
+use sel4_test::{check, check_eq, check_err, test_case, Env, ResultExt, TestResult};
 
 /// Receives one message on the endpoint in `arg` and echoes it back, words
 /// doubled, as the reply.
@@ -66,3 +68,295 @@ fn fail0002(env: &mut Env) -> TestResult {
 }
 test_case!(FAIL0002, "a thread of the test faults: run by name to check faults are reported", fail0002, manual);
 
+
+// ---------------------------------------------------------------------------
+// Helpers shared by the tests below.
+
+type Endpoint = sel4::Cap<sel4::cap_type::Endpoint>;
+
+const MSG_MAX: usize = sel4::consts::MSG_MAX_LENGTH as usize;
+
+/// Packs two cptrs into one thread argument (slot numbers fit in 32 bits).
+pub(crate) fn pack(a: Word, b: Word) -> Word {
+    a | (b << 32)
+}
+
+pub(crate) fn unpack(arg: Word) -> (Word, Word) {
+    (arg & 0xffff_ffff, arg >> 32)
+}
+
+/// The word a test message carries at `index` of a message of `len` words.
+fn pattern(len: usize, index: usize) -> Word {
+    ((len as Word) << 16) | (index as Word + 1)
+}
+
+fn fill_pattern(len: usize) {
+    with_ipc_buffer(|b| {
+        for (i, w) in b.msg[..len].iter_mut().enumerate() {
+            *w = pattern(len, i);
+        }
+    });
+}
+
+fn has_pattern(len: usize) -> bool {
+    with_ipc_buffer(|b| b.msg[..len].iter().enumerate().all(|(i, &w)| w == pattern(len, i)))
+}
+
+/// Points this thread's receive slot at `slot` of the root CNode.
+fn set_receive_slot(slot: Word) {
+    with_ipc_buffer(|b| {
+        b.receive_cnode = sel4::init_thread::CNODE.bits();
+        b.receive_index = slot;
+        b.receive_depth = 64;
+    });
+}
+
+/// What helper threads report back; each test resets what it uses.
+static SEEN_LABEL: AtomicU64 = AtomicU64::new(0);
+static SEEN_COUNT: AtomicU64 = AtomicU64::new(0);
+
+fn reset_seen() {
+    SEEN_LABEL.store(0, Ordering::SeqCst);
+    SEEN_COUNT.store(0, Ordering::SeqCst);
+}
+
+/// Receives on the endpoint in `arg` forever, recording each message's label
+/// (the latest) and how many arrived.
+fn recording_receiver(arg: Word) {
+    let ep = Endpoint::from_bits(arg);
+    loop {
+        let (info, _) = ep.recv();
+        SEEN_LABEL.store(info.label(), Ordering::SeqCst);
+        SEEN_COUNT.fetch_add(1, Ordering::SeqCst);
+    }
+}
+
+// ---------------------------------------------------------------------------
+
+/// Sends one message of every length from 0 to the maximum, label = length.
+fn all_lengths_sender(arg: Word) {
+    let ep = Endpoint::from_bits(arg);
+    for len in 0..=MSG_MAX {
+        fill_pattern(len);
+        ep.send(MessageInfo::new(len as Word, 0, 0, len as Word));
+    }
+}
+
+test_case!(IPC0003, "send/recv delivers messages of every length 0..=120 intact (sel4test IPC0001)", ipc0003);
+fn ipc0003(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    env.spawn(all_lengths_sender, ep.bits(), 150)?;
+    for len in 0..=MSG_MAX {
+        let (info, badge) = ep.recv();
+        check_eq!(badge, 0);
+        check_eq!(info.label(), len as Word);
+        check_eq!(info.length(), len);
+        check!(has_pattern(len), "message of {} words arrived altered", len);
+    }
+    Ok(())
+}
+
+/// A server loop: replies to each call with the sum of its words plus the
+/// badge, same label, then waits for the next call with reply_recv.
+fn summing_server(arg: Word) {
+    let ep = Endpoint::from_bits(arg);
+    let (mut info, mut badge) = ep.recv();
+    loop {
+        with_ipc_buffer(|b| b.msg[0] = b.msg[..info.length()].iter().sum::<Word>() + badge);
+        (info, badge) = ep.reply_recv(MessageInfo::new(info.label(), 0, 0, 1));
+    }
+}
+
+test_case!(IPC0004, "a reply_recv server loop answers a series of calls of varying length (sel4test IPC0002)", ipc0004);
+fn ipc0004(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    env.spawn(summing_server, ep.bits(), 150)?;
+    let client = env.mint(ep, CapRights::all(), 1000)?;
+    for n in 0..20usize {
+        with_ipc_buffer(|b| {
+            for (i, w) in b.msg[..n].iter_mut().enumerate() {
+                *w = i as Word + 1;
+            }
+        });
+        let reply = client.call(MessageInfo::new(n as Word + 1, 0, 0, n as Word));
+        check_eq!(reply.label(), n as Word + 1);
+        check_eq!(reply.length(), 1);
+        check_eq!(with_ipc_buffer(|b| b.msg[0]), (n * (n + 1) / 2) as Word + 1000);
+    }
+    Ok(())
+}
+
+/// Receives twice, replying after each receive although nobody called.
+fn replying_receiver(arg: Word) {
+    let ep = Endpoint::from_bits(arg);
+    for _ in 0..2 {
+        let (info, _) = ep.recv();
+        SEEN_LABEL.store(info.label(), Ordering::SeqCst);
+        SEEN_COUNT.fetch_add(1, Ordering::SeqCst);
+        sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    }
+}
+
+test_case!(IPC0005, "a reply after receiving a plain send is a harmless no-op (sel4test IPC0003)", ipc0005);
+fn ipc0005(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    env.spawn(replying_receiver, ep.bits(), 150)?;
+    for label in 1..=2 {
+        ep.send(MessageInfo::new(label, 0, 0, 0));
+        // The receiver runs at once (higher priority) and replies to nobody.
+        check_eq!(SEEN_LABEL.load(Ordering::SeqCst), label);
+        check_eq!(SEEN_COUNT.load(Ordering::SeqCst), label);
+    }
+    Ok(())
+}
+
+test_case!(IPC0006, "nb_send with no receiver waiting drops the message without blocking (sel4test IPC0004)", ipc0006);
+fn ipc0006(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    ep.nb_send(MessageInfo::new(1, 0, 0, 0));
+    env.spawn(recording_receiver, ep.bits(), 150)?;
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
+    ep.nb_send(MessageInfo::new(2, 0, 0, 0));
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 1);
+    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 2);
+    Ok(())
+}
+
+/// Sends a full message whose tag claims 127 words (the 7-bit field's maximum).
+fn overlong_sender(arg: Word) {
+    let ep = Endpoint::from_bits(arg);
+    fill_pattern(MSG_MAX);
+    ep.send(MessageInfo::new(3, 0, 0, 127));
+}
+
+test_case!(IPC0007, "a message tag longer than 120 words arrives truncated to 120, words intact", ipc0007);
+fn ipc0007(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    env.spawn(overlong_sender, ep.bits(), 150)?;
+    let (info, _) = ep.recv();
+    check_eq!(info.label(), 3);
+    check_eq!(info.length(), MSG_MAX);
+    check!(has_pattern(MSG_MAX), "truncated message arrived altered");
+    Ok(())
+}
+
+/// Sends the cap at the second cptr of `arg` through the endpoint at the first.
+fn cap_sender(arg: Word) {
+    let (ep, cap) = unpack(arg);
+    with_ipc_buffer(|b| b.caps_or_badges[0] = cap);
+    Endpoint::from_bits(ep).send(MessageInfo::new(4, 0, 1, 0));
+}
+
+test_case!(IPC0008, "a cap sent with extra_caps=1 lands in the receive slot and works there", ipc0008);
+fn ipc0008(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let ntfn = env.notification()?;
+    let badged = env.mint(ntfn, CapRights::all(), 0x30)?;
+    let slot = env.alloc_slot()?;
+    env.spawn(cap_sender, pack(ep.bits(), badged.bits()), 150)?;
+    set_receive_slot(slot);
+    let (info, _) = ep.recv();
+    check_eq!(info.label(), 4);
+    check_eq!(info.extra_caps(), 1);
+    check_eq!(info.caps_unwrapped(), 0);
+    // The received cap keeps its badge: signalling through it reaches `ntfn`.
+    sel4::Cap::<sel4::cap_type::Notification>::from_bits(slot).signal();
+    check_eq!(ntfn.poll(), 0x30);
+    Ok(())
+}
+
+test_case!(IPC0009, "a badged cap sent to its own endpoint is unwrapped: badge in caps_or_badges, no cap moved", ipc0009);
+fn ipc0009(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let badged = env.mint(ep, CapRights::all(), 0x77)?;
+    let slot = env.alloc_slot()?;
+    env.spawn(cap_sender, pack(ep.bits(), badged.bits()), 150)?;
+    set_receive_slot(slot);
+    let (info, _) = ep.recv();
+    check_eq!(info.extra_caps(), 1);
+    check_eq!(info.caps_unwrapped(), 1);
+    check_eq!(with_ipc_buffer(|b| b.caps_or_badges[0]), 0x77);
+    let probe = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_copy(probe, 64, env.cnode, slot, 64, CapRights::all()), Error::FailedLookup);
+    Ok(())
+}
+
+test_case!(IPC0010, "sending a cap through an endpoint cap without grant delivers the message but no cap (sel4test IPCRIGHTS0003)", ipc0010);
+fn ipc0010(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let no_grant = env.mint(ep, CapRights::read_write(), 0)?;
+    let ntfn = env.notification()?;
+    let slot = env.alloc_slot()?;
+    env.spawn(cap_sender, pack(no_grant.bits(), ntfn.bits()), 150)?;
+    set_receive_slot(slot);
+    let (info, _) = ep.recv();
+    check_eq!(info.label(), 4);
+    check_eq!(info.extra_caps(), 0);
+    let probe = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_copy(probe, 64, env.cnode, slot, 64, CapRights::all()), Error::FailedLookup);
+    Ok(())
+}
+
+test_case!(IPC0011, "send through a cap without write delivers nothing; call through it returns InvalidCapability (sel4test IPCRIGHTS0001)", ipc0011);
+fn ipc0011(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    let read_only = env.mint(ep, CapRights::read_only(), 0)?;
+    env.spawn(recording_receiver, ep.bits(), 150)?;
+    read_only.send(MessageInfo::new(1, 0, 0, 0));
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
+    let reply = read_only.call(MessageInfo::new(1, 0, 0, 0));
+    check_eq!(reply.label(), Error::InvalidCapability as Word);
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
+    ep.send(MessageInfo::new(2, 0, 0, 0));
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 1);
+    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 2);
+    Ok(())
+}
+
+/// Receives one message and records it; `arg` packs the endpoint and a
+/// notification to signal once the record is made.
+fn receive_then_signal(arg: Word) {
+    let (ep, ntfn) = unpack(arg);
+    let (info, _) = Endpoint::from_bits(ep).recv();
+    SEEN_LABEL.store(info.label(), Ordering::SeqCst);
+    sel4::Cap::<sel4::cap_type::Notification>::from_bits(ntfn).signal();
+}
+
+test_case!(IPC0012, "a higher-priority receiver runs as soon as a send reaches it; a lower-priority one only once the sender blocks", ipc0012);
+fn ipc0012(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    let done = env.notification()?;
+    env.spawn(receive_then_signal, pack(ep.bits(), done.bits()), 150)?;
+    ep.send(MessageInfo::new(1, 0, 0, 0));
+    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 1);
+    done.wait();
+
+    env.spawn(receive_then_signal, pack(ep.bits(), done.bits()), 50)?;
+    // The receiver has not run yet: the send blocks until it does, and the
+    // test (higher priority) resumes before the receiver records anything.
+    ep.send(MessageInfo::new(2, 0, 0, 0));
+    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 1);
+    done.wait();
+    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 2);
+    Ok(())
+}
+
+fn label_sender(arg: Word) {
+    let (ep, label) = unpack(arg);
+    Endpoint::from_bits(ep).send(MessageInfo::new(label, 0, 0, 0));
+}
+
+test_case!(IPC0013, "deleting a thread blocked sending on an endpoint removes its message; the endpoint still works", ipc0013);
+fn ipc0013(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let doomed = env.spawn(label_sender, pack(ep.bits(), 1), 150)?;
+    env.cnode.cnode_delete(doomed.tcb.bits(), 64).or_fail("delete the blocked thread")?;
+    env.spawn(label_sender, pack(ep.bits(), 2), 150)?;
+    let (info, _) = ep.recv();
+    check_eq!(info.label(), 2);
+    Ok(())
+}

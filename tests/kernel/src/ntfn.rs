@@ -1,1 +1,150 @@
 //! Notifications: signal, wait, poll, badge OR-ing, binding to TCBs.
+
+use core::sync::atomic::{AtomicU64, Ordering};
+
+use sel4::cap_type::{Endpoint, Notification};
+use sel4::{Cap, CapRights, Error, MessageInfo, Word};
+use sel4_test::{check_eq, check_err, test_case, Env, ResultExt, TestResult};
+
+/// What helper threads saw, in order: badge and label of up to two receives.
+static SEEN: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
+
+fn reset_seen() {
+    for s in &SEEN {
+        s.store(u64::MAX, Ordering::SeqCst);
+    }
+}
+
+fn seen(i: usize) -> Word {
+    SEEN[i].load(Ordering::SeqCst)
+}
+
+test_case!(NTFN0001, "a signal before the wait is kept: the wait returns its badge at once", ntfn0001);
+fn ntfn0001(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    let badged = env.mint(ntfn, CapRights::all(), 0x10)?;
+    badged.signal();
+    check_eq!(ntfn.wait(), 0x10);
+    Ok(())
+}
+
+test_case!(NTFN0002, "poll returns 0 with nothing pending, the badge when signalled, and clears it", ntfn0002);
+fn ntfn0002(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    let badged = env.mint(ntfn, CapRights::all(), 0x6)?;
+    check_eq!(ntfn.poll(), 0);
+    badged.signal();
+    check_eq!(ntfn.poll(), 0x6);
+    check_eq!(ntfn.poll(), 0);
+    Ok(())
+}
+
+test_case!(NTFN0003, "signals through differently badged caps before a wait arrive OR-ed together", ntfn0003);
+fn ntfn0003(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    for badge in [0x1, 0x2, 0x8, 0x2] {
+        env.mint(ntfn, CapRights::all(), badge)?.signal();
+    }
+    check_eq!(ntfn.wait(), 0xb);
+    Ok(())
+}
+
+/// Waits on the notification in `arg` and records the badge.
+fn waiter(arg: Word) {
+    SEEN[0].store(Cap::<Notification>::from_bits(arg).wait(), Ordering::SeqCst);
+}
+
+fn signaller(arg: Word) {
+    Cap::<Notification>::from_bits(arg).signal();
+}
+
+test_case!(NTFN0004, "a signal wakes a blocked waiter: a higher-priority one at once, and the test from a lower-priority signaller", ntfn0004);
+fn ntfn0004(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ntfn = env.notification()?;
+    env.spawn(waiter, ntfn.bits(), 150)?;
+    check_eq!(seen(0), u64::MAX);
+    env.mint(ntfn, CapRights::all(), 0x4)?.signal();
+    check_eq!(seen(0), 0x4);
+
+    let badged = env.mint(ntfn, CapRights::all(), 0x8)?;
+    env.spawn(signaller, badged.bits(), 50)?;
+    check_eq!(ntfn.wait(), 0x8);
+    Ok(())
+}
+
+/// Receives twice on the endpoint in `arg`, recording badge and label each
+/// time (the label means nothing when a bound signal arrives).
+fn bound_receiver(arg: Word) {
+    let ep = Cap::<Endpoint>::from_bits(arg);
+    for i in 0..2 {
+        let (info, badge) = ep.recv();
+        SEEN[2 * i].store(badge, Ordering::SeqCst);
+        SEEN[2 * i + 1].store(info.label(), Ordering::SeqCst);
+    }
+}
+
+/// A thread at priority 150, bound to a fresh notification, not yet started.
+fn bound_thread(env: &mut Env, entry: fn(Word), arg: Word) -> Result<(sel4_test::Thread, Cap<Notification>), sel4_test::Failure> {
+    let ntfn = env.notification()?;
+    let thread = env.thread(entry, arg, 150, None, false)?;
+    thread.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind notification")?;
+    Ok((thread, ntfn))
+}
+
+test_case!(NTFN0005, "a bound thread blocked in recv gets a signal's badge, then a normal message (sel4test BIND0001)", ntfn0005);
+fn ntfn0005(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    let (thread, ntfn) = bound_thread(env, bound_receiver, ep.bits())?;
+    thread.resume()?;
+    env.mint(ntfn, CapRights::all(), 0x20)?.signal();
+    // Only the badge register is written for a signal: the tag is stale.
+    check_eq!(seen(0), 0x20);
+    env.mint(ep, CapRights::all(), 0x3)?.send(MessageInfo::new(5, 0, 0, 0));
+    check_eq!((seen(2), seen(3)), (0x3, 5));
+    Ok(())
+}
+
+test_case!(NTFN0006, "a bound thread waiting on its own notification receives its signals (sel4test BIND0002)", ntfn0006);
+fn ntfn0006(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ntfn = env.notification()?;
+    let thread = env.thread(waiter, ntfn.bits(), 150, None, false)?;
+    thread.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind notification")?;
+    thread.resume()?;
+    check_eq!(seen(0), u64::MAX);
+    env.mint(ntfn, CapRights::all(), 0x40)?.signal();
+    check_eq!(seen(0), 0x40);
+    Ok(())
+}
+
+test_case!(NTFN0007, "a bound thread's recv takes a pending signal before a sender already queued on the endpoint", ntfn0007);
+fn ntfn0007(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    let (thread, ntfn) = bound_thread(env, bound_receiver, ep.bits())?;
+    let sender = env.mint(ep, CapRights::all(), 0x5)?;
+    env.spawn(send_label_7, sender.bits(), 120)?;
+    env.mint(ntfn, CapRights::all(), 0x80)?.signal();
+    thread.resume()?;
+    check_eq!(seen(0), 0x80);
+    check_eq!((seen(2), seen(3)), (0x5, 7));
+    Ok(())
+}
+
+fn send_label_7(arg: Word) {
+    Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(7, 0, 0, 0));
+}
+
+test_case!(NTFN0008, "binding fails with IllegalOperation when the TCB or the notification is already bound; works after unbind", ntfn0008);
+fn ntfn0008(env: &mut Env) -> TestResult {
+    let (a, ntfn) = bound_thread(env, waiter, 0)?;
+    let other = env.notification()?;
+    check_err!(a.tcb.tcb_bind_notification(other.cptr()), Error::IllegalOperation);
+    let b = env.thread(waiter, 0, 150, None, false)?;
+    check_err!(b.tcb.tcb_bind_notification(ntfn.cptr()), Error::IllegalOperation);
+    a.tcb.tcb_unbind_notification().or_fail("unbind")?;
+    b.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind after unbind")?;
+    Ok(())
+}
