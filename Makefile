@@ -4,6 +4,7 @@
 #   make qemu-arm-virt HEADLESS=1   boot without a console; exit 0 once the system is ready
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
+#   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid)
 #   make clean
 
 BUILD         ?= build
@@ -20,12 +21,12 @@ IMAGES        := $(CFG_BUILD)/images
 HARNESS       := target/release/run-qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
-.PHONY: FORCE help deps images qemu-arm-virt test clean
+.PHONY: FORCE help deps images qemu-arm-virt test check-system clean
 # Keep the root-task ELFs the image rules produce on the way (gdb wants them).
 .SECONDARY:
 
 help:
-	@sed -n '2,9p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
 DEBIAN_PACKAGES := gcc-aarch64-linux-gnu qemu-system-arm python3-venv libxml2-utils
@@ -108,6 +109,20 @@ else
 	@$(QEMU_CMD)
 endif
 
+# --- system description ---------------------------------------------------
+# Validates SYSTEM without building the kernel or images. Program images are
+# looked up in SEARCH_PATH (space-separated dirs); missing ones are noted once
+# and only the checks that need them are skipped. REPORT=file writes the report.
+SYSTEM      ?= system.xml
+SEARCH_PATH ?=
+TOOL        := target/release/microkit-tool
+
+$(TOOL): FORCE
+	@cargo build --quiet --release -p microkit-tool
+
+check-system: $(TOOL)
+	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
+
 # --- test --------------------------------------------------------------------
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`
 # builds and runs only that suite, with only the selected tests.
@@ -117,8 +132,8 @@ ifdef SUITE
 test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
 	@$(TEST_ENV) SUITES=$(SUITE) ONLY_SUITES=1 tests/run-all.sh
 else
-test: images $(HARNESS)
-	@$(TEST_ENV) SUITES="$(SUITES)" tests/run-all.sh
+test: images $(HARNESS) $(TOOL)
+	@$(TEST_ENV) TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
 endif
 
 clean:

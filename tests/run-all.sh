@@ -3,7 +3,8 @@
 # Prints a line per QEMU check and ends with the total as `N passed, N failed`.
 # Called by `make test`, which builds the images first and sets:
 #   BUILD_DIR (per-config build dir), RESULTS_DIR (JUnit XML), HARNESS (run-qemu),
-#   QEMU_RAM_MB, TIMEOUT, SUITES (suite names), ONLY_SUITES=1 to run just those
+#   QEMU_RAM_MB, TIMEOUT, SUITES (suite names), ONLY_SUITES=1 to run just those,
+#   TOOL (microkit-tool, for the system-description checks)
 set -u
 : "${BUILD_DIR:?}" "${RESULTS_DIR:?}" "${HARNESS:?}" "${QEMU_RAM_MB:?}" "${TIMEOUT:?}" "${SUITES:?}"
 
@@ -26,6 +27,24 @@ passed=$((passed + host_passed))
 failed=$((failed + host_failed))
 if [ "$host_status" -ne 0 ] && [ "$host_failed" -eq 0 ]; then
     fail host-build "cargo test exited with $host_status (see $logs/host.log)"
+fi
+
+# --- system descriptions (no QEMU) ---
+echo "== system description checks"
+: "${TOOL:?}"
+# SDF0001: a valid system passes `check-system` (exit 0), noting the images it lacks.
+out=$("$TOOL" check tests/systems/two-pds.xml 2>&1)
+if [ $? -eq 0 ] && printf '%s' "$out" | grep -q "program images not found"; then
+    pass SDF0001
+else
+    fail SDF0001 "expected exit 0 and the missing-images note, got: $out"
+fi
+# SDF0002: an invalid system fails (exit 1) with file:line:column, element and rule.
+out=$("$TOOL" check tests/systems/write-only-map.xml 2>&1)
+if [ $? -eq 1 ] && printf '%s' "$out" | grep -qF "error: perms must not be 'w' (write-only mappings are not allowed) on element 'map' at tests/systems/write-only-map.xml:7:9"; then
+    pass SDF0002
+else
+    fail SDF0002 "expected exit 1 and the write-only-map error, got: $out"
 fi
 
 # boot RUN IMAGE [QEMU ARG]...: boots IMAGE with the harness, logging to

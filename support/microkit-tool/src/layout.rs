@@ -1,0 +1,57 @@
+//! A protection domain's virtual address space on AArch64, as Microkit lays it out.
+//!
+//! Microkit (tool `Config::user_top`, non-hypervisor AArch64) gives user space
+//! `[0, 0x8000_0000_0000)` and puts each PD's stack at the very top of it, so
+//! the highest address a map may reach is the stack's bottom. We keep that, and
+//! add what our runtime needs at the top (see `../shared/SDF.md`, runtime
+//! conventions): the IPC buffer in the top user page, then an unmapped guard page,
+//! then the stack growing down. Maps must end at or below the stack's bottom.
+//!
+//! ```text
+//! 0x8000_0000_0000  USER_TOP
+//!                   IPC buffer (1 page)
+//!                   guard page (unmapped)
+//! STACK_TOP         stack (stack_size bytes, grows down)
+//! stack bottom      <- highest end address of any map
+//! ```
+
+/// First address above user space (48-bit VA, non-hypervisor kernel).
+pub const USER_TOP: u64 = 0x8000_0000_0000;
+/// Small page size; every layout boundary is aligned to it.
+pub const PAGE_SIZE: u64 = 0x1000;
+/// Large page size (AArch64 level-2 block).
+pub const LARGE_PAGE_SIZE: u64 = 0x20_0000;
+/// The IPC buffer occupies the top user page.
+pub const IPC_BUFFER_VADDR: u64 = USER_TOP - PAGE_SIZE;
+/// Top of the stack: one unmapped guard page below the IPC buffer.
+pub const STACK_TOP: u64 = IPC_BUFFER_VADDR - PAGE_SIZE;
+
+/// Default, minimum and maximum stack size (Microkit's values).
+pub const STACK_SIZE_DEFAULT: u64 = 0x2000;
+pub const STACK_SIZE_MIN: u64 = 0x1000;
+pub const STACK_SIZE_MAX: u64 = 0x100_0000;
+
+/// Lowest address of a PD's stack. `stack_size` is at most `STACK_SIZE_MAX`
+/// once validated, so this cannot underflow; saturating keeps unvalidated
+/// input harmless anyway.
+pub fn stack_bottom(stack_size: u64) -> u64 {
+    STACK_TOP.saturating_sub(stack_size)
+}
+
+/// Channel and IRQ ids are badge bits 0..=61 (bit 63 marks a PPC, bit 62 a fault).
+pub const MAX_CHANNEL_ID: u64 = 61;
+/// Child ids index the 64-entry child TCB table.
+pub const MAX_CHILD_ID: u64 = 63;
+/// Highest priority a PD may have; 255 belongs to the monitor.
+pub const MAX_PRIORITY: u64 = 254;
+/// Protection domains in one system (the monitor tracks them in 64 slots).
+pub const MAX_PDS: usize = 63;
+/// Name reserved for the monitor.
+pub const MONITOR_NAME: &str = "monitor";
+/// Microkit's default budget in microseconds (period defaults to the budget).
+pub const BUDGET_DEFAULT: u64 = 1000;
+
+// The layout's invariants, checked when the crate compiles.
+const _: () = assert!(STACK_TOP.is_multiple_of(PAGE_SIZE));
+const _: () = assert!(STACK_TOP - STACK_SIZE_MAX > 0);
+const _: () = assert!(STACK_TOP < IPC_BUFFER_VADDR && IPC_BUFFER_VADDR < USER_TOP);

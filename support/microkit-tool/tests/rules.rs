@@ -1,0 +1,229 @@
+//! One valid system per feature, and at least one invalid case per rule, checking
+//! the rule, the element and the line:column of the error.
+
+mod common;
+
+use common::run;
+use microkit_tool::{Error, Rule};
+
+const PD: &str = r#"<protection_domain name="a" priority="10"><program_image path="a.elf"/></protection_domain>"#;
+
+/// Asserts `xml` fails with an error matching `want` on `element` at `line:col`.
+fn fails(xml: &str, element: &str, line: u32, col: u32, want: fn(&Rule) -> bool) {
+    let outcome = run(xml);
+    let found = outcome.errors.iter().any(|e| match e {
+        Error::Rule { element: el, pos, rule, .. } => {
+            el == element && pos.line == line && pos.col == col && want(rule)
+        }
+        Error::Xml { .. } => false,
+    });
+    assert!(found, "expected error on '{element}' at {line}:{col}; got {:#?}", outcome.errors);
+}
+
+fn valid(xml: &str) {
+    let outcome = run(xml);
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+}
+
+#[test]
+fn valid_features() {
+    valid(&format!("<system>{PD}</system>"));
+    valid(r#"<system><!-- c --><memory_region name="m" size="0x200_000" page_size="0x200000" phys_addr="0x4000_0000"/>
+        <protection_domain name="a" priority="254" stack_size="0x10000" fpu="false" cpu="0">
+          <program_image path="a.elf"/>
+          <map mr="m" vaddr="0x2_000_000" perms="rwx" cached="false" setvar_vaddr="m_vaddr"/>
+          <irq irq="33" id="4" trigger="edge"/>
+          <setvar symbol="m_paddr" region_paddr="m"/>
+          <protection_domain name="child" id="63" setvar_id="child_id" priority="1">
+            <program_image path="c.elf"/>
+            <protection_domain name="grandchild" id="0"><program_image path="g.elf"/></protection_domain>
+          </protection_domain>
+        </protection_domain>
+        <protection_domain name="b" priority="3"><program_image path="b.elf"/></protection_domain>
+        <channel><end pd="b" id="61" pp="true" notify="false"/><end pd="a" id="0"/></channel>
+        </system>"#);
+}
+
+#[test]
+fn mcs_attributes_and_unmapped_regions_warn() {
+    let outcome = run(r#"<system><memory_region name="m" size="4096"/>
+        <protection_domain name="a" budget="10" period="20" passive="true"><program_image path="a"/></protection_domain></system>"#);
+    assert!(outcome.is_valid());
+    let text: Vec<String> = outcome.warnings.iter().map(ToString::to_string).collect();
+    assert!(text.iter().any(|w| w.contains("budget, period, passive accepted but not enforced")), "{text:?}");
+    assert!(text.iter().any(|w| w.contains("'m' is not mapped")), "{text:?}");
+}
+
+#[test]
+fn malformed_xml_reports_parser_position() {
+    let outcome = run("<system>\n  <protection_domain name=\"a\">\n</system>");
+    match outcome.errors.as_slice() {
+        [Error::Xml { pos, .. }] => assert_eq!(pos.line, 3),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn structure_rules() {
+    fails("<sys/>", "sys", 1, 1, |r| matches!(r, Rule::Root(_)));
+    fails("<system>\n <foo/></system>", "foo", 2, 2, |r| matches!(r, Rule::UnknownElement(_)));
+    fails("<system x=\"1\"/>", "system", 1, 1, |r| matches!(r, Rule::UnknownAttribute(_)));
+    fails("<system>hi</system>", "system", 1, 1, |r| matches!(r, Rule::Text(_)));
+    fails("<system><memory_region size=\"4096\"/></system>", "memory_region", 1, 9, |r| {
+        *r == Rule::MissingAttribute("name")
+    });
+    fails("<system><memory_region name=\"m\" size=\"4k\"/></system>", "memory_region", 1, 9, |r| {
+        matches!(r, Rule::BadNumber { attr: "size", .. })
+    });
+    fails(&format!("<system>{}</system>", PD.replace("priority=\"10\"", "fpu=\"yes\"")), "protection_domain", 1, 9, |r| {
+        matches!(r, Rule::BadBool { attr: "fpu", .. })
+    });
+}
+
+#[test]
+fn protection_domain_rules() {
+    let pd = |attrs: &str| format!("<system>\n  <protection_domain name=\"a\" {attrs}><program_image path=\"a\"/></protection_domain></system>");
+    let at = |xml: &str, want: fn(&Rule) -> bool| fails(xml, "protection_domain", 2, 3, want);
+    at(&pd("priority=\"255\""), |r| *r == Rule::Priority(255));
+    at(&pd("budget=\"1000\" period=\"100\""), |r| matches!(r, Rule::BudgetGtPeriod { budget: 1000, period: 100 }));
+    at(&pd("stack_size=\"0x800\""), |r| matches!(r, Rule::StackSizeRange(_)));
+    at(&pd("stack_size=\"0x2000000\""), |r| matches!(r, Rule::StackSizeRange(_)));
+    at(&pd("stack_size=\"0x1800\""), |r| matches!(r, Rule::StackSizeAlign(_)));
+    at(&pd("cpu=\"1\""), |r| *r == Rule::Cpu(1));
+    at(&pd("id=\"1\""), |r| *r == Rule::ChildOnly("id"));
+    at("<system>\n  <protection_domain name=\"a\"/></system>", |r| *r == Rule::ProgramImageCount(0));
+    at("<system>\n  <protection_domain name=\"a\"><program_image path=\"a\"/><program_image path=\"b\"/></protection_domain></system>", |r| {
+        *r == Rule::ProgramImageCount(2)
+    });
+    fails(&format!("<system>{PD}\n{PD}</system>"), "protection_domain", 2, 1, |r| matches!(r, Rule::DuplicatePdName(_)));
+    fails("<system>\n<protection_domain name=\"monitor\"><program_image path=\"a\"/></protection_domain></system>", "protection_domain", 2, 1, |r| {
+        *r == Rule::ReservedName
+    });
+}
+
+#[test]
+fn child_rules() {
+    let child = |id: &str| format!("<protection_domain name=\"c{id}\" id=\"{id}\"><program_image path=\"c\"/></protection_domain>");
+    let xml = format!("<system><protection_domain name=\"p\"><program_image path=\"p\"/>\n{}\n{}</protection_domain></system>", child("64"), child("1"));
+    fails(&xml, "protection_domain", 2, 1, |r| *r == Rule::ChildIdRange(64));
+    let xml = format!("<system><protection_domain name=\"p\"><program_image path=\"p\"/>\n{}{}</protection_domain></system>", child("1"), child("1").replace("c1\"", "d\""));
+    fails(&xml, "protection_domain", 2, 82, |r| matches!(r, Rule::DuplicateChildId { id: 1, .. }));
+    let xml = "<system><protection_domain name=\"p\"><program_image path=\"p\"/>\n<protection_domain name=\"c\"><program_image path=\"c\"/></protection_domain></protection_domain></system>";
+    fails(xml, "protection_domain", 2, 1, |r| *r == Rule::MissingAttribute("id"));
+}
+
+#[test]
+fn too_many_pds() {
+    let mut xml = String::from("<system>");
+    for i in 0..64 {
+        xml += &format!("\n<protection_domain name=\"p{i}\"><program_image path=\"p\"/></protection_domain>");
+    }
+    fails(&(xml + "</system>"), "protection_domain", 65, 1, |r| *r == Rule::TooManyPds(64));
+}
+
+#[test]
+fn memory_region_rules() {
+    let mr = |attrs: &str| format!("<system>\n <memory_region name=\"m\" {attrs}/></system>");
+    let at = |xml: &str, want: fn(&Rule) -> bool| fails(xml, "memory_region", 2, 2, want);
+    at(&mr("size=\"0x1001\""), |r| matches!(r, Rule::SizeNotMultiple { .. }));
+    at(&mr("size=\"0x3000\" page_size=\"0x2000\""), |r| *r == Rule::PageSize(0x2000));
+    at(&mr("size=\"0x200000\" page_size=\"0x200000\" phys_addr=\"0x1000\""), |r| matches!(r, Rule::PhysAlign { .. }));
+    at(&mr("size=\"0\""), |r| *r == Rule::SizeZero);
+    fails("<system><memory_region name=\"m\" size=\"4096\"/>\n<memory_region name=\"m\" size=\"4096\"/></system>", "memory_region", 2, 1, |r| {
+        matches!(r, Rule::DuplicateRegionName(_))
+    });
+    fails("<system><memory_region name=\"a\" size=\"0x2000\" phys_addr=\"0x1000\"/>\n<memory_region name=\"b\" size=\"0x1000\" phys_addr=\"0x2000\"/></system>", "memory_region", 2, 1, |r| {
+        matches!(r, Rule::PhysOverlap { .. })
+    });
+}
+
+fn with_maps(maps: &str) -> String {
+    format!("<system><memory_region name=\"m\" size=\"0x2000\"/><memory_region name=\"big\" size=\"0x200000\" page_size=\"0x200000\"/><protection_domain name=\"a\"><program_image path=\"a\"/>\n{maps}</protection_domain></system>")
+}
+
+#[test]
+fn map_rules() {
+    let at = |maps: &str, col: u32, want: fn(&Rule) -> bool| fails(&with_maps(maps), "map", 2, col, want);
+    at("<map mr=\"m\" vaddr=\"0x1000\" perms=\"w\"/>", 1, |r| *r == Rule::WriteOnly);
+    at("<map mr=\"m\" vaddr=\"0x1000\" perms=\"rr\"/>", 1, |r| matches!(r, Rule::BadPerms(_)));
+    at("<map mr=\"m\" vaddr=\"0x1000\" perms=\"\"/>", 1, |r| matches!(r, Rule::BadPerms(_)));
+    at("<map mr=\"big\" vaddr=\"0x1000\"/>", 1, |r| matches!(r, Rule::VaddrAlign { .. }));
+    at("<map mr=\"nope\" vaddr=\"0x1000\"/>", 1, |r| matches!(r, Rule::UnknownRegion(_)));
+    at("<map mr=\"m\" vaddr=\"0x7fff_ffff_c000\"/>", 1, |r| matches!(r, Rule::MapAboveStack { .. }));
+    at("<map mr=\"m\" vaddr=\"0x10000\"/><map mr=\"m\" vaddr=\"0x11000\"/>", 30, |r| matches!(r, Rule::MapOverlap { .. }));
+    // Maps ending exactly where the next starts do not overlap.
+    valid(&with_maps("<map mr=\"m\" vaddr=\"0x10000\"/><map mr=\"m\" vaddr=\"0x12000\"/>"));
+    // A map may end exactly at the stack bottom (default stack 0x2000).
+    valid(&with_maps("<map mr=\"m\" vaddr=\"0x7fff_ffff_a000\"/>"));
+}
+
+fn two_pds(channel: &str) -> String {
+    format!("<system><protection_domain name=\"lo\" priority=\"1\"><program_image path=\"a\"/><irq irq=\"7\" id=\"9\"/></protection_domain><protection_domain name=\"hi\" priority=\"2\"><program_image path=\"b\"/></protection_domain>\n{channel}</system>")
+}
+
+#[test]
+fn channel_rules() {
+    let ch = |ends: &str| two_pds(&format!("<channel>{ends}</channel>"));
+    fails(&ch("<end pd=\"lo\" id=\"0\"/>"), "channel", 2, 1, |r| *r == Rule::EndCount(1));
+    fails(&ch("<end pd=\"lo\" id=\"62\"/><end pd=\"hi\" id=\"0\"/>"), "end", 2, 10, |r| *r == Rule::IdRange(62));
+    fails(&ch("<end pd=\"zz\" id=\"0\"/><end pd=\"hi\" id=\"0\"/>"), "end", 2, 10, |r| matches!(r, Rule::UnknownPd(_)));
+    fails(&ch("<end pd=\"lo\" id=\"9\"/><end pd=\"hi\" id=\"0\"/>"), "end", 2, 10, |r| matches!(r, Rule::DuplicateId { id: 9, .. }));
+    fails(&ch("<end pd=\"lo\" id=\"0\" pp=\"true\"/><end pd=\"hi\" id=\"0\" pp=\"true\"/>"), "channel", 2, 1, |r| *r == Rule::BidirectionalPpc);
+    fails(&ch("<end pd=\"hi\" id=\"0\" pp=\"true\"/><end pd=\"lo\" id=\"0\"/>"), "channel", 2, 1, |r| matches!(r, Rule::PpcPriority { .. }));
+    valid(&ch("<end pd=\"lo\" id=\"0\" pp=\"true\"/><end pd=\"hi\" id=\"0\"/>"));
+    // A channel may come before the PDs it names.
+    valid("<system><channel><end pd=\"x\" id=\"0\"/><end pd=\"y\" id=\"0\"/></channel><protection_domain name=\"x\"><program_image path=\"a\"/></protection_domain><protection_domain name=\"y\"><program_image path=\"a\"/></protection_domain></system>");
+}
+
+#[test]
+fn irq_and_setvar_rules() {
+    fails(&two_pds("<protection_domain name=\"c\"><program_image path=\"c\"/><irq irq=\"7\" id=\"0\"/></protection_domain>"), "irq", 2, 54, |r| {
+        matches!(r, Rule::DuplicateIrq { irq: 7, .. })
+    });
+    fails(&two_pds("<protection_domain name=\"c\"><program_image path=\"c\"/><irq irq=\"8\" id=\"0\" trigger=\"rising\"/></protection_domain>"), "irq", 2, 54, |r| {
+        matches!(r, Rule::Trigger(_))
+    });
+    let xml = "<system><memory_region name=\"m\" size=\"4096\"/><protection_domain name=\"a\"><program_image path=\"a\"/>\n<setvar symbol=\"s\" region_paddr=\"m\"/><setvar symbol=\"s\" region_paddr=\"m\"/><setvar symbol=\"t\" region_paddr=\"zz\"/></protection_domain></system>";
+    fails(xml, "setvar", 2, 38, |r| matches!(r, Rule::DuplicateSymbol { .. }));
+    fails(xml, "setvar", 2, 75, |r| matches!(r, Rule::UnknownRegion(_)));
+}
+
+#[test]
+fn reports_all_errors_with_display_format() {
+    let outcome = run(&with_maps("<map mr=\"m\" vaddr=\"0x1000\" perms=\"w\"/>\n<map mr=\"big\" vaddr=\"0x1000\"/>"));
+    assert_eq!(outcome.errors.len(), 2, "{:#?}", outcome.errors);
+    assert_eq!(
+        outcome.errors[0].to_string(),
+        "error: perms must not be 'w' (write-only mappings are not allowed) on element 'map' at system.xml:2:1"
+    );
+}
+
+#[test]
+fn missing_images_are_noted_once_and_bad_images_are_errors() {
+    let outcome = run(&format!("<system>{PD}{}</system>", PD.replace("\"a\"", "\"b\"")));
+    assert_eq!(outcome.notes, ["note: program images not found (a.elf): skipping checks that need them"]);
+
+    let dir = std::env::temp_dir().join(format!("microkit-tool-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("a.elf"), b"not an elf").unwrap();
+    let options = microkit_tool::Options { search_paths: vec![dir.clone()], system_dir: ".".into() };
+    let outcome = microkit_tool::check("system.xml", &format!("<system>{PD}</system>"), &options);
+    std::fs::remove_dir_all(&dir).unwrap();
+    assert!(matches!(outcome.errors[0].rule(), Some(Rule::BadElf { .. })), "{:#?}", outcome.errors);
+}
+
+#[test]
+fn full_system_is_valid() {
+    let outcome = run(&common::big_system(63));
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors.first());
+    assert_eq!(outcome.system.channels.len(), 63 * 62 / 2);
+}
+
+#[test]
+fn report_lists_everything() {
+    let outcome = run(&two_pds("<channel><end pd=\"lo\" id=\"0\" pp=\"true\"/><end pd=\"hi\" id=\"0\"/></channel>"));
+    let text = microkit_tool::report::report(&outcome.system);
+    assert!(text.contains("lo: priority 1"), "{text}");
+    assert!(text.contains("irq 7 as channel 9 (level)"), "{text}");
+    assert!(text.contains("lo:0 (pp=true, notify=true) <-> hi:0 (pp=false, notify=true)"), "{text}");
+}
