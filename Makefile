@@ -5,6 +5,7 @@
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
 #   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid)
+#   make bench [COMPARE=old.json]   raw seL4 costs in guest instructions (QEMU -icount)
 #   make clean
 
 BUILD         ?= build
@@ -21,12 +22,12 @@ IMAGES        := $(CFG_BUILD)/images
 HARNESS       := target/release/run-qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
-.PHONY: FORCE help deps images qemu-arm-virt test check-system clean
+.PHONY: FORCE help deps images qemu-arm-virt test check-system bench clean
 # Keep the root-task ELFs the image rules produce on the way (gdb wants them).
 .SECONDARY:
 
 help:
-	@sed -n '2,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
 DEBIAN_PACKAGES := gcc-aarch64-linux-gnu qemu-system-arm python3-venv libxml2-utils
@@ -122,6 +123,23 @@ $(TOOL): FORCE
 
 check-system: $(TOOL)
 	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
+
+# --- benchmarks ------------------------------------------------------------------
+# Built with the bench kernel config (release, user-readable cycle counter) and
+# run twice under -icount so that counts repeat exactly; the report checks that.
+BENCH_DIR   := $(BUILD)/bench
+BENCH_IMAGE := $(BUILD)/bench/images/kernel-bench.elf
+BENCH_QEMU  := --qemu-arg -icount --qemu-arg shift=0,sleep=off
+
+bench: $(HARNESS)
+	@$(MAKE) --no-print-directory KERNEL_CONFIG=bench $(BENCH_IMAGE)
+	@mkdir -p $(BENCH_DIR)
+	@for run in 1 2; do \
+	  $(HARNESS) --image $(BENCH_IMAGE) --log $(BENCH_DIR)/run$$run.log --timeout $(TIMEOUT) $(BENCH_QEMU) \
+	    > /dev/null || { echo "bench: run $$run failed (see $(BENCH_DIR)/run$$run.log)"; exit 1; }; \
+	done
+	@support/scripts/bench-report.py $(BENCH_DIR)/run1.log $(BENCH_DIR)/run2.log \
+	  $(BENCH_DIR)/results.json support/kernel/config/bench.config $(COMPARE)
 
 # --- test --------------------------------------------------------------------
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`

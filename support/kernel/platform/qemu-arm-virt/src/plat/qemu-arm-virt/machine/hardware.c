@@ -23,9 +23,27 @@ void resetTimer(void)
     resetGenericTimer();
 }
 
+#ifdef CONFIG_QEMU_VIRT_USER_COUNTERS
+/* Benchmark builds only: let EL0 read the generic counters (CNTKCTL_EL1
+ * EL0PCTEN | EL0VCTEN) and the PMU cycle counter (PMUSERENR_EL0.EN), and start
+ * the cycle counter (PMCR_EL0.E, reset with .C; PMCNTENSET_EL0 bit 31). */
+static BOOT_CODE void enableUserCounters(void)
+{
+    word_t cntkctl;
+    MRS("cntkctl_el1", cntkctl);
+    MSR("cntkctl_el1", cntkctl | BIT(0) | BIT(1));
+    MSR("pmuserenr_el0", BIT(0));
+    MSR("pmcr_el0", BIT(0) | BIT(2));
+    MSR("pmcntenset_el0", BIT(31));
+}
+#endif
+
 BOOT_CODE void initTimer(void)
 {
     initGenericTimer();
+#ifdef CONFIG_QEMU_VIRT_USER_COUNTERS
+    enableUserCounters();
+#endif
 }
 
 void initL2Cache(void)
