@@ -15,6 +15,8 @@ pub use sel4;
 pub use sel4::{debug_print, debug_println};
 
 use core::panic::PanicInfo;
+
+pub mod pl011;
 use linked_list_allocator::LockedHeap;
 
 /// Stack of the initial thread.

@@ -20,7 +20,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::cap_type::{Endpoint, Notification, Page, Tcb, Untyped};
 use sel4::{init_thread, BootInfo, Cap, CapData, CapRights, MessageInfo, ObjectType, PrioProps, UserContext, VmAttributes, Word};
 
-use console::Console;
+use sel4_root_task::pl011::Pl011;
 use stats::Summary;
 
 sel4_root_task::root_task!(main);
@@ -112,7 +112,7 @@ extern "C" fn waiter(ntfn: Word) -> ! {
 static mut SAMPLES: [u64; RUNS] = [0; RUNS];
 
 /// Runs `measure` WARMUP + RUNS times; each call returns one sample in cycles.
-fn bench(out: &Console, name: &str, overhead: u64, mut measure: impl FnMut() -> u64) {
+fn bench(out: &mut Pl011, name: &str, overhead: u64, mut measure: impl FnMut() -> u64) {
     for _ in 0..WARMUP {
         measure();
     }
@@ -121,13 +121,13 @@ fn bench(out: &Console, name: &str, overhead: u64, mut measure: impl FnMut() -> 
     for s in samples.iter_mut() {
         *s = measure().saturating_sub(overhead);
     }
-    let _ = writeln!(&*out, "BENCH {{\"name\":\"{name}\",{}}}", Summary::of(samples));
+    let _ = writeln!(out, "BENCH {{\"name\":\"{name}\",{}}}", Summary::of(samples));
 }
 
 fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
     let mut res = Resources { ram: console::find_ram(bi).ok_or(sel4::Error::NotEnoughMemory)?, next_slot: bi.empty.start, next_vaddr: 0x10_0000_0000 };
-    let out = Console::map(bi, 0x0f00_0000, &mut res.next_slot)?;
-    let _ = writeln!(&out, "bench: seL4 5.0.0 (bench config: release, fastpath), {RUNS} runs after {WARMUP} warm-up");
+    let mut out = console::map(bi, 0x0f00_0000, &mut res.next_slot)?;
+    let _ = writeln!(out, "bench: seL4 5.0.0 (bench config: release, fastpath), {RUNS} runs after {WARMUP} warm-up");
     init_thread::TCB.tcb_set_priority(CLIENT_PRIORITY)?;
 
     // The cost of reading the counter, subtracted from every other sample.
@@ -137,7 +137,7 @@ fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
         *s = cycles() - a;
     }
     let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
-    bench(&out, "counter_read_overhead", 0, || {
+    bench(&mut out, "counter_read_overhead", 0, || {
         let a = cycles();
         cycles() - a
     });
@@ -150,7 +150,7 @@ fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
     ] {
         let ep = Cap::<Endpoint>::from_bits(res.create(ObjectType::Endpoint)?);
         res.spawn(echo_server, ep.bits(), priority)?;
-        bench(&out, name, overhead, || {
+        bench(&mut out, name, overhead, || {
             let start = cycles();
             ep.call(MessageInfo::new(0, 0, 0, length));
             cycles() - start
@@ -159,25 +159,25 @@ fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
 
     let ntfn = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
     res.spawn(waiter, ntfn.bits(), CLIENT_PRIORITY + 100)?;
-    bench(&out, "signal_to_wait_higher_prio", overhead, || {
+    bench(&mut out, "signal_to_wait_higher_prio", overhead, || {
         let start = cycles();
         ntfn.signal();
         WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
     });
 
     let idle = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
-    bench(&out, "signal_no_waiter", overhead, || {
+    bench(&mut out, "signal_no_waiter", overhead, || {
         let start = cycles();
         idle.signal();
         cycles() - start
     });
 
-    bench(&out, "yield", overhead, || {
+    bench(&mut out, "yield", overhead, || {
         let start = cycles();
         sel4::r#yield();
         cycles() - start
     });
-    let _ = writeln!(&out, "*** system ready ***");
+    let _ = writeln!(out, "*** system ready ***");
     Ok(())
 }
 

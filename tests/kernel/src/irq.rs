@@ -5,6 +5,7 @@
 
 use sel4::cap_type::{IrqHandler, Page};
 use sel4::{Cap, CapRights, Error, ObjectType, VmAttributes, Word};
+use sel4_root_task::pl011::Pl011;
 use sel4_test::{check, check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
 
 /// The QEMU virt PL011 UART's interrupt: free for user handlers (the kernel polls the UART).
@@ -62,68 +63,42 @@ fn irq0004(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-/// The PL011's registers, mapped uncached into the test's window.
-struct Pl011 {
-    base: Word,
+/// Maps the PL011's registers uncached into the test's window.
+fn map_uart(env: &mut Env) -> Result<Pl011, Failure> {
+    let device = env.device_untyped(Pl011::PADDR)?;
+    let slot = env.alloc_slot()?;
+    device
+        .untyped_retype(ObjectType::SmallPage as Word, 0, env.cnode, 0, 0, slot, 1)
+        .or_fail("retype the UART's frame")?;
+    let base = env.reserve_pages(1)?;
+    env.map(Cap::<Page>::from_bits(slot), base, CapRights::read_write(), VmAttributes::NONE)?;
+    // SAFETY: mapped just above; the mapping lasts until the test ends.
+    Ok(unsafe { Pl011::at(base) })
 }
 
-impl Pl011 {
-    const PADDR: Word = 0x0900_0000;
-    const DR: Word = 0x00;
-    const IMSC: Word = 0x38;
-    const MIS: Word = 0x40;
-    const ICR: Word = 0x44;
-    const TX: u32 = 1 << 5;
-
-    fn map(env: &mut Env) -> Result<Self, Failure> {
-        let device = env.device_untyped(Self::PADDR)?;
-        let slot = env.alloc_slot()?;
-        device
-            .untyped_retype(ObjectType::SmallPage as Word, 0, env.cnode, 0, 0, slot, 1)
-            .or_fail("retype the UART's frame")?;
-        let base = env.reserve_pages(1)?;
-        env.map(Cap::<Page>::from_bits(slot), base, CapRights::read_write(), VmAttributes::NONE)?;
-        Ok(Pl011 { base })
-    }
-
-    fn reg(&self, offset: Word) -> *mut u32 {
-        (self.base + offset) as *mut u32
-    }
-
-    fn write(&self, offset: Word, value: u32) {
-        // SAFETY: `map` mapped the UART's register page read-write at `base`.
-        unsafe { self.reg(offset).write_volatile(value) }
-    }
-
-    fn read(&self, offset: Word) -> u32 {
-        // SAFETY: as in `write`.
-        unsafe { self.reg(offset).read_volatile() }
-    }
-
-    /// Sends a carriage return: invisible in the log (the harness trims it), and
-    /// it raises the TX interrupt.
-    fn transmit(&self) {
-        self.write(Self::DR, u32::from(b'\r'));
-    }
+/// Sends a carriage return: invisible in the log (the harness trims it), and
+/// it raises the TX interrupt.
+fn transmit(uart: &Pl011) {
+    uart.write(Pl011::DR, u32::from(b'\r'));
 }
 
 test_case!(IRQ0005, "the PL011 interrupt is delivered to a notification; ack re-arms it", irq0005);
 fn irq0005(env: &mut Env) -> TestResult {
     const BADGE: Word = 0x33;
-    let uart = Pl011::map(env)?;
+    let uart = map_uart(env)?;
     let ntfn = env.notification()?;
     let badged = env.mint(ntfn, CapRights::all(), BADGE)?;
     let handler = get_handler(env, UART_IRQ)?.or_fail("handler for the UART IRQ")?;
     handler.irq_handler_set_notification(badged.cptr()).or_fail("set notification")?;
 
-    uart.write(Pl011::ICR, Pl011::TX);
-    uart.write(Pl011::IMSC, Pl011::TX);
-    uart.transmit();
+    uart.write(Pl011::ICR, Pl011::TX_INTERRUPT);
+    uart.write(Pl011::IMSC, Pl011::TX_INTERRUPT);
+    transmit(&uart);
     check_eq!(ntfn.wait(), BADGE);
-    check!(uart.read(Pl011::MIS) & Pl011::TX != 0, "delivered, but the UART shows no TX interrupt");
+    check!(uart.read(Pl011::MIS) & Pl011::TX_INTERRUPT != 0, "delivered, but the UART shows no TX interrupt");
 
     // Until acked the IRQ stays masked: the still-asserted line delivers nothing.
-    uart.transmit();
+    transmit(&uart);
     check_eq!(ntfn.poll(), 0);
     // Ack unmasks it, and the pending interrupt arrives at once.
     handler.irq_handler_ack().or_fail("ack")?;
@@ -131,7 +106,7 @@ fn irq0005(env: &mut Env) -> TestResult {
 
     // Quiet the device again before the handler cap goes away with the test.
     uart.write(Pl011::IMSC, 0);
-    uart.write(Pl011::ICR, Pl011::TX);
+    uart.write(Pl011::ICR, Pl011::TX_INTERRUPT);
     handler.irq_handler_ack().or_fail("final ack")?;
     Ok(())
 }
