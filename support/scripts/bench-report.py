@@ -40,8 +40,12 @@ def main():
 
     print(f"{'benchmark':40} {'min':>7} {'median':>7} {'mean':>9} {'max':>7} {'stddev':>7}")
     for r in first:
-        print(f"{r['name']:40} {r['min']:7} {r['median']:7} {r['mean']:9.1f} {r['max']:7} {r['stddev']:7.1f}")
+        if "median" in r:
+            print(f"{r['name']:40} {r['min']:7} {r['median']:7} {r['mean']:9.1f} {r['max']:7} {r['stddev']:7.1f}")
     print("(guest instructions, counter-read overhead subtracted)")
+    for r in first:
+        if "instructions" in r:
+            print(f"{r['name']}: {r['instructions']} instructions")
 
     ratios = {}
     base = by_name.get("call_replyrecv_same_prio_0w")
@@ -66,9 +70,10 @@ def main():
             old = {r["name"]: r for r in json.load(f)["results"]}
         print(f"\nchange against {sys.argv[5]} (median):")
         for r in first:
-            if r["name"] in old and old[r["name"]]["median"]:
-                was = old[r["name"]]["median"]
-                print(f"  {r['name']:40} {was:7} -> {r['median']:7} ({(r['median'] - was) / was:+.1%})")
+            key = "median" if "median" in r else "instructions"
+            was = old.get(r["name"], {}).get(key)
+            if was:
+                print(f"  {r['name']:40} {was:9} -> {r[key]:9} ({(r[key] - was) / was:+.1%})")
     return 0 if repeatable else 1
 
 

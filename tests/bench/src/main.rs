@@ -17,7 +17,7 @@ use core::arch::asm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use sel4::cap_type::{Endpoint, Notification, Page, Tcb, Untyped};
+use sel4::cap_type::{Endpoint, IrqHandler, Notification, Page, Tcb, Untyped};
 use sel4::{init_thread, BootInfo, Cap, CapData, CapRights, MessageInfo, ObjectType, PrioProps, UserContext, VmAttributes, Word};
 
 use sel4_root_task::pl011::Pl011;
@@ -30,6 +30,8 @@ const RUNS: usize = 1000;
 /// The measuring (client) thread's priority; servers run at or above it.
 const CLIENT_PRIORITY: u8 = 100;
 const PAGE: Word = 4096;
+/// Where the bench maps the PL011's registers.
+const UART_VADDR: Word = 0x0f00_0000;
 
 /// Reads the cycle counter (guest instructions under -icount).
 #[inline(always)]
@@ -109,6 +111,35 @@ extern "C" fn waiter(ntfn: Word) -> ! {
     }
 }
 
+/// The PL011 and its IRQ handler, for the IRQ waiter.
+static UART_BASE: AtomicU64 = AtomicU64::new(0);
+static UART_HANDLER: AtomicU64 = AtomicU64::new(0);
+const UART_IRQ: i32 = 33;
+
+/// Waits for the UART's TX interrupt, records when it arrived, then quiets
+/// the device and acks the IRQ so the next transmit interrupts again.
+extern "C" fn irq_waiter(ntfn: Word) -> ! {
+    let ntfn = Cap::<Notification>::from_bits(ntfn);
+    // SAFETY: `run` mapped the UART at UART_BASE before starting this thread.
+    let uart = unsafe { Pl011::at(UART_BASE.load(Ordering::SeqCst)) };
+    let handler = Cap::<IrqHandler>::from_bits(UART_HANDLER.load(Ordering::SeqCst));
+    loop {
+        ntfn.wait();
+        WOKE_AT.store(cycles(), Ordering::SeqCst);
+        uart.write(Pl011::ICR, Pl011::TX_INTERRUPT);
+        let _ = handler.irq_handler_ack();
+    }
+}
+
+/// Instructions since QEMU reset: under -icount shift=0 one instruction is
+/// 1 ns and the generic counter ticks at 62.5 MHz, so 16 ns per tick.
+fn instructions_since_reset() -> u64 {
+    let ticks: u64;
+    // SAFETY: the bench kernel lets EL0 read CNTVCT_EL0.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) ticks, options(nostack)) };
+    ticks * 16
+}
+
 static mut SAMPLES: [u64; RUNS] = [0; RUNS];
 
 /// Runs `measure` WARMUP + RUNS times; each call returns one sample in cycles.
@@ -124,10 +155,11 @@ fn bench(out: &mut Pl011, name: &str, overhead: u64, mut measure: impl FnMut() -
     let _ = writeln!(out, "BENCH {{\"name\":\"{name}\",{}}}", Summary::of(samples));
 }
 
-fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
+fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
     let mut res = Resources { ram: console::find_ram(bi).ok_or(sel4::Error::NotEnoughMemory)?, next_slot: bi.empty.start, next_vaddr: 0x10_0000_0000 };
-    let mut out = console::map(bi, 0x0f00_0000, &mut res.next_slot)?;
+    let mut out = console::map(bi, UART_VADDR, &mut res.next_slot)?;
     let _ = writeln!(out, "bench: seL4 5.0.0 (bench config: release, fastpath), {RUNS} runs after {WARMUP} warm-up");
+    let _ = writeln!(out, "BENCH {{\"name\":\"boot_reset_to_root_task\",\"instructions\":{booted_at}}}");
     init_thread::TCB.tcb_set_priority(CLIENT_PRIORITY)?;
 
     // The cost of reading the counter, subtracted from every other sample.
@@ -165,6 +197,31 @@ fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
         WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
     });
 
+    // IRQ delivery: from writing a byte (which raises the PL011's TX interrupt)
+    // to a higher-priority thread waking on the IRQ's notification.
+    let irq_ntfn = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
+    let handler = res.next_slot;
+    res.next_slot += 1;
+    init_thread::IRQ_CONTROL.irq_control_get(UART_IRQ, init_thread::CNODE, handler, 64)?;
+    let handler = Cap::<IrqHandler>::from_bits(handler);
+    handler.irq_handler_set_notification(irq_ntfn.cptr())?;
+    UART_BASE.store(UART_VADDR, Ordering::SeqCst);
+    UART_HANDLER.store(handler.bits(), Ordering::SeqCst);
+    res.spawn(irq_waiter, irq_ntfn.bits(), CLIENT_PRIORITY + 100)?;
+    out.write(Pl011::ICR, Pl011::TX_INTERRUPT);
+    out.write(Pl011::IMSC, Pl011::TX_INTERRUPT);
+    let mut samples = [0u64; RUNS];
+    for i in 0..WARMUP + RUNS {
+        let start = cycles();
+        out.write(Pl011::DR, u32::from(b'\r'));
+        let sample = WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start).saturating_sub(overhead);
+        if i >= WARMUP {
+            samples[i - WARMUP] = sample;
+        }
+    }
+    out.write(Pl011::IMSC, 0);
+    let _ = writeln!(out, "BENCH {{\"name\":\"irq_to_user_handler\",{}}}", Summary::of(&mut samples));
+
     let idle = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
     bench(&mut out, "signal_no_waiter", overhead, || {
         let start = cycles();
@@ -183,6 +240,7 @@ fn run(bi: &'static BootInfo) -> Result<(), sel4::Error> {
 
 fn main(bi: &'static BootInfo) -> ! {
     // Without a console there is nowhere to report; the harness then times out.
-    let _ = run(bi);
+    let booted_at = instructions_since_reset();
+    let _ = run(bi, booted_at);
     sel4_root_task::halt()
 }
