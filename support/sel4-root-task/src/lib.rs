@@ -118,3 +118,37 @@ pub fn map_frame(
         }
     }
 }
+
+/// A new thread in the root task's CSpace and VSpace: where it starts and
+/// with what. The caller creates the TCB, stack and IPC buffer frame.
+pub struct ThreadStart {
+    pub tcb: sel4::Cap<sel4::cap_type::Tcb>,
+    /// Fault endpoint CPtr (0: none, faults are printed by a debug kernel).
+    pub fault_ep: sel4::Word,
+    pub mcp: u8,
+    pub priority: u8,
+    pub ipc_buffer: sel4::Word,
+    pub ipc_buffer_frame: sel4::CPtr,
+    pub pc: sel4::Word,
+    pub sp: sel4::Word,
+    /// x0, x1, x2 at entry.
+    pub args: [sel4::Word; 3],
+    pub resume: bool,
+}
+
+/// Configures the thread and sets its registers; it runs once resumed.
+pub fn start_thread(t: &ThreadStart) -> sel4::Result<()> {
+    t.tcb.tcb_configure(
+        t.fault_ep,
+        sel4::PrioProps::new(sel4::Word::from(t.mcp), sel4::Word::from(t.priority)),
+        sel4::init_thread::CNODE,
+        sel4::CapData::none(),
+        sel4::init_thread::VSPACE.cast(),
+        sel4::CapData::none(),
+        t.ipc_buffer,
+        t.ipc_buffer_frame,
+    )?;
+    let [x0, x1, x2] = t.args;
+    let regs = sel4::UserContext { pc: t.pc, sp: t.sp, x0, x1, x2, ..Default::default() };
+    t.tcb.tcb_write_registers(t.resume, 0, sel4::sys::USER_CONTEXT_WORDS as sel4::Word, &regs)
+}

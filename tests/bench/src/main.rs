@@ -18,7 +18,7 @@ use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4::cap_type::{Endpoint, IrqHandler, Notification, Page, Tcb, Untyped};
-use sel4::{init_thread, BootInfo, Cap, CapData, CapRights, MessageInfo, ObjectType, PrioProps, UserContext, VmAttributes, Word};
+use sel4::{init_thread, BootInfo, Cap, CapRights, MessageInfo, ObjectType, VmAttributes, Word};
 
 use sel4_root_task::pl011::Pl011;
 use stats::Summary;
@@ -76,18 +76,18 @@ impl Resources {
         let tcb = Cap::<Tcb>::from_bits(self.create(ObjectType::Tcb)?);
         let (_, stack) = self.frame()?;
         let (ipc_frame, ipc) = self.frame()?;
-        tcb.tcb_configure(
-            0,
-            PrioProps::new(255, Word::from(priority)),
-            init_thread::CNODE,
-            CapData::none(),
-            init_thread::VSPACE.cast(),
-            CapData::none(),
-            ipc,
-            sel4::CPtr::from_bits(ipc_frame),
-        )?;
-        let regs = UserContext { pc: entry as *const () as Word, sp: stack + PAGE, x0: arg, ..Default::default() };
-        tcb.tcb_write_registers(true, 0, sel4::sys::USER_CONTEXT_WORDS as Word, &regs)
+        sel4_root_task::start_thread(&sel4_root_task::ThreadStart {
+            tcb,
+            fault_ep: 0,
+            mcp: 255,
+            priority,
+            ipc_buffer: ipc,
+            ipc_buffer_frame: sel4::CPtr::from_bits(ipc_frame),
+            pc: entry as *const () as Word,
+            sp: stack + PAGE,
+            args: [arg, 0, 0],
+            resume: true,
+        })
     }
 }
 

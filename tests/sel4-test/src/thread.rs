@@ -3,7 +3,7 @@
 //! test says otherwise.
 
 use sel4::cap_type::{Endpoint, Tcb};
-use sel4::{Cap, CapData, CapRights, ObjectType, PrioProps, UserContext, Word};
+use sel4::{Cap, CapRights, ObjectType, Word};
 
 use crate::{Env, Failure, ResultExt};
 
@@ -61,28 +61,19 @@ impl Env {
             self.map(frame, stack_base + page * crate::env::PAGE_SIZE, CapRights::read_write(), sel4::VmAttributes::DEFAULT)?;
         }
         let ipc = self.new_frame()?;
-        let fault_ep = fault_ep.unwrap_or(self.fault_ep());
-        tcb.tcb_configure(
-            fault_ep.bits(),
-            PrioProps::new(Word::from(MAX_TEST_PRIORITY), Word::from(priority)),
-            self.cnode,
-            CapData::none(),
-            self.vspace.cast(),
-            CapData::none(),
-            ipc.vaddr,
-            ipc.cap.cptr(),
-        )
-        .or_fail("configure thread")?;
-        let regs = UserContext {
+        sel4_root_task::start_thread(&sel4_root_task::ThreadStart {
+            tcb,
+            fault_ep: fault_ep.unwrap_or(self.fault_ep()).bits(),
+            mcp: MAX_TEST_PRIORITY,
+            priority,
+            ipc_buffer: ipc.vaddr,
+            ipc_buffer_frame: ipc.cap.cptr(),
             pc: thread_entry as *const () as Word,
             sp: stack_base + STACK_PAGES * crate::env::PAGE_SIZE,
-            x0: arg,
-            x1: entry as usize as Word,
-            x2: tcb.bits(),
-            ..Default::default()
-        };
-        tcb.tcb_write_registers(resume, 0, sel4::sys::USER_CONTEXT_WORDS as Word, &regs)
-            .or_fail("write thread registers")?;
+            args: [arg, entry as usize as Word, tcb.bits()],
+            resume,
+        })
+        .or_fail("start thread")?;
         Ok(Thread { tcb, ipc_buffer: ipc.vaddr })
     }
 
