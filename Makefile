@@ -10,8 +10,9 @@
 
 BUILD         ?= build
 KERNEL_CONFIG ?= debug
-# The root task to boot: the monitor will take this place; for now the boot check.
-ROOT_TASK     ?= boot-check
+# The image to boot: `system` is the monitor running SYSTEM (system.xml);
+# any root-task crate name (boot-check, kernel-suite, ...) boots that instead.
+ROOT_TASK     ?= system
 TIMEOUT       ?= 120
 
 TARGET        := aarch64-unknown-none
@@ -22,7 +23,7 @@ IMAGES        := $(CFG_BUILD)/images
 HARNESS       := target/release/run-qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
-.PHONY: FORCE help deps images qemu-arm-virt test check-system bench clean
+.PHONY: FORCE help deps images pds qemu-arm-virt test check-system bench clean
 # Keep the root-task ELFs the image rules produce on the way (gdb wants them).
 .SECONDARY:
 
@@ -90,7 +91,36 @@ $(CFG_BUILD)/root-tasks/kernel-must-fail.elf: $(KERNEL_ELF) FORCE
 
 SUITES := kernel
 BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
-images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite),$(IMAGES)/$(t).elf)
+
+# --- systems: system.xml -> monitor + spec -> bootable image -------------------
+# PD programs are the binaries of the crates in PD_CRATES, copied to PD_DIR as
+# <name>.elf, which is the tool's search path. `microkit-tool build` writes the
+# root task (the monitor with the system's spec) and a report beside it.
+SYSTEM      ?= system.xml
+PD_CRATES   := microkit-examples
+PD_DIR      := $(CFG_BUILD)/pds
+PD_NAMES    := $(shell sed -n 's/^name = "\(.*\)"/\1/p' tests/microkit/Cargo.toml | tail -n +2)
+MK_SYSTEMS  := $(basename $(notdir $(wildcard tests/microkit/systems/mk*.xml)))
+TOOL        := target/release/microkit-tool
+
+pds: $(KERNEL_ELF) FORCE
+	@echo "[rust] PD programs ($(PD_CRATES))"
+	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
+	@mkdir -p $(PD_DIR) && for pd in $(PD_NAMES); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
+
+define system_root_task
+	@echo "[tool] $(1) -> $(2)"
+	@$(TOOL) build $(1) --search-path $(PD_DIR) --monitor $(CFG_BUILD)/root-tasks/monitor.elf \
+	  --output $(2) --report $(basename $(2)).report
+endef
+
+$(CFG_BUILD)/root-tasks/mk%.elf: tests/microkit/systems/mk%.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
+	$(call system_root_task,$<,$@)
+
+$(CFG_BUILD)/root-tasks/system.elf: $(SYSTEM) $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL) FORCE
+	$(call system_root_task,$<,$@)
+
+images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
 QEMU_RAM := $(QEMU_RAM_MB)M
@@ -114,9 +144,7 @@ endif
 # Validates SYSTEM without building the kernel or images. Program images are
 # looked up in SEARCH_PATH (space-separated dirs); missing ones are noted once
 # and only the checks that need them are skipped. REPORT=file writes the report.
-SYSTEM      ?= system.xml
 SEARCH_PATH ?=
-TOOL        := target/release/microkit-tool
 
 $(TOOL): FORCE
 	@cargo build --quiet --release -p microkit-tool

@@ -119,6 +119,8 @@ pub enum Rule {
     IdRange(u64),
     #[error("duplicate channel id: {id} in protection domain: '{pd}' (channel and IRQ ids share one namespace)")]
     DuplicateId { id: u64, pd: String },
+    #[error("id {id} of protection domain '{pd}' receives notifications, so it must be at most 25: seL4 5.0.0 badges hold 28 bits, and bits 26 and 27 mark faults and PPCs")]
+    NotifiedIdTooLarge { id: u64, pd: String },
     #[error("cannot ppc bidirectionally (pp is true on both ends)")]
     BidirectionalPpc,
     #[error("PPCs must be to protection domains of strictly higher priorities; channel with PPC exists from pd {caller} (priority: {caller_priority}) to pd {callee} (priority: {callee_priority})")]

@@ -15,16 +15,10 @@
 //! stack bottom      <- highest end address of any map
 //! ```
 
-/// First address above user space (48-bit VA, non-hypervisor kernel).
-pub const USER_TOP: u64 = 0x8000_0000_0000;
-/// Small page size; every layout boundary is aligned to it.
-pub const PAGE_SIZE: u64 = 0x1000;
-/// Large page size (AArch64 level-2 block).
-pub const LARGE_PAGE_SIZE: u64 = 0x20_0000;
-/// The IPC buffer occupies the top user page.
-pub const IPC_BUFFER_VADDR: u64 = USER_TOP - PAGE_SIZE;
-/// Top of the stack: one unmapped guard page below the IPC buffer.
-pub const STACK_TOP: u64 = IPC_BUFFER_VADDR - PAGE_SIZE;
+pub use monitor_spec::abi::{
+    IPC_BUFFER_VADDR, LARGE_PAGE_SIZE, MAX_CHANNEL_ID, MAX_CHILD_ID, MAX_NOTIFIED_ID, MAX_PRIORITY, PAGE_SIZE, STACK_TOP,
+    USER_TOP,
+};
 
 /// Default, minimum and maximum stack size (Microkit's values).
 pub const STACK_SIZE_DEFAULT: u64 = 0x2000;
@@ -38,12 +32,6 @@ pub fn stack_bottom(stack_size: u64) -> u64 {
     STACK_TOP.saturating_sub(stack_size)
 }
 
-/// Channel and IRQ ids are badge bits 0..=61 (bit 63 marks a PPC, bit 62 a fault).
-pub const MAX_CHANNEL_ID: u64 = 61;
-/// Child ids index the 64-entry child TCB table.
-pub const MAX_CHILD_ID: u64 = 63;
-/// Highest priority a PD may have; 255 belongs to the monitor.
-pub const MAX_PRIORITY: u64 = 254;
 /// Protection domains in one system (the monitor tracks them in 64 slots).
 pub const MAX_PDS: usize = 63;
 /// Name reserved for the monitor.

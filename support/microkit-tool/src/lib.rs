@@ -3,7 +3,9 @@
 //! [`check`] runs every rule of `SDF.md` and returns the model with all errors,
 //! warnings and notes; [`report`] renders the model for humans.
 
+pub mod build;
 pub mod elf;
+pub mod image;
 pub mod error;
 pub mod layout;
 pub mod report;

@@ -74,6 +74,9 @@ pub(crate) fn validate(system: &System, diag: &mut Diagnostics) {
             if let Some(owner) = irq_numbers.insert(irq.irq, &p.name) {
                 diag.error("irq", irq.pos, Rule::DuplicateIrq { irq: irq.irq, pd: owner.to_string() });
             }
+            if irq.id > layout::MAX_NOTIFIED_ID {
+                diag.error("irq", irq.pos, Rule::NotifiedIdTooLarge { id: irq.id, pd: p.name.clone() });
+            }
             if !ids.insert((&p.name, irq.id)) {
                 diag.error("irq", irq.pos, Rule::DuplicateId { id: irq.id, pd: p.name.clone() });
             }
@@ -104,6 +107,11 @@ pub(crate) fn validate(system: &System, diag: &mut Diagnostics) {
             }
         }
         let [a, b] = ch.ends.as_slice() else { continue };
+        for (end, peer) in [(a, b), (b, a)] {
+            if peer.notify && end.id > layout::MAX_NOTIFIED_ID && end.id <= layout::MAX_CHANNEL_ID {
+                diag.error("end", end.pos, Rule::NotifiedIdTooLarge { id: end.id, pd: end.pd.clone() });
+            }
+        }
         if a.pp && b.pp {
             diag.error("channel", ch.pos, Rule::BidirectionalPpc);
             continue;

@@ -40,7 +40,7 @@ fn valid_features() {
           </protection_domain>
         </protection_domain>
         <protection_domain name="b" priority="3"><program_image path="b.elf"/></protection_domain>
-        <channel><end pd="b" id="61" pp="true" notify="false"/><end pd="a" id="0"/></channel>
+        <channel><end pd="b" id="61" pp="true" notify="false"/><end pd="a" id="0" notify="false"/></channel>
         </system>"#);
 }
 
@@ -210,6 +210,23 @@ fn missing_images_are_noted_once_and_bad_images_are_errors() {
     let outcome = microkit_tool::check("system.xml", &format!("<system>{PD}</system>"), &options);
     std::fs::remove_dir_all(&dir).unwrap();
     assert!(matches!(outcome.errors[0].rule(), Some(Rule::BadElf { .. })), "{:#?}", outcome.errors);
+}
+
+#[test]
+fn notified_ids_fit_the_badge() {
+    // b may notify a, so a's id is a badge bit: 26 is past seL4 5.0.0's 28-bit badge.
+    let xml = format!(
+        "<system>{PD}{}\n<channel><end pd=\"a\" id=\"26\" notify=\"false\"/><end pd=\"b\" id=\"26\" notify=\"true\"/></channel></system>",
+        PD.replace("\"a\"", "\"b\"")
+    );
+    fails(&xml, "end", 2, 10, |r| matches!(r, Rule::NotifiedIdTooLarge { id: 26, pd } if pd == "a"));
+    let irq = PD.replace("<program_image", "<irq irq=\"40\" id=\"30\"/><program_image");
+    fails(&format!("<system>{irq}</system>"), "irq", 1, 51, |r| matches!(r, Rule::NotifiedIdTooLarge { id: 30, .. }));
+    // Without a notifying peer, a high id is fine (PPCs carry the id in low bits).
+    valid(&format!(
+        "<system>{PD}{}<channel><end pd=\"a\" id=\"61\" notify=\"false\" pp=\"true\"/><end pd=\"b\" id=\"26\" notify=\"false\"/></channel></system>",
+        PD.replace("\"a\"", "\"b\"").replace("\"10\"", "\"20\"")
+    ));
 }
 
 #[test]

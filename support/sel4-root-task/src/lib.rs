@@ -98,9 +98,28 @@ pub fn map_frame(
     attrs: sel4::VmAttributes,
     new_object: &mut dyn FnMut(sel4::ObjectType) -> sel4::Result<sel4::Word>,
 ) -> sel4::Result<()> {
+    map_frame_in(sel4::init_thread::VSPACE, frame, vaddr, rights, attrs, new_object)
+}
+
+/// Maps `frame` at `vaddr` in `vspace`, as `map_frame` does for our own.
+pub fn map_frame_in(
+    vspace: sel4::Cap<sel4::cap_type::PageGlobalDirectory>,
+    frame: sel4::Cap<sel4::cap_type::Page>,
+    vaddr: sel4::Word,
+    rights: sel4::CapRights,
+    attrs: sel4::VmAttributes,
+    new_object: &mut dyn FnMut(sel4::ObjectType) -> sel4::Result<sel4::Word>,
+) -> sel4::Result<()> {
     use sel4::cap_type::{PageDirectory, PageTable, PageUpperDirectory};
     use sel4::{Cap, Error, ObjectType};
-    let vspace = sel4::init_thread::VSPACE.cptr();
+    let vspace = vspace.cptr();
+    // Objects made for a level that turned out not to be the missing one are
+    // kept for the next round, so each level costs exactly one object.
+    let mut spare: [Option<sel4::Word>; 3] = [None; 3];
+    let mut take = |spare: &mut Option<sel4::Word>, ty| match spare.take() {
+        Some(slot) => Ok(slot),
+        None => new_object(ty),
+    };
     loop {
         match frame.page_map(vspace, vaddr, rights, attrs) {
             Err(Error::FailedLookup) => {}
@@ -108,14 +127,24 @@ pub fn map_frame(
         }
         // Add the deepest missing level; a FailedLookup there means the level
         // above is missing too, so go up until one maps.
-        let pt = new_object(ObjectType::PageTable)?;
-        if Cap::<PageTable>::from_bits(pt).page_table_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
-            let pd = new_object(ObjectType::PageDirectory)?;
-            if Cap::<PageDirectory>::from_bits(pd).page_directory_map(vspace, vaddr, attrs) == Err(Error::FailedLookup) {
-                let pud = new_object(ObjectType::PageUpperDirectory)?;
-                Cap::<PageUpperDirectory>::from_bits(pud).page_upper_directory_map(vspace, vaddr, attrs)?;
+        let pt = take(&mut spare[0], ObjectType::PageTable)?;
+        match Cap::<PageTable>::from_bits(pt).page_table_map(vspace, vaddr, attrs) {
+            Err(Error::FailedLookup) => spare[0] = Some(pt),
+            other => {
+                other?;
+                continue;
             }
         }
+        let pd = take(&mut spare[1], ObjectType::PageDirectory)?;
+        match Cap::<PageDirectory>::from_bits(pd).page_directory_map(vspace, vaddr, attrs) {
+            Err(Error::FailedLookup) => spare[1] = Some(pd),
+            other => {
+                other?;
+                continue;
+            }
+        }
+        let pud = take(&mut spare[2], ObjectType::PageUpperDirectory)?;
+        Cap::<PageUpperDirectory>::from_bits(pud).page_upper_directory_map(vspace, vaddr, attrs)?;
     }
 }
 

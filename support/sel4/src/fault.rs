@@ -63,6 +63,9 @@ impl Fault {
     }
 }
 
+/// ISS bit 6 of a data abort (WnR): the access was a write.
+const FSR_WNR: Word = 1 << 6;
+
 impl core::fmt::Display for Fault {
     fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match *self {
@@ -79,7 +82,11 @@ impl core::fmt::Display for Fault {
             Fault::VmFault { ip, addr, prefetch, fsr } => write!(
                 f,
                 "vm fault on {} at address {addr:#x} (pc {ip:#x}, fsr {fsr:#x})",
-                if prefetch { "instruction fetch" } else { "data" }
+                match (prefetch, fsr & FSR_WNR != 0) {
+                    (true, _) => "instruction fetch",
+                    (false, true) => "data write",
+                    (false, false) => "data read",
+                }
             ),
             Fault::Unknown { label } => write!(f, "fault with unknown label {label}"),
         }

@@ -8,7 +8,8 @@ pub fn run(xml: &str) -> Outcome {
 }
 
 /// A system with `pds` PDs, each joined to every later PD by a channel, so each
-/// PD ends up with `pds - 1` channels.
+/// PD ends up with `pds - 1` channels. An end notifies its peer only where the
+/// peer's id can be a notification badge bit (at most 25 on seL4 5.0.0).
 pub fn big_system(pds: usize) -> String {
     let mut xml = String::from("<system>\n");
     for i in 0..pds {
@@ -24,7 +25,12 @@ pub fn big_system(pds: usize) -> String {
     }
     for i in 0..pds {
         for j in i + 1..pds {
-            xml += &format!("  <channel><end pd=\"pd{i}\" id=\"{}\" pp=\"true\" /><end pd=\"pd{j}\" id=\"{}\" /></channel>\n", j - 1, i);
+            let (a, b) = (j - 1, i);
+            xml += &format!(
+                "  <channel><end pd=\"pd{i}\" id=\"{a}\" pp=\"true\" notify=\"{}\" /><end pd=\"pd{j}\" id=\"{b}\" notify=\"{}\" /></channel>\n",
+                b <= 25,
+                a <= 25
+            );
         }
     }
     xml + "</system>\n"

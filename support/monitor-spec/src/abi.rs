@@ -1,0 +1,70 @@
+//! What a protection domain sees, shared by the tool, the monitor and the PD
+//! runtime: its address-space layout, its capability slots and its badges.
+//! These follow Microkit's conventions so its mental model carries over.
+
+/// First address above user space (48-bit VA, non-hypervisor kernel).
+pub const USER_TOP: u64 = 0x8000_0000_0000;
+pub const PAGE_SIZE: u64 = 0x1000;
+pub const LARGE_PAGE_SIZE: u64 = 0x20_0000;
+/// The IPC buffer occupies the top user page.
+pub const IPC_BUFFER_VADDR: u64 = USER_TOP - PAGE_SIZE;
+/// Top of the stack: one unmapped guard page below the IPC buffer.
+pub const STACK_TOP: u64 = IPC_BUFFER_VADDR - PAGE_SIZE;
+
+/// Capability slots in every PD's CSpace (Microkit's layout).
+pub mod slot {
+    /// The PD's endpoint if it receives PPCs or has children, else its notification.
+    pub const INPUT: u64 = 1;
+    /// Where the PD's faults go (the monitor's endpoint, or its parent's).
+    pub const FAULT_EP: u64 = 2;
+    pub const VSPACE: u64 = 3;
+    /// Notification to the peer of channel `ch`: `NOTIFY_BASE + ch`.
+    pub const NOTIFY_BASE: u64 = 10;
+    /// Endpoint of the peer of channel `ch` (PPC ends): `PP_BASE + ch`.
+    pub const PP_BASE: u64 = 74;
+    /// IRQ handler delivered as channel `ch`: `IRQ_BASE + ch`.
+    pub const IRQ_BASE: u64 = 138;
+    /// TCB of child `id`: `CHILD_TCB_BASE + id`.
+    pub const CHILD_TCB_BASE: u64 = 202;
+    /// log2 of the PD's CNode size: 512 slots cover every slot above.
+    pub const CNODE_BITS: u8 = 9;
+}
+
+/// Badges in seL4 5.0.0 hold 28 bits (the `Badge` block of `seL4_CapData`),
+/// not a full word, so Microkit's bit 63 (PPC) and bit 62 (child fault) move
+/// to the top of those 28 bits, and notification bits stop below them.
+pub const BADGE_BITS: u32 = 28;
+/// Badge bit marking a protected procedure call; the low bits are the
+/// receiver's channel id.
+pub const PPC_BADGE: u64 = 1 << 27;
+/// Badge bit marking a child's fault; the low bits are the child id.
+pub const FAULT_BADGE: u64 = 1 << 26;
+
+/// Highest channel id: ids index 62-entry tables, as in Microkit.
+pub const MAX_CHANNEL_ID: u64 = 61;
+/// Highest id on which a PD can be notified (a channel whose peer may notify
+/// it, or an IRQ): the id is the notification badge bit, below `FAULT_BADGE`.
+pub const MAX_NOTIFIED_ID: u64 = 25;
+/// Child ids index the 64-entry child TCB table.
+pub const MAX_CHILD_ID: u64 = 63;
+/// Highest PD priority; 255 belongs to the monitor.
+pub const MAX_PRIORITY: u64 = 254;
+/// Longest PD name the monitor and runtime keep.
+pub const MAX_NAME_LEN: usize = 64;
+
+/// Symbols the tool fills in a PD's image when the PD defines them (the PD
+/// runtime does): its name, and bit sets of the channel ids it may use.
+pub mod symbol {
+    /// `[u8; MAX_NAME_LEN]`, NUL-padded.
+    pub const NAME: &str = "microkit_name";
+    /// `u64`: ids of channels whose peer this PD may notify.
+    pub const NOTIFICATIONS: &str = "microkit_notifications";
+    /// `u64`: ids of channels on which this PD may make PPCs.
+    pub const PPS: &str = "microkit_pps";
+    /// `u64`: ids of channels that are IRQs.
+    pub const IRQS: &str = "microkit_irqs";
+    /// `u64`: ids of this PD's children.
+    pub const CHILDREN: &str = "microkit_children";
+    /// `[u64; 64]`: entry address of each child, by id, for restarts.
+    pub const CHILD_ENTRIES: &str = "microkit_child_entries";
+}

@@ -1,0 +1,292 @@
+//! Reading a spec: every check happens once, in `Spec::parse`, so the monitor's
+//! accessors afterwards only hand out records that are known to be in bounds.
+
+use core::fmt;
+use core::mem::size_of;
+
+use zerocopy::{FromBytes, IntoBytes};
+
+use crate::abi;
+use crate::records::*;
+use crate::{fnv1a, FNV_OFFSET, MAGIC, VERSION};
+
+/// Why a spec was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SpecError {
+    TooShort { len: usize },
+    BadMagic,
+    Version { found: u32 },
+    HeaderSize { found: u32 },
+    TotalSize { header: u64, actual: usize },
+    Checksum { header: u64, computed: u64 },
+    /// A table or a byte span lies outside the blob or the data area.
+    OutOfBounds { what: &'static str, index: usize },
+    /// A record names a record that does not exist (or a parent after its child).
+    BadIndex { what: &'static str, index: usize, value: u64 },
+    /// A value outside what the layout allows.
+    BadValue { what: &'static str, index: usize, value: u64 },
+    BadName { what: &'static str, index: usize },
+}
+
+impl fmt::Display for SpecError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match *self {
+            SpecError::TooShort { len } => write!(f, "spec is {len} bytes, shorter than its header"),
+            SpecError::BadMagic => write!(f, "spec does not start with the spec magic"),
+            SpecError::Version { found } => write!(f, "spec version {found} is not the supported version {VERSION}"),
+            SpecError::HeaderSize { found } => {
+                write!(f, "spec header size {found} is not {}", size_of::<Header>())
+            }
+            SpecError::TotalSize { header, actual } => {
+                write!(f, "spec says it is {header} bytes but {actual} are present")
+            }
+            SpecError::Checksum { header, computed } => {
+                write!(f, "spec checksum {header:#018x} does not match its contents ({computed:#018x})")
+            }
+            SpecError::OutOfBounds { what, index } => write!(f, "{what} {index} lies outside the spec"),
+            SpecError::BadIndex { what, index, value } => write!(f, "{what} {index} refers to missing record {value}"),
+            SpecError::BadValue { what, index, value } => write!(f, "{what} {index} has invalid value {value:#x}"),
+            SpecError::BadName { what, index } => write!(f, "{what} {index} has a name that is not short UTF-8"),
+        }
+    }
+}
+
+/// A spec that passed every check.
+#[derive(Debug, Clone, Copy)]
+pub struct Spec<'a> {
+    bytes: &'a [u8],
+    header: Header,
+}
+
+type Result<T> = core::result::Result<T, SpecError>;
+
+impl<'a> Spec<'a> {
+    pub fn parse(bytes: &'a [u8]) -> Result<Spec<'a>> {
+        let (header, _) = Header::read_from_prefix(bytes).map_err(|_| SpecError::TooShort { len: bytes.len() })?;
+        if header.magic != MAGIC {
+            return Err(SpecError::BadMagic);
+        }
+        if header.version != VERSION {
+            return Err(SpecError::Version { found: header.version });
+        }
+        if header.header_size as usize != size_of::<Header>() {
+            return Err(SpecError::HeaderSize { found: header.header_size });
+        }
+        if header.total_size != bytes.len() as u64 {
+            return Err(SpecError::TotalSize { header: header.total_size, actual: bytes.len() });
+        }
+        let computed = checksum(bytes);
+        if computed != header.checksum {
+            return Err(SpecError::Checksum { header: header.checksum, computed });
+        }
+        let spec = Spec { bytes, header };
+        spec.check_tables()?;
+        spec.check_records()?;
+        Ok(spec)
+    }
+
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+
+    pub fn pd_count(&self) -> usize {
+        self.header.pds.len as usize
+    }
+    pub fn region_count(&self) -> usize {
+        self.header.regions.len as usize
+    }
+
+    pub fn pds(&self) -> impl Iterator<Item = Pd> + '_ {
+        (0..self.pd_count()).filter_map(|i| self.pd(i))
+    }
+    pub fn pd(&self, i: usize) -> Option<Pd> {
+        record(self.bytes, self.header.pds, i)
+    }
+    pub fn region(&self, i: usize) -> Option<Region> {
+        record(self.bytes, self.header.regions, i)
+    }
+    pub fn regions(&self) -> impl Iterator<Item = Region> + '_ {
+        (0..self.region_count()).filter_map(|i| self.region(i))
+    }
+    pub fn segments(&self, pd: &Pd) -> impl Iterator<Item = Segment> + '_ {
+        pd.segments.range().filter_map(|i| record(self.bytes, self.header.segments, i))
+    }
+    pub fn maps(&self, pd: &Pd) -> impl Iterator<Item = Map> + '_ {
+        pd.maps.range().filter_map(|i| record(self.bytes, self.header.maps, i))
+    }
+    pub fn irqs(&self, pd: &Pd) -> impl Iterator<Item = Irq> + '_ {
+        pd.irqs.range().filter_map(|i| record(self.bytes, self.header.irqs, i))
+    }
+    pub fn ends(&self, pd: &Pd) -> impl Iterator<Item = End> + '_ {
+        pd.ends.range().filter_map(|i| record(self.bytes, self.header.ends, i))
+    }
+    pub fn paddr_patches(&self, pd: &Pd) -> impl Iterator<Item = PaddrPatch> + '_ {
+        pd.paddr_patches.range().filter_map(|i| record(self.bytes, self.header.paddr_patches, i))
+    }
+
+    /// Bytes of a span that `parse` checked (empty for any other span).
+    pub fn data(&self, span: Span) -> &'a [u8] {
+        data(self.bytes, self.header.data, span).unwrap_or(&[])
+    }
+    /// A name that `parse` checked (empty for any other span).
+    pub fn name(&self, span: Span) -> &'a str {
+        core::str::from_utf8(self.data(span)).unwrap_or("")
+    }
+
+    fn check_tables(&self) -> Result<()> {
+        let h = &self.header;
+        let tables: [(&'static str, Span, usize); 7] = [
+            ("pd table", h.pds, size_of::<Pd>()),
+            ("segment table", h.segments, size_of::<Segment>()),
+            ("region table", h.regions, size_of::<Region>()),
+            ("map table", h.maps, size_of::<Map>()),
+            ("irq table", h.irqs, size_of::<Irq>()),
+            ("channel end table", h.ends, size_of::<End>()),
+            ("paddr patch table", h.paddr_patches, size_of::<PaddrPatch>()),
+        ];
+        for (what, span, size) in tables {
+            let bytes = span.len.checked_mul(size as u64);
+            let fits = bytes.is_some_and(|b| within(self.bytes.len(), span.offset, b));
+            if !fits || span.offset < size_of::<Header>() as u64 || span.len > u64::from(u32::MAX) {
+                return Err(SpecError::OutOfBounds { what, index: 0 });
+            }
+        }
+        if !within(self.bytes.len(), h.data.offset, h.data.len) {
+            return Err(SpecError::OutOfBounds { what: "data area", index: 0 });
+        }
+        Ok(())
+    }
+
+    fn check_records(&self) -> Result<()> {
+        let h = &self.header;
+        let name = |what, index, span: Span| -> Result<()> {
+            let text = data(self.bytes, h.data, span).ok_or(SpecError::OutOfBounds { what, index })?;
+            match core::str::from_utf8(text) {
+                Ok(s) if !s.is_empty() && s.len() <= abi::MAX_NAME_LEN => Ok(()),
+                _ => Err(SpecError::BadName { what, index }),
+            }
+        };
+        for (i, r) in self.regions().enumerate() {
+            name("region", i, r.name)?;
+            let bad = |value| Err(SpecError::BadValue { what: "region", index: i, value });
+            if r.page_size != abi::PAGE_SIZE && r.page_size != abi::LARGE_PAGE_SIZE {
+                return bad(r.page_size);
+            }
+            if r.size == 0 || r.size % r.page_size != 0 {
+                return bad(r.size);
+            }
+            let fixed_ok = r.phys_addr % r.page_size == 0 && r.phys_addr.checked_add(r.size).is_some();
+            if r.flags & !REGION_FIXED != 0 || (r.flags & REGION_FIXED != 0 && !fixed_ok) {
+                return bad(r.phys_addr);
+            }
+        }
+        for (i, pd) in self.pds().enumerate() {
+            self.check_pd(i, &pd)?;
+            name("pd", i, pd.name)?;
+        }
+        Ok(())
+    }
+
+    fn check_pd(&self, i: usize, pd: &Pd) -> Result<()> {
+        let h = &self.header;
+        let bad = |what, value| Err(SpecError::BadValue { what, index: i, value });
+        if pd.parent != NO_PARENT && (pd.parent as usize >= i || u64::from(pd.child_id) > abi::MAX_CHILD_ID) {
+            return Err(SpecError::BadIndex { what: "pd parent of pd", index: i, value: u64::from(pd.parent) });
+        }
+        if u64::from(pd.priority) > abi::MAX_PRIORITY {
+            return bad("pd priority", u64::from(pd.priority));
+        }
+        let stack_ok = pd.stack_size != 0 && pd.stack_size % abi::PAGE_SIZE == 0 && pd.stack_size <= 0x100_0000;
+        if !stack_ok {
+            return bad("pd stack size", pd.stack_size);
+        }
+        if pd.flags & !(PD_FPU | PD_ENDPOINT) != 0 {
+            return bad("pd flags", u64::from(pd.flags));
+        }
+        let runs = [
+            ("segments of pd", pd.segments, h.segments),
+            ("maps of pd", pd.maps, h.maps),
+            ("irqs of pd", pd.irqs, h.irqs),
+            ("channel ends of pd", pd.ends, h.ends),
+            ("paddr patches of pd", pd.paddr_patches, h.paddr_patches),
+        ];
+        for (what, run, table) in runs {
+            if u64::from(run.first) + u64::from(run.count) > table.len {
+                return Err(SpecError::BadIndex { what, index: i, value: u64::from(run.first) });
+            }
+        }
+        for s in self.segments(pd) {
+            if data(self.bytes, h.data, s.data).is_none() {
+                return Err(SpecError::OutOfBounds { what: "segment data of pd", index: i });
+            }
+            let in_user = s.vaddr.checked_add(s.mem_size).is_some_and(|end| end <= abi::USER_TOP);
+            if s.data.len > s.mem_size || !in_user || s.perms & !(PERM_READ | PERM_WRITE | PERM_EXECUTE) != 0 {
+                return bad("segment of pd", s.vaddr);
+            }
+        }
+        for m in self.maps(pd) {
+            let Some(region) = self.region(m.region as usize) else {
+                return Err(SpecError::BadIndex { what: "map region of pd", index: i, value: u64::from(m.region) });
+            };
+            let fits = m.vaddr.checked_add(region.size).is_some_and(|end| end <= abi::USER_TOP);
+            let perms_ok = m.perms & !(PERM_READ | PERM_WRITE | PERM_EXECUTE) == 0 && m.perms & PERM_READ != 0;
+            if m.vaddr % region.page_size != 0 || !fits || !perms_ok || m.cached > 1 {
+                return bad("map of pd", m.vaddr);
+            }
+        }
+        for irq in self.irqs(pd) {
+            if u64::from(irq.id) > abi::MAX_NOTIFIED_ID || irq.trigger > TRIGGER_EDGE {
+                return bad("irq of pd", u64::from(irq.irq));
+            }
+        }
+        for e in self.ends(pd) {
+            if e.peer as usize >= self.pd_count() {
+                return Err(SpecError::BadIndex { what: "channel peer of pd", index: i, value: u64::from(e.peer) });
+            }
+            // A notify end sets the peer's badge bit `peer_id`.
+            let peer_max = if e.flags & END_NOTIFY != 0 { abi::MAX_NOTIFIED_ID } else { abi::MAX_CHANNEL_ID };
+            let ids_ok = u64::from(e.id) <= abi::MAX_CHANNEL_ID && u64::from(e.peer_id) <= peer_max;
+            if !ids_ok || e.flags & !(END_NOTIFY | END_PP) != 0 {
+                return bad("channel end of pd", u64::from(e.id));
+            }
+        }
+        for p in self.paddr_patches(pd) {
+            if p.region as usize >= self.region_count() {
+                return Err(SpecError::BadIndex { what: "paddr patch region of pd", index: i, value: u64::from(p.region) });
+            }
+            if p.vaddr % 8 != 0 || p.vaddr >= abi::USER_TOP {
+                return bad("paddr patch of pd", p.vaddr);
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The checksum of a blob, reading the header's checksum field as zero.
+pub(crate) fn checksum(bytes: &[u8]) -> u64 {
+    let (before, rest) = bytes.split_at(CHECKSUM_OFFSET.min(bytes.len()));
+    let after = rest.get(8..).unwrap_or(&[]);
+    fnv1a(fnv1a(fnv1a(FNV_OFFSET, before), &[0; 8]), after)
+}
+
+fn within(total: usize, offset: u64, len: u64) -> bool {
+    offset.checked_add(len).is_some_and(|end| end <= total as u64)
+}
+
+fn record<T: FromBytes + IntoBytes>(bytes: &[u8], table: Span, i: usize) -> Option<T> {
+    if i as u64 >= table.len {
+        return None;
+    }
+    let start = usize::try_from(table.offset).ok()?.checked_add(i.checked_mul(size_of::<T>())?)?;
+    T::read_from_bytes(bytes.get(start..start.checked_add(size_of::<T>())?)?).ok()
+}
+
+/// `span` if it lies inside the data area.
+fn data(bytes: &[u8], area: Span, span: Span) -> Option<&[u8]> {
+    let inside = span.offset >= area.offset && span.offset.checked_add(span.len)? <= area.offset + area.len;
+    if !inside {
+        return None;
+    }
+    let start = usize::try_from(span.offset).ok()?;
+    bytes.get(start..start.checked_add(usize::try_from(span.len).ok()?)?)
+}

@@ -1,0 +1,139 @@
+//! The writer and the reader agree, and the reader refuses every damaged blob.
+
+use monitor_spec::*;
+use proptest::prelude::*;
+
+fn sample() -> Vec<u8> {
+    let mut b = SpecBuilder::new();
+    let shared = b.add_region("shared", 0x2000, abi::PAGE_SIZE, None);
+    let uart = b.add_region("uart", 0x1000, abi::PAGE_SIZE, Some(0x900_0000));
+    let code = [0xaa_u8; 100];
+    b.add_pd(PdDesc {
+        name: "client",
+        entry: 0x20_0000,
+        stack_size: 0x2000,
+        parent: None,
+        child_id: 0,
+        priority: 10,
+        flags: PD_FPU,
+        segments: vec![SegmentDesc { vaddr: 0x20_0000, mem_size: 0x1000, perms: PERM_READ | PERM_EXECUTE, bytes: &code }],
+        maps: vec![Map { vaddr: 0x400_0000, region: shared, perms: PERM_READ | PERM_WRITE, cached: 1, _pad: 0 }],
+        irqs: vec![Irq { irq: 33, id: 5, trigger: TRIGGER_LEVEL, _pad: 0 }],
+        ends: vec![End { id: 1, peer: 1, peer_id: 2, flags: END_NOTIFY | END_PP }],
+        paddr_patches: vec![PaddrPatch { vaddr: 0x20_0008, region: uart, _pad: 0 }],
+    });
+    b.add_pd(PdDesc {
+        name: "server",
+        entry: 0x20_0000,
+        stack_size: 0x1000,
+        parent: Some(0),
+        child_id: 3,
+        priority: 20,
+        flags: PD_ENDPOINT,
+        segments: vec![],
+        maps: vec![Map { vaddr: 0x400_0000, region: shared, perms: PERM_READ, cached: 1, _pad: 0 }],
+        irqs: vec![],
+        ends: vec![End { id: 2, peer: 0, peer_id: 1, flags: END_NOTIFY }],
+        paddr_patches: vec![],
+    });
+    b.finish()
+}
+
+#[test]
+fn round_trip() {
+    let blob = sample();
+    let spec = Spec::parse(&blob).expect("sample spec parses");
+    assert_eq!(spec.pd_count(), 2);
+    let client = spec.pd(0).unwrap();
+    let server = spec.pd(1).unwrap();
+    assert_eq!(spec.name(client.name), "client");
+    assert_eq!(spec.name(server.name), "server");
+    assert_eq!(server.parent, 0);
+    assert_eq!(server.child_id, 3);
+    assert_eq!(client.parent, NO_PARENT);
+    let seg: Vec<_> = spec.segments(&client).collect();
+    assert_eq!(seg.len(), 1);
+    assert_eq!(spec.data(seg[0].data), &[0xaa; 100][..]);
+    assert_eq!(spec.maps(&server).next().unwrap().perms, PERM_READ);
+    assert_eq!(spec.irqs(&client).next().unwrap().irq, 33);
+    assert_eq!(spec.ends(&client).next().unwrap().peer_id, 2);
+    let uart = spec.region(1).unwrap();
+    assert_eq!(spec.name(uart.name), "uart");
+    assert_eq!((uart.flags, uart.phys_addr), (REGION_FIXED, 0x900_0000));
+    assert_eq!(spec.paddr_patches(&client).next().unwrap().region, 1);
+}
+
+#[test]
+fn refuses_wrong_version_and_magic() {
+    let mut blob = sample();
+    blob[8] = 2;
+    assert_eq!(Spec::parse(&blob).unwrap_err(), SpecError::Version { found: 2 });
+    let mut blob = sample();
+    blob[0] = b'X';
+    assert_eq!(Spec::parse(&blob).unwrap_err(), SpecError::BadMagic);
+}
+
+#[test]
+fn refuses_truncation_and_flipped_bits() {
+    let blob = sample();
+    assert!(matches!(Spec::parse(&blob[..blob.len() - 1]), Err(SpecError::TotalSize { .. })));
+    assert!(matches!(Spec::parse(&blob[..10]), Err(SpecError::TooShort { .. })));
+    let mut flipped = blob.clone();
+    let last = flipped.len() - 1;
+    flipped[last] ^= 1;
+    assert!(matches!(Spec::parse(&flipped), Err(SpecError::Checksum { .. })));
+}
+
+/// Rewrites a field and re-seals, as a buggy or hostile writer would.
+fn reseal(mut blob: Vec<u8>, at: usize, bytes: &[u8]) -> Vec<u8> {
+    blob[at..at + bytes.len()].copy_from_slice(bytes);
+    blob[24..32].fill(0);
+    let sum = fnv1a(FNV_OFFSET, &blob);
+    blob[24..32].copy_from_slice(&sum.to_le_bytes());
+    blob
+}
+
+#[test]
+fn refuses_bad_records_even_with_a_good_checksum() {
+    let blob = sample();
+    let pds = Spec::parse(&blob).unwrap().header().pds.offset as usize;
+    // Pd layout: name(16) entry(8) stack(8) parent(4) child_id(4) priority(1) ...
+    let priority = pds + 40;
+    let bad = reseal(blob.clone(), priority, &[255]);
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::BadValue { what: "pd priority", index: 0, .. })));
+    // A child before its parent.
+    let parent_of_server = pds + 88 + 32;
+    let bad = reseal(blob.clone(), parent_of_server, &1u32.to_le_bytes());
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::BadIndex { index: 1, .. })));
+    // A segment run past the table's end.
+    let segments_of_client = pds + 48;
+    let bad = reseal(blob.clone(), segments_of_client, &5u32.to_le_bytes());
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::BadIndex { what: "segments of pd", .. })));
+    // A table offset past the blob.
+    let bad = reseal(blob, 32, &u64::MAX.to_le_bytes());
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::OutOfBounds { what: "pd table", .. })));
+}
+
+proptest! {
+    /// Any sealed blob with arbitrary bytes somewhere either parses or gives an
+    /// error; every record it hands out is in bounds.
+    #[test]
+    fn never_panics(at in 0usize..600, bytes in proptest::collection::vec(any::<u8>(), 1..16)) {
+        let blob = sample();
+        let at = at % blob.len();
+        let end = (at + bytes.len()).min(blob.len());
+        let blob = reseal(blob, at, &bytes[..end - at]);
+        if let Ok(spec) = Spec::parse(&blob) {
+            for pd in spec.pds() {
+                let _ = spec.name(pd.name);
+                for s in spec.segments(&pd) {
+                    prop_assert!(spec.data(s.data).len() as u64 <= s.mem_size);
+                }
+                for m in spec.maps(&pd) {
+                    prop_assert!(spec.region(m.region as usize).is_some());
+                }
+                prop_assert_eq!(spec.maps(&pd).count(), pd.maps.count as usize);
+            }
+        }
+    }
+}

@@ -1,0 +1,27 @@
+//! MK0003 (with `client`): answers label + 1, each word doubled, then the sum.
+#![no_std]
+#![no_main]
+
+use sel4_microkit::{get_mr, protection_domain, set_mr, Channel, Handler, MessageInfo, MAX_MESSAGE_WORDS};
+
+protection_domain!(init);
+
+struct Server;
+
+fn init() -> Server {
+    Server
+}
+
+impl Handler for Server {
+    fn protected(&mut self, _channel: Channel, msg: MessageInfo) -> MessageInfo {
+        let words = msg.count().min(MAX_MESSAGE_WORDS - 1);
+        let mut sum = 0u64;
+        for i in 0..words {
+            let w = get_mr(i);
+            sum = sum.wrapping_add(w);
+            set_mr(i, w.wrapping_mul(2));
+        }
+        set_mr(words, sum);
+        MessageInfo::new(msg.label() + 1, words + 1)
+    }
+}
