@@ -147,6 +147,39 @@ for suite in $SUITES; do
 done
 
 if [ "${ONLY_SUITES:-0}" != 1 ]; then
+# --- MK: example systems built from system.xml by the tool and the monitor ---
+# Each tests/microkit/systems/mkNNNN-*.xml boots as its own image. A system
+# that checks itself ends with its PD's `1 passed, 0 failed`; a system whose
+# outcome only the monitor can see lists `expect:` lines in its comment,
+# which must all appear in the log before the monitor reports ready.
+echo "== MK example systems"
+for system in tests/microkit/systems/mk*.xml; do
+    image=$(basename "$system" .xml)
+    name=$(echo "${image%%-*}" | tr '[:lower:]' '[:upper:]')
+    log="$logs/$image.log"
+    "$HARNESS" --image "$BUILD_DIR/images/$image.elf" --log "$log" --timeout "$TIMEOUT" \
+        --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$image.xml" --suite "$image" >/dev/null 2>&1
+    status=$?
+    expects=$(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+    if [ -n "$expects" ]; then
+        missing=""
+        while IFS= read -r line; do
+            grep -qF "$line" "$log" || missing="$missing '$line'"
+        done <<< "$expects"
+        if [ "$status" -ne 0 ]; then
+            fail "$name" "harness verdict: $(tail -n 1 "$log")"
+        elif [ -n "$missing" ]; then
+            fail "$name" "missing from $log:$missing"
+        else
+            pass "$name"
+        fi
+    elif [ "$status" -eq 0 ] && grep -qx "Test $name passed" "$log" && grep -qx "1 passed, 0 failed" "$log"; then
+        pass "$name"
+    else
+        fail "$name" "$(grep -m1 "^Test $name failed" "$log" || tail -n 1 "$log")"
+    fi
+done
+
 # SUITE0001: the kernel suite's deliberately failing tests (an assertion and a
 # fault) are reported as failed, per test, in the log and in JUnit XML.
 log="$logs/SUITE0001.log"

@@ -27,3 +27,11 @@ pub fn ensure(cond: bool, message: &'static str) -> Result<(), &'static str> {
         Err(message)
     }
 }
+
+/// Sizes shared by the ring example's two PDs (and its system.xml).
+pub mod ring {
+    pub const RING_SIZE: usize = 0x1000;
+    pub const BUFFERS: usize = 32;
+    pub const BUFFER_SIZE: usize = 128;
+    pub const DESCRIPTORS: u64 = 10_000;
+}

@@ -1,0 +1,86 @@
+//! MK0007 (with `ring_server`): takes free buffers, writes a sequence number
+//! into each, and hands them back on the used ring until 10 000 are sent.
+#![no_std]
+#![no_main]
+
+use core::ptr::NonNull;
+
+use microkit_examples::ring::{BUFFERS, BUFFER_SIZE, DESCRIPTORS, RING_SIZE};
+use sel4_microkit::{debug_println, memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer, SharedRegion};
+
+const SERVER: Channel = Channel::new(0);
+
+protection_domain!(init);
+
+struct RingClient {
+    rings: Option<RingBuffers<Client, fn()>>,
+    data: Option<MemoryRegion>,
+    sent: u64,
+}
+
+fn notify_server() {
+    let _ = SERVER.notify();
+}
+
+fn setup() -> Result<(RingBuffers<Client, fn()>, MemoryRegion), &'static str> {
+    let free = memory_region_symbol!(free_ring_vaddr, RING_SIZE).map_err(|_| "free ring not mapped")?;
+    let used = memory_region_symbol!(used_ring_vaddr, RING_SIZE).map_err(|_| "used ring not mapped")?;
+    let data = memory_region_symbol!(data_vaddr, BUFFERS * BUFFER_SIZE).map_err(|_| "data not mapped")?;
+    let region = |r: MemoryRegion| {
+        let base = NonNull::new(r.base()).ok_or("null region")?;
+        // SAFETY: as in the server.
+        unsafe { SharedRegion::new(base, r.size()) }.map_err(|_| "bad ring region")
+    };
+    // The server (higher priority) initialised both rings before we ran.
+    let free = RingConsumer::attach(region(free)?, RingOptions::default()).map_err(|_| "free ring attach")?;
+    let used = RingProducer::attach(region(used)?, RingOptions::default()).map_err(|_| "used ring attach")?;
+    Ok((RingBuffers::<Client, fn()>::new(free, used, data.size(), notify_server), data))
+}
+
+fn init() -> RingClient {
+    match setup() {
+        Ok((rings, data)) => {
+            let mut client = RingClient { rings: Some(rings), data: Some(data), sent: 0 };
+            client.send();
+            client
+        }
+        Err(e) => {
+            debug_println!("{e}");
+            RingClient { rings: None, data: None, sent: 0 }
+        }
+    }
+}
+
+impl RingClient {
+    fn send(&mut self) {
+        let (Some(rings), Some(data)) = (self.rings.as_mut(), self.data.as_ref()) else { return };
+        while self.sent < DESCRIPTORS {
+            let mut d = match rings.dequeue() {
+                Ok(Some(d)) => d,
+                Ok(None) => break,
+                Err(e) => {
+                    debug_println!("free ring: {e}");
+                    return;
+                }
+            };
+            if data.write_u64(d.offset as usize, self.sent).is_err() {
+                debug_println!("free buffer out of bounds");
+                return;
+            }
+            d.cookie = self.sent;
+            if let Err(e) = rings.enqueue(d) {
+                debug_println!("used ring: {e}");
+                return;
+            }
+            self.sent += 1;
+        }
+        rings.notify_if_needed();
+    }
+}
+
+impl Handler for RingClient {
+    fn notified(&mut self, _channels: ChannelSet) {
+        self.send();
+    }
+}
