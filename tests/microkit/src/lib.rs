@@ -28,10 +28,30 @@ pub fn ensure(cond: bool, message: &'static str) -> Result<(), &'static str> {
     }
 }
 
-/// Sizes shared by the ring example's two PDs (and its system.xml).
+/// What the ring example's two PDs share: sizes (matching its system.xml)
+/// and the three mapped regions.
 pub mod ring {
+    use core::ptr::NonNull;
+
+    use sel4_microkit::{memory_region_symbol, MemoryRegion};
+    use sel4_shared_ring_buffer::SharedRegion;
+
     pub const RING_SIZE: usize = 0x1000;
     pub const BUFFERS: usize = 32;
     pub const BUFFER_SIZE: usize = 128;
     pub const DESCRIPTORS: u64 = 10_000;
+
+    /// The free ring, the used ring and the data region of this PD.
+    pub fn regions() -> Result<(SharedRegion, SharedRegion, MemoryRegion), &'static str> {
+        let free = memory_region_symbol!(free_ring_vaddr, RING_SIZE).map_err(|_| "free ring not mapped")?;
+        let used = memory_region_symbol!(used_ring_vaddr, RING_SIZE).map_err(|_| "used ring not mapped")?;
+        let data = memory_region_symbol!(data_vaddr, BUFFERS * BUFFER_SIZE).map_err(|_| "data not mapped")?;
+        let shared = |r: MemoryRegion| {
+            let base = NonNull::new(r.base()).ok_or("null region")?;
+            // SAFETY: system.xml maps the region rw for the PD's whole life,
+            // and each PD uses each ring region for exactly one ring end.
+            unsafe { SharedRegion::new(base, r.size()) }.map_err(|_| "bad ring region")
+        };
+        Ok((shared(free)?, shared(used)?, data))
+    }
 }

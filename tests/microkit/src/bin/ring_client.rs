@@ -3,11 +3,9 @@
 #![no_std]
 #![no_main]
 
-use core::ptr::NonNull;
-
-use microkit_examples::ring::{BUFFERS, BUFFER_SIZE, DESCRIPTORS, RING_SIZE};
-use sel4_microkit::{debug_println, memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
-use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer, SharedRegion};
+use microkit_examples::ring::{regions, DESCRIPTORS};
+use sel4_microkit::{debug_println, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer};
 
 const SERVER: Channel = Channel::new(0);
 
@@ -24,17 +22,10 @@ fn notify_server() {
 }
 
 fn setup() -> Result<(RingBuffers<Client, fn()>, MemoryRegion), &'static str> {
-    let free = memory_region_symbol!(free_ring_vaddr, RING_SIZE).map_err(|_| "free ring not mapped")?;
-    let used = memory_region_symbol!(used_ring_vaddr, RING_SIZE).map_err(|_| "used ring not mapped")?;
-    let data = memory_region_symbol!(data_vaddr, BUFFERS * BUFFER_SIZE).map_err(|_| "data not mapped")?;
-    let region = |r: MemoryRegion| {
-        let base = NonNull::new(r.base()).ok_or("null region")?;
-        // SAFETY: as in the server.
-        unsafe { SharedRegion::new(base, r.size()) }.map_err(|_| "bad ring region")
-    };
+    let (free, used, data) = regions()?;
     // The server (higher priority) initialised both rings before we ran.
-    let free = RingConsumer::attach(region(free)?, RingOptions::default()).map_err(|_| "free ring attach")?;
-    let used = RingProducer::attach(region(used)?, RingOptions::default()).map_err(|_| "used ring attach")?;
+    let free = RingConsumer::attach(free, RingOptions::default()).map_err(|_| "free ring attach")?;
+    let used = RingProducer::attach(used, RingOptions::default()).map_err(|_| "used ring attach")?;
     Ok((RingBuffers::<Client, fn()>::new(free, used, data.size(), notify_server), data))
 }
 

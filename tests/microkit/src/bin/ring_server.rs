@@ -4,11 +4,9 @@
 #![no_std]
 #![no_main]
 
-use core::ptr::NonNull;
-
-use microkit_examples::ring::{BUFFERS, BUFFER_SIZE, DESCRIPTORS, RING_SIZE};
-use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
-use sel4_shared_ring_buffer::{Descriptor, RingBuffers, RingConsumer, RingOptions, RingProducer, Server, SharedRegion};
+use microkit_examples::ring::{regions, BUFFERS, BUFFER_SIZE, DESCRIPTORS};
+use sel4_microkit::{protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use sel4_shared_ring_buffer::{Descriptor, RingBuffers, RingConsumer, RingOptions, RingProducer, Server};
 
 const CLIENT: Channel = Channel::new(0);
 const NAME: &str = "MK0007";
@@ -28,17 +26,9 @@ fn notify_client() {
 }
 
 fn setup() -> Result<(RingBuffers<Server, fn()>, MemoryRegion), &'static str> {
-    let free = memory_region_symbol!(free_ring_vaddr, RING_SIZE).map_err(|_| "free ring not mapped")?;
-    let used = memory_region_symbol!(used_ring_vaddr, RING_SIZE).map_err(|_| "used ring not mapped")?;
-    let data = memory_region_symbol!(data_vaddr, BUFFERS * BUFFER_SIZE).map_err(|_| "data not mapped")?;
-    let region = |r: MemoryRegion| {
-        let base = NonNull::new(r.base()).ok_or("null region")?;
-        // SAFETY: mapped rw by system.xml for the PD's life; this PD uses
-        // each ring region for exactly one end.
-        unsafe { SharedRegion::new(base, r.size()) }.map_err(|_| "bad ring region")
-    };
-    let free = RingProducer::init(region(free)?, RingOptions::default()).map_err(|_| "free ring init")?;
-    let used = RingConsumer::init(region(used)?, RingOptions::default()).map_err(|_| "used ring init")?;
+    let (free, used, data) = regions()?;
+    let free = RingProducer::init(free, RingOptions::default()).map_err(|_| "free ring init")?;
+    let used = RingConsumer::init(used, RingOptions::default()).map_err(|_| "used ring init")?;
     let mut rings = RingBuffers::<Server, fn()>::new(free, used, data.size(), notify_client);
     for i in 0..BUFFERS {
         let d = Descriptor::new((i * BUFFER_SIZE) as u64, BUFFER_SIZE as u32, 0, i as u64);
