@@ -14,7 +14,7 @@ pub fn report(system: &System) -> String {
     for mr in &system.memory_regions {
         let paddr = match mr.phys_addr {
             Some(p) => format!("phys_addr {p:#x}"),
-            None => "allocated at build".to_string(),
+            None => "placed by the monitor at boot (it prints the address)".to_string(),
         };
         let _ = writeln!(out, "  {}: size {:#x}, page_size {:#x}, {}", mr.name, mr.size, mr.page_size, paddr);
     }
