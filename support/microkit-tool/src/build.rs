@@ -165,8 +165,11 @@ fn patch_runtime_symbols(program: &mut Program, pd: &ProtectionDomain, ends: &[E
     let pps = bits(&mut ends.iter().filter(|e| e.flags & monitor_spec::END_PP != 0).map(|e| u64::from(e.id)));
     let irqs = bits(&mut pd.irqs.iter().map(|i| i.id));
     let children = bits(&mut pd.children.iter().filter_map(|c| c.id));
-    let mut name = [0u8; abi::MAX_NAME_LEN];
-    let len = pd.name.len().min(abi::MAX_NAME_LEN);
+    // C runtimes declare a shorter name array; fill whatever size is there,
+    // keeping a terminating NUL.
+    let name_size = program.symbols.get(symbol::NAME).map_or(0, |&(_, size)| size).min(abi::PAGE_SIZE) as usize;
+    let mut name = vec![0u8; name_size];
+    let len = pd.name.len().min(name_size.saturating_sub(1)).min(abi::MAX_NAME_LEN);
     name[..len].copy_from_slice(&pd.name.as_bytes()[..len]);
     let values: [(&str, &[u8]); 5] = [
         (symbol::NAME, &name),

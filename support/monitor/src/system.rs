@@ -192,9 +192,9 @@ impl Builder<'_, '_> {
             ipc_buffer.cptr(),
         )
         .map_err(kernel("tcb configure"))?;
-        if let Some(ep) = endpoint {
+        if endpoint.is_some() {
+            // Signals then arrive through the endpoint receive of the event loop.
             tcb.tcb_bind_notification(notification.cptr()).map_err(kernel("tcb bind notification"))?;
-            let _ = ep;
         }
         let regs = sel4::UserContext { pc: pd.entry, sp: abi::STACK_TOP, ..Default::default() };
         tcb.tcb_write_registers(false, 0, sel4::sys::USER_CONTEXT_WORDS as Word, &regs)

@@ -4,7 +4,6 @@ use monitor_spec::abi::{slot, MAX_CHILD_ID, STACK_TOP};
 use sel4::cap_type::Tcb;
 use sel4::Cap;
 
-use crate::channel::ChannelError;
 use crate::symbols;
 
 /// One of this PD's children, by its `id` in `system.xml`.
@@ -41,11 +40,5 @@ impl Child {
     /// Stops the child until it is restarted.
     pub fn stop(self) -> Result<(), sel4::Error> {
         self.tcb().tcb_suspend()
-    }
-}
-
-impl From<Child> for ChannelError {
-    fn from(c: Child) -> Self {
-        ChannelError::BadId(u64::from(c.0))
     }
 }
