@@ -1,4 +1,5 @@
-//! What the checks need from a PD's ELF: its loadable segments and symbol sizes.
+//! What the checks and the image writer need from an ELF: its loadable
+//! segments (with their bytes, for the writer) and its symbols.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -17,28 +18,19 @@ pub struct ElfInfo {
 
 impl ElfInfo {
     pub fn read(bytes: &[u8]) -> Result<ElfInfo, String> {
-        let file = ElfFile64::<Endianness>::parse(bytes).map_err(|e| e.to_string())?;
-        let endian = file.endian();
-        let headers = file.elf_header().program_headers(endian, bytes).map_err(|e| e.to_string())?;
-        let mut segments = Vec::new();
-        for ph in headers {
-            if ph.p_type(endian) != object::elf::PT_LOAD || ph.p_memsz(endian) == 0 {
-                continue;
-            }
-            let start = ph.p_vaddr(endian) & !(layout::PAGE_SIZE - 1);
-            let end = ph
-                .p_vaddr(endian)
-                .checked_add(ph.p_memsz(endian))
+        let program = Program::read(bytes)?;
+        let mut segments = Vec::with_capacity(program.segments.len());
+        for s in &program.segments {
+            let start = s.vaddr & !(layout::PAGE_SIZE - 1);
+            let end = s
+                .vaddr
+                .checked_add(s.mem_size)
                 .and_then(|e| e.checked_next_multiple_of(layout::PAGE_SIZE))
                 .ok_or("a loadable segment wraps the address space")?;
             segments.push((start, end));
         }
         segments.sort_unstable();
-        let symbols = file
-            .symbols()
-            .filter_map(|s| Some((s.name().ok()?.to_string(), s.size())))
-            .filter(|(name, _)| !name.is_empty())
-            .collect();
+        let symbols = program.symbols.into_iter().map(|(name, (_, size))| (name, size)).collect();
         Ok(ElfInfo { segments, symbols })
     }
 

@@ -88,3 +88,37 @@ fn symbols_must_exist_and_be_8_bytes() {
     let rules: Vec<_> = outcome.errors.iter().filter_map(|e| e.rule()).collect();
     assert!(matches!(rules.as_slice(), [Rule::SymbolSize { size: 4, .. }, Rule::MissingSymbol { .. }]), "{rules:#?}");
 }
+
+#[test]
+fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
+    use microkit_tool::build::{build_spec, BuildError};
+    let dir = std::env::temp_dir().join(format!("microkit-tool-build-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pd.elf"), tiny_elf()).unwrap();
+    let xml = "<system><memory_region name=\"m\" size=\"0x1000\"/><protection_domain name=\"a\" priority=\"7\">\
+               <program_image path=\"pd.elf\"/><map mr=\"m\" vaddr=\"0x403000\" perms=\"r\" setvar_vaddr=\"good\"/>\
+               </protection_domain></system>";
+    let options = Options { search_paths: vec![], system_dir: dir.clone() };
+    let outcome = check("system.xml", xml, &options);
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+    let built = build_spec(&outcome.system, &options);
+    let elsewhere = Options { search_paths: vec![], system_dir: std::env::temp_dir().join("no-such-dir") };
+    let missing = build_spec(&outcome.system, &elsewhere);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let blob = built.expect("build_spec");
+    let spec = monitor_spec::Spec::parse(&blob).expect("the monitor accepts the spec");
+    let pd = spec.pd(0).unwrap();
+    assert_eq!((spec.name(pd.name), pd.priority, pd.entry), ("a", 7, 0x40_0000));
+    let segment = spec.segments(&pd).next().unwrap();
+    let bytes = spec.data(segment.data);
+    // `setvar_vaddr="good"` wrote the map's vaddr over the symbol at 0x400010.
+    assert_eq!(bytes[0x10..0x18], 0x40_3000u64.to_le_bytes());
+    let map = spec.maps(&pd).next().unwrap();
+    assert_eq!((map.vaddr, map.perms), (0x40_3000, monitor_spec::PERM_READ));
+
+    assert!(matches!(missing, Err(BuildError::MissingImage { ref pd, .. }) if pd == "a"), "{missing:?}");
+    // The image writer needs the monitor's spec-location symbol.
+    let refused = microkit_tool::image::root_task_image(&tiny_elf(), &blob);
+    assert!(matches!(refused, Err(BuildError::Monitor(ref m)) if m.contains("MONITOR_SPEC_LOCATION")), "{refused:?}");
+}

@@ -37,28 +37,26 @@ fn wait_until_idle() {
 }
 
 fn report(spec: &Spec<'_>, system: &System, info: sel4::MessageInfo, badge: Word) {
-    {
-        let Some(index) = (badge as usize).checked_sub(1).filter(|&i| i < system.pds.len()) else {
-            debug_println!("monitor: ignored a message with unknown badge {badge:#x}");
-            return;
-        };
-        let fault = Fault::decode(info);
-        let name = spec.pd(index).map_or("?", |pd| spec.name(pd.name));
-        debug_println!("monitor: PD '{name}' faulted: {fault}");
-        let mut regs = UserContext::default();
-        let count = sel4::sys::USER_CONTEXT_WORDS as Word;
-        match system.pds[index].tcb.tcb_read_registers(false, 0, count, &mut regs) {
-            Ok(()) => debug_println!(
-                "monitor: PD '{name}' registers: pc {:#x} sp {:#x} lr {:#x} x0 {:#x} x1 {:#x} x2 {:#x} x3 {:#x}",
-                regs.pc,
-                regs.sp,
-                regs.x30,
-                regs.x0,
-                regs.x1,
-                regs.x2,
-                regs.x3
-            ),
-            Err(e) => debug_println!("monitor: PD '{name}': cannot read registers: {e:?}"),
-        }
+    let Some(index) = (badge as usize).checked_sub(1).filter(|&i| i < system.pds.len()) else {
+        debug_println!("monitor: ignored a message with unknown badge {badge:#x}");
+        return;
+    };
+    let fault = Fault::decode(info);
+    let name = spec.pd(index).map_or("?", |pd| spec.name(pd.name));
+    debug_println!("monitor: PD '{name}' faulted: {fault}");
+    let mut regs = UserContext::default();
+    let count = sel4::sys::USER_CONTEXT_WORDS as Word;
+    match system.pds[index].tcb.tcb_read_registers(false, 0, count, &mut regs) {
+        Ok(()) => debug_println!(
+            "monitor: PD '{name}' registers: pc {:#x} sp {:#x} lr {:#x} x0 {:#x} x1 {:#x} x2 {:#x} x3 {:#x}",
+            regs.pc,
+            regs.sp,
+            regs.x30,
+            regs.x0,
+            regs.x1,
+            regs.x2,
+            regs.x3
+        ),
+        Err(e) => debug_println!("monitor: PD '{name}': cannot read registers: {e:?}"),
     }
 }

@@ -11,7 +11,7 @@ use crate::symbols;
 
 /// One of this PD's channel ids (0..=61).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-pub struct Channel(u8);
+pub struct Channel(pub(crate) u8);
 
 /// Misuse of a channel: `system.xml` did not grant what was asked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -45,9 +45,8 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
         let info = MessageInfo::from_sel4(info);
         let low = badge & 0x3f;
         if badge & PPC_BADGE != 0 {
-            // The monitor minted the badge; the id is in range by construction.
-            let channel = Channel::try_new(low).unwrap_or(Channel::new(0));
-            reply = Some(handler.protected(channel, info));
+            // The monitor minted the badge with one of our ids (0..=61).
+            reply = Some(handler.protected(Channel(low as u8), info));
         } else if badge & FAULT_BADGE != 0 {
             reply = handler.fault(Child(low as u8), info);
         } else {

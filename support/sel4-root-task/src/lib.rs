@@ -113,13 +113,16 @@ pub fn map_frame_in(
     use sel4::cap_type::{PageDirectory, PageTable, PageUpperDirectory};
     use sel4::{Cap, Error, ObjectType};
     let vspace = vspace.cptr();
+    const LEVELS: [ObjectType; 3] =
+        [ObjectType::PageTable, ObjectType::PageDirectory, ObjectType::PageUpperDirectory];
+    let map_level = |level: usize, slot: sel4::Word| match level {
+        0 => Cap::<PageTable>::from_bits(slot).page_table_map(vspace, vaddr, attrs),
+        1 => Cap::<PageDirectory>::from_bits(slot).page_directory_map(vspace, vaddr, attrs),
+        _ => Cap::<PageUpperDirectory>::from_bits(slot).page_upper_directory_map(vspace, vaddr, attrs),
+    };
     // Objects made for a level that turned out not to be the missing one are
     // kept for the next round, so each level costs exactly one object.
     let mut spare: [Option<sel4::Word>; 3] = [None; 3];
-    let mut take = |spare: &mut Option<sel4::Word>, ty| match spare.take() {
-        Some(slot) => Ok(slot),
-        None => new_object(ty),
-    };
     loop {
         match frame.page_map(vspace, vaddr, rights, attrs) {
             Err(Error::FailedLookup) => {}
@@ -127,24 +130,19 @@ pub fn map_frame_in(
         }
         // Add the deepest missing level; a FailedLookup there means the level
         // above is missing too, so go up until one maps.
-        let pt = take(&mut spare[0], ObjectType::PageTable)?;
-        match Cap::<PageTable>::from_bits(pt).page_table_map(vspace, vaddr, attrs) {
-            Err(Error::FailedLookup) => spare[0] = Some(pt),
-            other => {
-                other?;
-                continue;
+        for (level, ty) in LEVELS.into_iter().enumerate() {
+            let slot = match spare[level].take() {
+                Some(slot) => slot,
+                None => new_object(ty)?,
+            };
+            match map_level(level, slot) {
+                Err(Error::FailedLookup) if level + 1 < LEVELS.len() => spare[level] = Some(slot),
+                done => {
+                    done?;
+                    break;
+                }
             }
         }
-        let pd = take(&mut spare[1], ObjectType::PageDirectory)?;
-        match Cap::<PageDirectory>::from_bits(pd).page_directory_map(vspace, vaddr, attrs) {
-            Err(Error::FailedLookup) => spare[1] = Some(pd),
-            other => {
-                other?;
-                continue;
-            }
-        }
-        let pud = take(&mut spare[2], ObjectType::PageUpperDirectory)?;
-        Cap::<PageUpperDirectory>::from_bits(pud).page_upper_directory_map(vspace, vaddr, attrs)?;
     }
 }
 
