@@ -2,12 +2,20 @@
 
 use microkit_tool::{check, Options, Rule};
 
-/// One PT_LOAD segment at [0x400000, 0x403000) and two absolute symbols:
-/// `good` (8 bytes) and `small` (4 bytes).
-fn tiny_elf() -> Vec<u8> {
-    let strtab = b"\0good\0small\0";
-    let symtab_off = 64 + 56;
-    let strtab_off = symtab_off + 3 * 24;
+/// One PT_LOAD segment at [0x400000, 0x403000) (0x100 bytes in the file)
+/// and the given absolute symbols `(name, vaddr, size)`.
+fn elf_with_symbols(symbols: &[(&str, u64, u64)]) -> Vec<u8> {
+    let mut strtab = vec![0u8];
+    let mut name_offsets = Vec::new();
+    for (name, _, _) in symbols {
+        name_offsets.push(strtab.len() as u32);
+        strtab.extend_from_slice(name.as_bytes());
+        strtab.push(0);
+    }
+    let symtab_size = 24 * (symbols.len() as u64 + 1);
+    let segment_data = 0x1000u64;
+    let symtab_off = segment_data + 0x100;
+    let strtab_off = symtab_off + symtab_size;
     let shstrtab = b"\0.symtab\0.strtab\0.shstrtab\0";
     let shstrtab_off = strtab_off + strtab.len() as u64;
     let shoff = (shstrtab_off + shstrtab.len() as u64).next_multiple_of(8);
@@ -25,18 +33,21 @@ fn tiny_elf() -> Vec<u8> {
     }
     e.extend_from_slice(&1u32.to_le_bytes()); // PT_LOAD
     e.extend_from_slice(&5u32.to_le_bytes()); // R+X
-    for v in [0u64, 0x40_0000, 0x40_0000, 0x100, 0x3000, 0x1000] {
+    for v in [segment_data, 0x40_0000, 0x40_0000, 0x100, 0x3000, 0x1000] {
         e.extend_from_slice(&v.to_le_bytes());
     }
+    // The segment's file bytes: a recognisable pattern.
+    e.resize(segment_data as usize, 0);
+    e.extend((0..0x100u32).map(|i| i as u8));
     e.extend_from_slice(&[0; 24]);
-    for (name, size) in [(1u32, 8u64), (6, 4)] {
+    for (&(_, vaddr, size), name) in symbols.iter().zip(&name_offsets) {
         e.extend_from_slice(&name.to_le_bytes());
         e.extend_from_slice(&[0x11, 0]); // GLOBAL OBJECT
         e.extend_from_slice(&0xfff1u16.to_le_bytes()); // SHN_ABS
-        e.extend_from_slice(&0x40_0010u64.to_le_bytes());
+        e.extend_from_slice(&vaddr.to_le_bytes());
         e.extend_from_slice(&size.to_le_bytes());
     }
-    e.extend_from_slice(strtab);
+    e.extend_from_slice(&strtab);
     e.extend_from_slice(shstrtab);
     e.resize(shoff as usize, 0);
     e.extend_from_slice(&[0; 64]);
@@ -51,10 +62,15 @@ fn tiny_elf() -> Vec<u8> {
         e.extend_from_slice(&align.to_le_bytes());
         e.extend_from_slice(&entsize.to_le_bytes());
     };
-    section(&mut e, 1, 2, symtab_off, 72, 2, 1, 8, 24); // SHT_SYMTAB
+    section(&mut e, 1, 2, symtab_off, symtab_size, 2, 1, 8, 24); // SHT_SYMTAB
     section(&mut e, 9, 3, strtab_off, strtab.len() as u64, 0, 0, 1, 0); // SHT_STRTAB
     section(&mut e, 17, 3, shstrtab_off, shstrtab.len() as u64, 0, 0, 1, 0);
     e
+}
+
+/// A PD program with `good` (8 bytes) and `small` (4 bytes).
+fn tiny_elf() -> Vec<u8> {
+    elf_with_symbols(&[("good", 0x40_0010, 8), ("small", 0x40_0020, 4)])
 }
 
 fn run_with_elf(pd_body: &str) -> microkit_tool::Outcome {
@@ -121,4 +137,25 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
     // The image writer needs the monitor's spec-location symbol.
     let refused = microkit_tool::image::root_task_image(&tiny_elf(), &blob);
     assert!(matches!(refused, Err(BuildError::Monitor(ref m)) if m.contains("MONITOR_SPEC_LOCATION")), "{refused:?}");
+}
+
+#[test]
+fn image_appends_the_spec_after_a_guard_page_and_says_where() {
+    use microkit_tool::elf::Program;
+    let monitor = elf_with_symbols(&[("MONITOR_SPEC_LOCATION", 0x40_0030, 16)]);
+    let spec = b"a spec of 27 bytes, any bytes";
+    let image = microkit_tool::image::root_task_image(&monitor, spec).expect("image");
+    let read = Program::read(&image).expect("the image is an ELF the tool itself can read");
+    assert_eq!(read.entry, 0x40_0000);
+    let [code, blob] = read.segments.as_slice() else { panic!("segments: {:#?}", read.segments) };
+    // The monitor's segment keeps its place, size and flags.
+    assert_eq!((code.vaddr, code.mem_size, code.flags), (0x40_0000, 0x3000, 5));
+    // The spec follows the monitor's last page (0x403000) after one guard page, read-only.
+    assert_eq!((blob.vaddr, blob.mem_size, blob.flags), (0x40_4000, spec.len() as u64, object::elf::PF_R));
+    assert_eq!(blob.data, spec);
+    // The symbol now holds [vaddr, len]; the bytes around it are untouched.
+    assert_eq!(code.data[0x30..0x38], 0x40_4000u64.to_le_bytes());
+    assert_eq!(code.data[0x38..0x40], (spec.len() as u64).to_le_bytes());
+    assert!(code.data[..0x30].iter().enumerate().all(|(i, &b)| b == i as u8));
+    assert!(code.data[0x40..].iter().enumerate().all(|(i, &b)| b == (0x40 + i) as u8));
 }
