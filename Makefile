@@ -120,6 +120,12 @@ $(CFG_BUILD)/root-tasks/mk%.elf: tests/microkit/systems/mk%.xml $(CFG_BUILD)/roo
 $(CFG_BUILD)/root-tasks/system.elf: $(SYSTEM) $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL) FORCE
 	$(call system_root_task,$<,$@)
 
+# The hello system with its spec damaged, and the monitor with no spec at all:
+# the monitor must refuse each and say why.
+$(CFG_BUILD)/root-tasks/spec-%.elf: $(CFG_BUILD)/root-tasks/mk0001-hello.elf support/scripts/tamper-spec.py
+	@support/scripts/tamper-spec.py $< $@ $*
+BOOT_IMAGES += monitor spec-version spec-checksum
+
 images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------

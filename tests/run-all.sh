@@ -180,6 +180,20 @@ for system in tests/microkit/systems/mk*.xml; do
     fi
 done
 
+# MON0001-3: the monitor refuses an image with no spec, a spec of another
+# version and a spec whose bytes changed, names the reason, and starts no PD.
+expect_failure MON0001 monitor "the monitor refused the system" \
+    "monitor: error: no system spec in this image"
+expect_failure MON0002 spec-version "the monitor refused the system" \
+    "monitor: error: system spec refused: spec version 99 is not the supported version 1"
+expect_failure MON0003 spec-checksum "the monitor refused the system" \
+    "does not match its contents"
+for name in MON0002 MON0003; do
+    if grep -qF "hello" "$logs/$name.log"; then
+        fail "$name-no-start" "a PD ran although the monitor refused the spec"
+    fi
+done
+
 # SUITE0001: the kernel suite's deliberately failing tests (an assertion and a
 # fault) are reported as failed, per test, in the log and in JUnit XML.
 log="$logs/SUITE0001.log"

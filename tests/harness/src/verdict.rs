@@ -12,6 +12,7 @@ const FAILURE_MARKERS: &[(&str, &str)] = &[
     ("seL4 failed assertion", "a kernel assertion failed"),
     ("panicked at", "a Rust component panicked"),
     ("loader: error:", "the loader refused the image"),
+    ("monitor: error:", "the monitor refused the system"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -130,6 +131,12 @@ mod tests {
     fn loader_refusal_fails() {
         let v = judge_log(&recorded("loader-refused.log"));
         assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("loader refused")), "{v}");
+    }
+
+    #[test]
+    fn monitor_refusal_fails() {
+        let v = judge_log("monitor: error: system spec refused: spec version 99 is not the supported version 1\n");
+        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("monitor refused")), "{v}");
     }
 
     #[test]
