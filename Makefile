@@ -5,7 +5,7 @@
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
 #   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid)
-#   make bench [COMPARE=old.json]   raw seL4 costs in guest instructions (QEMU -icount)
+#   make bench [COMPARE=old.json]   seL4 and PD runtime costs in guest instructions (QEMU -icount)
 #   make clean
 
 BUILD         ?= build
@@ -97,9 +97,10 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 # <name>.elf, which is the tool's search path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
-PD_CRATES   := microkit-examples
+PD_CRATES   := microkit-examples runtime-bench
 PD_DIR      := $(CFG_BUILD)/pds
-PD_NAMES    := $(shell sed -n 's/^name = "\(.*\)"/\1/p' tests/microkit/Cargo.toml | tail -n +2)
+# Each crate's binaries: the `name =` lines after the package's own.
+PD_NAMES    := $(foreach c,tests/microkit tests/runtime-bench,$(shell sed -n 's/^name = "\(.*\)"/\1/p' $(c)/Cargo.toml | tail -n +2))
 MK_SYSTEMS  := $(basename $(notdir $(wildcard tests/microkit/systems/mk*.xml)))
 TOOL        := target/release/microkit-tool
 
@@ -115,6 +116,9 @@ define system_root_task
 endef
 
 $(CFG_BUILD)/root-tasks/mk%.elf: tests/microkit/systems/mk%.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
+	$(call system_root_task,$<,$@)
+
+$(CFG_BUILD)/root-tasks/runtime-bench.elf: tests/runtime-bench/system.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
 	$(call system_root_task,$<,$@)
 
 $(CFG_BUILD)/root-tasks/system.elf: $(SYSTEM) $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL) FORCE
@@ -159,21 +163,27 @@ check-system: $(TOOL)
 	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
 
 # --- benchmarks ------------------------------------------------------------------
-# Built with the bench kernel config (release, user-readable cycle counter) and
-# run twice under -icount so that counts repeat exactly; the report checks that.
-BENCH_DIR   := $(BUILD)/bench
-BENCH_IMAGE := $(BUILD)/bench/images/kernel-bench.elf
-BENCH_QEMU  := --qemu-arg -icount --qemu-arg shift=0,sleep=off
+# Built with the bench kernel config (release, user-readable cycle counter).
+# Each image runs twice under -icount so that counts repeat exactly; the
+# report checks that. kernel-bench measures raw seL4, runtime-bench the PD
+# runtime (tests/runtime-bench/system.xml). BUILD_TIMES=0 skips timing a
+# clean build in a fresh checkout (support/scripts/build-times.sh).
+BENCH_DIR    := $(BUILD)/bench
+BENCH_IMAGES := kernel-bench runtime-bench
+BENCH_QEMU   := --qemu-arg -icount --qemu-arg shift=0,sleep=off
+BUILD_TIMES  ?= 1
 
 bench: $(HARNESS)
-	@$(MAKE) --no-print-directory KERNEL_CONFIG=bench $(BENCH_IMAGE)
-	@mkdir -p $(BENCH_DIR)
-	@for run in 1 2; do \
-	  $(HARNESS) --image $(BENCH_IMAGE) --log $(BENCH_DIR)/run$$run.log --timeout $(TIMEOUT) $(BENCH_QEMU) \
-	    > /dev/null || { echo "bench: run $$run failed (see $(BENCH_DIR)/run$$run.log)"; exit 1; }; \
-	done
-	@support/scripts/bench-report.py $(BENCH_DIR)/run1.log $(BENCH_DIR)/run2.log \
-	  $(BENCH_DIR)/results.json support/kernel/config/bench.config $(COMPARE)
+	@$(MAKE) --no-print-directory KERNEL_CONFIG=bench $(BENCH_IMAGES:%=$(BENCH_DIR)/images/%.elf)
+	@for image in $(BENCH_IMAGES); do for run in 1 2; do \
+	  $(HARNESS) --image $(BENCH_DIR)/images/$$image.elf --log $(BENCH_DIR)/$$image-run$$run.log --timeout $(TIMEOUT) \
+	    --mark "BENCH" --mark "bench: first PD init" $(BENCH_QEMU) > /dev/null \
+	    || { echo "bench: $$image run $$run failed (see $(BENCH_DIR)/$$image-run$$run.log)"; exit 1; }; \
+	done; done
+	@$(if $(filter 1,$(BUILD_TIMES)),support/scripts/build-times.sh $(BENCH_DIR)/build-times.json)
+	@support/scripts/bench-report.py --logs $(BENCH_DIR) --out $(BENCH_DIR)/results.json \
+	  --config support/kernel/config/bench.config $(BENCH_IMAGES) \
+	  $(if $(filter 1,$(BUILD_TIMES)),--build-times $(BENCH_DIR)/build-times.json) $(if $(COMPARE),--compare $(COMPARE))
 
 # --- test --------------------------------------------------------------------
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`

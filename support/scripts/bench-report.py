@@ -1,23 +1,56 @@
 #!/usr/bin/env python3
-"""Turns the BENCH lines of two benchmark runs into a table and results.json.
+"""Turns the BENCH lines of the benchmark images' runs into a table and results.json.
 
-Usage: bench-report.py RUN1.log RUN2.log OUT.json CONFIG_FILE [COMPARE.json]
+usage: bench-report.py --logs DIR --out OUT.json --config CONFIG_FILE
+                       [--build-times FILE] [--compare OLD.json] IMAGE...
 
-The two runs must agree exactly (QEMU -icount makes them repeatable); if they
-differ, that is reported and the exit status is 1.
+Each IMAGE was booted twice, logging to DIR/IMAGE-run1.log and -run2.log.
+The two runs must agree exactly (QEMU -icount makes them repeatable); if
+they differ, that is reported and the exit status is 1. Wall-clock figures
+(the harness's `--mark` lines, build times) are reported but not compared.
 """
+import argparse
 import json
+import re
 import subprocess
 import sys
 
+WALL_MARK = re.compile(r"^run-qemu: wall ms to '(.*)': (\d+)$")
 
-def bench_lines(path):
-    results = []
+# (numerator, denominator) medians whose quotient says what a layer costs.
+RATIOS = [
+    ("pp_call_0w", "call_replyrecv_server_higher_0w"),
+    ("pp_call_4w", "call_replyrecv_server_higher_4w"),
+    ("pp_call_64w", "call_replyrecv_server_higher_64w"),
+    ("notify_to_notified_higher_prio", "signal_to_wait_higher_prio"),
+    ("call_replyrecv_server_higher_0w", "call_replyrecv_same_prio_0w"),
+    ("call_replyrecv_same_prio_5w_slowpath", "call_replyrecv_same_prio_0w"),
+]
+
+
+def read_log(path):
+    """BENCH results and wall-clock marks of one run."""
+    results, walls = [], {}
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
+            line = line.rstrip("\r\n")
             if line.startswith("BENCH "):
                 results.append(json.loads(line[len("BENCH "):]))
-    return results
+            elif m := WALL_MARK.match(line):
+                walls[m.group(1)] = int(m.group(2))
+    return results, walls
+
+
+def derive(result):
+    """Per-descriptor figures of a batched ring benchmark (1 instruction = 1 ns under -icount shift=0)."""
+    batch = result.get("batch")
+    if not batch or not result.get("mean"):
+        return
+    per = result["mean"] / batch
+    result["instructions_per_descriptor"] = round(per, 1)
+    result["descriptors_per_second_equiv"] = round(1e9 / per)
+    if result.get("payload_bytes"):
+        result["bytes_per_instruction"] = round(result["payload_bytes"] / per, 3)
 
 
 def git_revision():
@@ -29,47 +62,82 @@ def git_revision():
 
 
 def main():
-    if len(sys.argv) not in (5, 6):
-        sys.exit(__doc__)
-    run1, run2, out, config = sys.argv[1:5]
-    first, second = bench_lines(run1), bench_lines(run2)
-    if not first:
-        sys.exit(f"bench-report: no BENCH lines in {run1}")
-    repeatable = first == second
-    by_name = {r["name"]: r for r in first}
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--logs", required=True)
+    parser.add_argument("--out", required=True)
+    parser.add_argument("--config", required=True)
+    parser.add_argument("--build-times")
+    parser.add_argument("--compare")
+    parser.add_argument("images", nargs="+")
+    args = parser.parse_args()
 
-    print(f"{'benchmark':40} {'min':>7} {'median':>7} {'mean':>9} {'max':>7} {'stddev':>7}")
-    for r in first:
+    results, walls, differing = [], {}, []
+    for image in args.images:
+        first, wall1 = read_log(f"{args.logs}/{image}-run1.log")
+        second, wall2 = read_log(f"{args.logs}/{image}-run2.log")
+        if not first:
+            sys.exit(f"bench-report: no BENCH lines in {args.logs}/{image}-run1.log")
+        if first != second:
+            differing.append(image)
+        for r in first:
+            r["image"] = image
+            derive(r)
+        results += first
+        for mark, ms in wall1.items():
+            walls[f"{image}: {mark}"] = [ms, wall2.get(mark)]
+    by_name = {r["name"]: r for r in results}
+
+    print(f"{'benchmark':40} {'min':>8} {'median':>8} {'mean':>10} {'max':>8} {'stddev':>7}")
+    for r in results:
         if "median" in r:
-            print(f"{r['name']:40} {r['min']:7} {r['median']:7} {r['mean']:9.1f} {r['max']:7} {r['stddev']:7.1f}")
+            print(f"{r['name']:40} {r['min']:8} {r['median']:8} {r['mean']:10.1f} {r['max']:8} {r['stddev']:7.1f}")
     print("(guest instructions, counter-read overhead subtracted)")
-    for r in first:
+    for r in results:
+        if "instructions_per_descriptor" in r:
+            line = (f"{r['name']}: {r['instructions_per_descriptor']} instructions per descriptor, "
+                    f"{r['descriptors_per_second_equiv']} descriptors/s-equivalent")
+            if "bytes_per_instruction" in r:
+                line += f", {r['bytes_per_instruction']} bytes per instruction"
+            print(line)
+    for r in results:
         if "instructions" in r:
             print(f"{r['name']}: {r['instructions']} instructions")
 
     ratios = {}
-    base = by_name.get("call_replyrecv_same_prio_0w")
-    for name in ("call_replyrecv_server_higher_0w", "call_replyrecv_same_prio_5w_slowpath"):
-        if base and name in by_name and base["median"]:
-            ratios[f"{name} / call_replyrecv_same_prio_0w"] = round(by_name[name]["median"] / base["median"], 3)
+    for num, den in RATIOS:
+        if num in by_name and den in by_name and by_name[den]["median"]:
+            ratios[f"{num} / {den}"] = round(by_name[num]["median"] / by_name[den]["median"], 3)
     for name, value in ratios.items():
         print(f"ratio {name}: {value}")
-    print(f"repeatable: {'yes, two runs identical' if repeatable else 'NO: the two runs differ'}")
 
-    with open(config, encoding="utf-8") as f:
+    for mark, runs in walls.items():
+        print(f"wall clock to '{mark}': {runs[0]} ms, {runs[1]} ms (two runs; not repeatable)")
+    build_times = None
+    if args.build_times:
+        with open(args.build_times, encoding="utf-8") as f:
+            build_times = json.load(f)
+        for name, seconds in build_times.items():
+            print(f"build wall time, {name}: {seconds} s")
+
+    repeatable = not differing
+    print("repeatable: " + ("yes, every image's two runs identical" if repeatable
+                            else f"NO: the two runs differ for {', '.join(differing)}"))
+
+    with open(args.config, encoding="utf-8") as f:
         kernel_config = [l.strip() for l in f if l.strip() and not l.startswith("#")]
     doc = {"git_revision": git_revision(), "kernel_config": kernel_config,
            "unit": "guest instructions (QEMU -icount shift=0,sleep=off)",
-           "repeatable": repeatable, "results": first, "ratios": ratios}
-    with open(out, "w", encoding="utf-8") as f:
+           "repeatable": repeatable, "results": results, "ratios": ratios,
+           "wall_clock_ms": walls, "build_wall_seconds": build_times}
+    with open(args.out, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2)
-    print(f"results: {out}")
+    print(f"results: {args.out}")
 
-    if len(sys.argv) == 6:
-        with open(sys.argv[5], encoding="utf-8") as f:
+    if args.compare:
+        with open(args.compare, encoding="utf-8") as f:
             old = {r["name"]: r for r in json.load(f)["results"]}
-        print(f"\nchange against {sys.argv[5]} (median):")
-        for r in first:
+        print(f"\nchange against {args.compare} (median):")
+        for r in results:
             key = "median" if "median" in r else "instructions"
             was = old.get(r["name"], {}).get(key)
             if was:

@@ -16,7 +16,6 @@ pub use sel4::{debug_print, debug_println};
 
 use core::panic::PanicInfo;
 
-pub mod pl011;
 use linked_list_allocator::LockedHeap;
 
 /// Stack of the initial thread.

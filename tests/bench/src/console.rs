@@ -3,7 +3,7 @@
 
 use sel4::cap_type::{Page, Untyped};
 use sel4::{BootInfo, Cap, CapRights, ObjectType, VmAttributes, Word};
-use sel4_root_task::pl011::Pl011;
+use pl011::Pl011;
 
 /// Maps the UART at `vaddr`, taking slots from `next_slot`.
 pub fn map(bi: &BootInfo, vaddr: Word, next_slot: &mut Word) -> Result<Pl011, sel4::Error> {

@@ -1,46 +1,30 @@
 //! Benchmarks of raw seL4 5.0.0 operations, for a kernel built with the
 //! `bench` config (release, fastpath, EL0 access to PMCCNTR_EL0). Under QEMU
 //! with `-icount shift=0,sleep=off` the cycle counter counts guest
-//! instructions, so every figure repeats exactly run to run.
-//!
-//! Method (sel4bench's): WARMUP iterations are discarded, RUNS are measured one
-//! by one, the minimum cost of reading the counter twice is subtracted, and
-//! min / median / mean / max / stddev are reported. Output: one `BENCH {json}`
-//! line per benchmark on the PL011 (a release kernel has no debug console).
+//! instructions, so every figure repeats exactly run to run. Method and
+//! output are `sel4_bench`'s; lines go to the PL011 (a release kernel has no
+//! debug console).
 #![no_std]
 #![no_main]
 
 mod console;
-mod stats;
 
-use core::arch::asm;
 use core::fmt::Write;
 use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4::cap_type::{Endpoint, IrqHandler, Notification, Page, Tcb, Untyped};
 use sel4::{init_thread, BootInfo, Cap, CapRights, MessageInfo, ObjectType, VmAttributes, Word};
 
-use sel4_root_task::pl011::Pl011;
-use stats::Summary;
+use pl011::Pl011;
+use sel4_bench::{cycles, instructions_since_reset, Bench, RUNS, WARMUP};
 
 sel4_root_task::root_task!(main);
 
-const WARMUP: usize = 100;
-const RUNS: usize = 1000;
 /// The measuring (client) thread's priority; servers run at or above it.
 const CLIENT_PRIORITY: u8 = 100;
 const PAGE: Word = 4096;
 /// Where the bench maps the PL011's registers.
 const UART_VADDR: Word = 0x0f00_0000;
-
-/// Reads the cycle counter (guest instructions under -icount).
-#[inline(always)]
-fn cycles() -> u64 {
-    let c: u64;
-    // SAFETY: the bench kernel lets EL0 read PMCCNTR_EL0; `isb` keeps the read in program order.
-    unsafe { asm!("isb", "mrs {}, pmccntr_el0", out(reg) c, options(nostack)) };
-    c
-}
 
 /// Slots, memory and addresses for the objects the benchmarks create.
 struct Resources {
@@ -131,58 +115,25 @@ extern "C" fn irq_waiter(ntfn: Word) -> ! {
     }
 }
 
-/// Instructions since QEMU reset: under -icount shift=0 one instruction is
-/// 1 ns and the generic counter ticks at 62.5 MHz, so 16 ns per tick.
-fn instructions_since_reset() -> u64 {
-    let ticks: u64;
-    // SAFETY: the bench kernel lets EL0 read CNTVCT_EL0.
-    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) ticks, options(nostack)) };
-    ticks * 16
-}
-
-static mut SAMPLES: [u64; RUNS] = [0; RUNS];
-
-/// Runs `measure` WARMUP + RUNS times; each call returns one sample in cycles.
-fn bench(out: &mut Pl011, name: &str, overhead: u64, mut measure: impl FnMut() -> u64) {
-    for _ in 0..WARMUP {
-        measure();
-    }
-    // SAFETY: single-threaded use; no other code touches SAMPLES.
-    let samples = unsafe { &mut *core::ptr::addr_of_mut!(SAMPLES) };
-    for s in samples.iter_mut() {
-        *s = measure().saturating_sub(overhead);
-    }
-    let _ = writeln!(out, "BENCH {{\"name\":\"{name}\",{}}}", Summary::of(samples));
-}
-
 fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
     let mut res = Resources { ram: console::find_ram(bi).ok_or(sel4::Error::NotEnoughMemory)?, next_slot: bi.empty.start, next_vaddr: 0x10_0000_0000 };
-    let mut out = console::map(bi, UART_VADDR, &mut res.next_slot)?;
-    let _ = writeln!(out, "bench: seL4 5.0.0 (bench config: release, fastpath), {RUNS} runs after {WARMUP} warm-up");
-    let _ = writeln!(out, "BENCH {{\"name\":\"boot_reset_to_root_task\",\"instructions\":{booted_at}}}");
+    let uart = console::map(bi, UART_VADDR, &mut res.next_slot)?;
+    let mut bench = Bench::new(uart);
+    let _ = writeln!(bench.out(), "bench: seL4 5.0.0 (bench config: release, fastpath), {RUNS} runs after {WARMUP} warm-up");
+    bench.value("boot_reset_to_root_task", "instructions", booted_at);
     init_thread::TCB.tcb_set_priority(CLIENT_PRIORITY)?;
-
-    // The cost of reading the counter, subtracted from every other sample.
-    let mut overhead_samples = [0u64; 64];
-    for s in overhead_samples.iter_mut() {
-        let a = cycles();
-        *s = cycles() - a;
-    }
-    let overhead = overhead_samples.iter().copied().min().unwrap_or(0);
-    bench(&mut out, "counter_read_overhead", 0, || {
-        let a = cycles();
-        cycles() - a
-    });
 
     for (name, priority, length) in [
         ("call_replyrecv_same_prio_0w", CLIENT_PRIORITY, 0),
         ("call_replyrecv_same_prio_4w", CLIENT_PRIORITY, 4),
         ("call_replyrecv_same_prio_5w_slowpath", CLIENT_PRIORITY, 5),
         ("call_replyrecv_server_higher_0w", CLIENT_PRIORITY + 100, 0),
+        ("call_replyrecv_server_higher_4w", CLIENT_PRIORITY + 100, 4),
+        ("call_replyrecv_server_higher_64w", CLIENT_PRIORITY + 100, 64),
     ] {
         let ep = Cap::<Endpoint>::from_bits(res.create(ObjectType::Endpoint)?);
         res.spawn(echo_server, ep.bits(), priority)?;
-        bench(&mut out, name, overhead, || {
+        bench.run(name, || {
             let start = cycles();
             ep.call(MessageInfo::new(0, 0, 0, length));
             cycles() - start
@@ -191,7 +142,7 @@ fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
 
     let ntfn = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
     res.spawn(waiter, ntfn.bits(), CLIENT_PRIORITY + 100)?;
-    bench(&mut out, "signal_to_wait_higher_prio", overhead, || {
+    bench.run("signal_to_wait_higher_prio", || {
         let start = cycles();
         ntfn.signal();
         WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
@@ -208,33 +159,28 @@ fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
     UART_BASE.store(UART_VADDR, Ordering::SeqCst);
     UART_HANDLER.store(handler.bits(), Ordering::SeqCst);
     res.spawn(irq_waiter, irq_ntfn.bits(), CLIENT_PRIORITY + 100)?;
-    out.write(Pl011::ICR, Pl011::TX_INTERRUPT);
-    out.write(Pl011::IMSC, Pl011::TX_INTERRUPT);
-    let mut samples = [0u64; RUNS];
-    for i in 0..WARMUP + RUNS {
+    uart.write(Pl011::ICR, Pl011::TX_INTERRUPT);
+    uart.write(Pl011::IMSC, Pl011::TX_INTERRUPT);
+    bench.run("irq_to_user_handler", || {
         let start = cycles();
-        out.write(Pl011::DR, u32::from(b'\r'));
-        let sample = WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start).saturating_sub(overhead);
-        if i >= WARMUP {
-            samples[i - WARMUP] = sample;
-        }
-    }
-    out.write(Pl011::IMSC, 0);
-    let _ = writeln!(out, "BENCH {{\"name\":\"irq_to_user_handler\",{}}}", Summary::of(&mut samples));
+        uart.write(Pl011::DR, u32::from(b'\r'));
+        WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
+    });
+    uart.write(Pl011::IMSC, 0);
 
     let idle = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
-    bench(&mut out, "signal_no_waiter", overhead, || {
+    bench.run("signal_no_waiter", || {
         let start = cycles();
         idle.signal();
         cycles() - start
     });
 
-    bench(&mut out, "yield", overhead, || {
+    bench.run("yield", || {
         let start = cycles();
         sel4::r#yield();
         cycles() - start
     });
-    let _ = writeln!(out, "*** system ready ***");
+    let _ = writeln!(bench.out(), "*** system ready ***");
     Ok(())
 }
 

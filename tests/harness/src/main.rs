@@ -3,10 +3,12 @@
 //! before the timeout without any failure (see `qemu_harness::verdict`).
 //!
 //! With `--junit FILE`, the per-test lines of a sel4test-style suite are also
-//! written as JUnit XML (suite name from `--suite`).
+//! written as JUnit XML (suite name from `--suite`). Each `--mark TEXT` adds
+//! a `run-qemu: wall ms to 'TEXT': N` line to the log when a line containing
+//! TEXT first appears, N counted from QEMU's start (benchmarks use it).
 //!
 //! Usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB]
-//!                 [--junit FILE --suite NAME] [--qemu-arg ARG]...
+//!                 [--junit FILE --suite NAME] [--mark TEXT]... [--qemu-arg ARG]...
 
 use std::io::{BufRead, BufReader, Write};
 use std::path::PathBuf;
@@ -27,12 +29,13 @@ struct Options {
     ram_mb: u32,
     junit: Option<(PathBuf, String)>,
     qemu_args: Vec<String>,
+    marks: Vec<String>,
 }
 
 fn usage(problem: &str) -> ! {
     eprintln!("run-qemu: {problem}");
     eprintln!(
-        "usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--junit FILE --suite NAME] [--qemu-arg ARG]..."
+        "usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--junit FILE --suite NAME] [--mark TEXT]... [--qemu-arg ARG]..."
     );
     exit(2)
 }
@@ -40,7 +43,7 @@ fn usage(problem: &str) -> ! {
 fn parse_args() -> Options {
     let mut args = std::env::args().skip(1);
     let (mut image, mut log, mut timeout, mut ram_mb, mut qemu_args) = (None, None, 60, 1024, Vec::new());
-    let (mut junit, mut suite) = (None, None);
+    let (mut junit, mut suite, mut marks) = (None, None, Vec::new());
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
         match flag.as_str() {
@@ -51,6 +54,7 @@ fn parse_args() -> Options {
             "--qemu-arg" => qemu_args.push(value()),
             "--junit" => junit = Some(PathBuf::from(value())),
             "--suite" => suite = Some(value()),
+            "--mark" => marks.push(value()),
             other => usage(&format!("unknown argument {other}")),
         }
     }
@@ -65,6 +69,7 @@ fn parse_args() -> Options {
             _ => usage("--junit and --suite go together"),
         },
         qemu_args,
+        marks,
     }
 }
 
@@ -81,6 +86,8 @@ fn main() {
         exit(2)
     });
 
+    let started = Instant::now();
+    let mut marks = opts.marks.clone();
     let mut child = Command::new("qemu-system-aarch64")
         .args(["-M", "virt", "-cpu", "cortex-a53", "-m"])
         .arg(format!("{}M", opts.ram_mb))
@@ -124,6 +131,10 @@ fn main() {
                 println!("{text}");
                 let _ = writeln!(log, "{text}");
                 suite_log.feed(text);
+                for mark in marks.iter().filter(|m| text.contains(m.as_str())) {
+                    let _ = writeln!(log, "run-qemu: wall ms to '{mark}': {}", started.elapsed().as_millis());
+                }
+                marks.retain(|m| !text.contains(m.as_str()));
                 match judge.feed(text) {
                     Some(verdict) if verdict.passed() => break,
                     // A failure report spans several lines (the kernel prints the

@@ -5,7 +5,7 @@
 
 use sel4::cap_type::{IrqHandler, Page};
 use sel4::{Cap, CapRights, Error, ObjectType, VmAttributes, Word};
-use sel4_root_task::pl011::Pl011;
+use pl011::Pl011;
 use sel4_test::{check, check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
 
 /// The QEMU virt PL011 UART's interrupt: free for user handlers (the kernel polls the UART).

@@ -41,11 +41,13 @@ pub mod ring {
     pub const BUFFER_SIZE: usize = 128;
     pub const DESCRIPTORS: u64 = 10_000;
 
-    /// The free ring, the used ring and the data region of this PD.
-    pub fn regions() -> Result<(SharedRegion, SharedRegion, MemoryRegion), &'static str> {
+    /// The free ring, the used ring and the data region (`data_size` bytes)
+    /// of this PD, mapped with `setvar_vaddr` `free_ring_vaddr`,
+    /// `used_ring_vaddr` and `data_vaddr`.
+    pub fn regions(data_size: usize) -> Result<(SharedRegion, SharedRegion, MemoryRegion), &'static str> {
         let free = memory_region_symbol!(free_ring_vaddr, RING_SIZE).map_err(|_| "free ring not mapped")?;
         let used = memory_region_symbol!(used_ring_vaddr, RING_SIZE).map_err(|_| "used ring not mapped")?;
-        let data = memory_region_symbol!(data_vaddr, BUFFERS * BUFFER_SIZE).map_err(|_| "data not mapped")?;
+        let data = memory_region_symbol!(data_vaddr, data_size).map_err(|_| "data not mapped")?;
         let shared = |r: MemoryRegion| {
             let base = NonNull::new(r.base()).ok_or("null region")?;
             // SAFETY: system.xml maps the region rw for the PD's whole life,

@@ -3,7 +3,7 @@
 #![no_std]
 #![no_main]
 
-use microkit_examples::ring::{regions, DESCRIPTORS};
+use microkit_examples::ring::{regions, BUFFERS, BUFFER_SIZE, DESCRIPTORS};
 use sel4_microkit::{debug_println, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
 use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer};
 
@@ -22,7 +22,7 @@ fn notify_server() {
 }
 
 fn setup() -> Result<(RingBuffers<Client, fn()>, MemoryRegion), &'static str> {
-    let (free, used, data) = regions()?;
+    let (free, used, data) = regions(BUFFERS * BUFFER_SIZE)?;
     // The server (higher priority) initialised both rings before we ran.
     let free = RingConsumer::attach(free, RingOptions::default()).map_err(|_| "free ring attach")?;
     let used = RingProducer::attach(used, RingOptions::default()).map_err(|_| "used ring attach")?;

@@ -26,7 +26,7 @@ fn notify_client() {
 }
 
 fn setup() -> Result<(RingBuffers<Server, fn()>, MemoryRegion), &'static str> {
-    let (free, used, data) = regions()?;
+    let (free, used, data) = regions(BUFFERS * BUFFER_SIZE)?;
     let free = RingProducer::init(free, RingOptions::default()).map_err(|_| "free ring init")?;
     let used = RingConsumer::init(used, RingOptions::default()).map_err(|_| "used ring init")?;
     let mut rings = RingBuffers::<Server, fn()>::new(free, used, data.size(), notify_client);

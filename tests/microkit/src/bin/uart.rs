@@ -5,47 +5,28 @@
 #![no_std]
 #![no_main]
 
-use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use pl011::Pl011;
+use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler};
 
 const UART_IRQ: Channel = Channel::new(1);
 const ROUNDS: u32 = 3;
-const DR: usize = 0x00;
-const IMSC: usize = 0x38;
-const MIS: usize = 0x40;
-const ICR: usize = 0x44;
-const TX: u32 = 1 << 5;
 const NAME: &str = "MK0008";
 const WHAT: &str = "the PL011 transmit IRQ reaches the PD that owns it, and ack re-arms it";
 
 protection_domain!(init);
 
 struct Uart {
-    regs: Option<MemoryRegion>,
+    regs: Option<Pl011>,
     irqs: u32,
-}
-
-/// Device registers take exactly one 32-bit access each, so these bypass
-/// `MemoryRegion`'s byte-wise accessors (after the same bounds check).
-fn read(regs: &MemoryRegion, offset: usize) -> u32 {
-    if offset + 4 > regs.size() {
-        return 0;
-    }
-    // SAFETY: a 32-bit register inside the mapped register page.
-    unsafe { (regs.base().add(offset) as *const u32).read_volatile() }
-}
-
-fn write(regs: &MemoryRegion, offset: usize, value: u32) {
-    if offset + 4 <= regs.size() {
-        // SAFETY: as in `read`; the device page is mapped read-write.
-        unsafe { (regs.base().add(offset) as *mut u32).write_volatile(value) }
-    }
 }
 
 fn init() -> Uart {
     match memory_region_symbol!(uart_vaddr, 0x1000) {
-        Ok(regs) => {
-            write(&regs, IMSC, read(&regs, IMSC) | TX);
-            write(&regs, DR, u32::from(b'\n'));
+        Ok(region) => {
+            // SAFETY: system.xml maps the PL011's register page here, uncached, for the PD's life.
+            let regs = unsafe { Pl011::at(region.base() as u64) };
+            regs.write(Pl011::IMSC, regs.read(Pl011::IMSC) | Pl011::TX_INTERRUPT);
+            regs.write(Pl011::DR, u32::from(b'\n'));
             Uart { regs: Some(regs), irqs: 0 }
         }
         Err(e) => {
@@ -57,13 +38,13 @@ fn init() -> Uart {
 
 impl Handler for Uart {
     fn notified(&mut self, channels: ChannelSet) {
-        let Some(regs) = self.regs.as_ref() else { return };
+        let Some(regs) = self.regs else { return };
         if self.irqs >= ROUNDS {
             return;
         }
         let mut result = microkit_examples::ensure(channels.contains(UART_IRQ), "notified without the IRQ's channel")
-            .and_then(|()| microkit_examples::ensure(read(regs, MIS) & TX != 0, "IRQ without a pending transmit interrupt"));
-        write(regs, ICR, TX);
+            .and_then(|()| microkit_examples::ensure(regs.read(Pl011::MIS) & Pl011::TX_INTERRUPT != 0, "IRQ without a pending transmit interrupt"));
+        regs.write(Pl011::ICR, Pl011::TX_INTERRUPT);
         if result.is_ok() && UART_IRQ.irq_ack().is_err() {
             result = Err("irq_ack refused on the IRQ's channel");
         }
@@ -73,11 +54,11 @@ impl Handler for Uart {
         }
         self.irqs += 1;
         if result.is_err() || self.irqs == ROUNDS {
-            write(regs, IMSC, read(regs, IMSC) & !TX);
+            regs.write(Pl011::IMSC, regs.read(Pl011::IMSC) & !Pl011::TX_INTERRUPT);
             self.irqs = ROUNDS;
             microkit_examples::report(NAME, WHAT, result);
         } else {
-            write(regs, DR, u32::from(b'\n'));
+            regs.write(Pl011::DR, u32::from(b'\n'));
         }
     }
 }

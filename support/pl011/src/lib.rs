@@ -1,5 +1,7 @@
-//! Register access to QEMU virt's PL011 UART once it is mapped (from its
-//! device untyped at `Pl011::PADDR`) into the caller's address space.
+//! Register access to QEMU virt's PL011 UART once it is mapped into the
+//! caller's address space: by a root task from the device untyped at
+//! `Pl011::PADDR`, or by a PD through a device region at that address.
+#![no_std]
 
 use core::fmt;
 

@@ -1,0 +1,95 @@
+//! Benchmark plumbing shared by the raw-kernel bench (a root task) and the
+//! runtime bench (PDs). It needs a kernel built with the `bench` config,
+//! which lets EL0 read PMCCNTR_EL0 and CNTVCT_EL0.
+//!
+//! Method (sel4bench's): `WARMUP` iterations are discarded, `RUNS` are
+//! measured one by one, the minimum cost of reading the counter twice is
+//! subtracted, and min / median / mean / max / stddev are reported as one
+//! `BENCH {json}` line per benchmark, which `support/scripts/bench-report.py`
+//! turns into the table and `results.json`.
+#![no_std]
+
+mod summary;
+
+use core::arch::asm;
+use core::fmt;
+
+pub use summary::Summary;
+
+pub const WARMUP: usize = 100;
+pub const RUNS: usize = 1000;
+
+/// Reads the cycle counter: guest instructions under `-icount shift=0`.
+#[inline(always)]
+pub fn cycles() -> u64 {
+    let c: u64;
+    // SAFETY: the bench kernel lets EL0 read PMCCNTR_EL0; `isb` keeps the read in program order.
+    unsafe { asm!("isb", "mrs {}, pmccntr_el0", out(reg) c, options(nostack)) };
+    c
+}
+
+/// Instructions since QEMU reset: under `-icount shift=0` one instruction is
+/// 1 ns and the generic counter ticks at 62.5 MHz, so 16 ns per tick.
+pub fn instructions_since_reset() -> u64 {
+    let ticks: u64;
+    // SAFETY: the bench kernel lets EL0 read CNTVCT_EL0.
+    unsafe { asm!("isb", "mrs {}, cntvct_el0", out(reg) ticks, options(nostack)) };
+    ticks * 16
+}
+
+/// Runs benchmarks and prints their `BENCH` lines to `out`.
+pub struct Bench<W> {
+    out: W,
+    /// The counter's own cost, subtracted from every sample.
+    overhead: u64,
+    samples: heapless::Vec<u64, RUNS>,
+}
+
+impl<W: fmt::Write> Bench<W> {
+    /// Measures (and reports as `counter_read_overhead`) the cost of reading
+    /// the counter twice, which every later sample has subtracted.
+    pub fn new(out: W) -> Self {
+        let mut bench = Bench { out, overhead: 0, samples: heapless::Vec::new() };
+        bench.overhead = bench.run("counter_read_overhead", || {
+            let start = cycles();
+            cycles() - start
+        });
+        bench
+    }
+
+    /// Discards `WARMUP` calls of `measure`, then reports `RUNS` samples,
+    /// each one call's result in cycles. Returns the minimum.
+    pub fn run(&mut self, name: &str, measure: impl FnMut() -> u64) -> u64 {
+        self.run_with(name, &[], measure)
+    }
+
+    /// As `run`, with `extra` figures (`"key":value`) added to the JSON line.
+    pub fn run_with(&mut self, name: &str, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {
+        for _ in 0..WARMUP {
+            measure();
+        }
+        self.samples.clear();
+        while !self.samples.is_full() {
+            let sample = measure().saturating_sub(self.overhead);
+            // Cannot fail: the loop stops when the vector is full.
+            let _ = self.samples.push(sample);
+        }
+        let summary = Summary::of(&mut self.samples);
+        let _ = write!(self.out, "BENCH {{\"name\":\"{name}\",{summary}");
+        for (key, value) in extra {
+            let _ = write!(self.out, ",\"{key}\":{value}");
+        }
+        let _ = writeln!(self.out, "}}");
+        summary.min
+    }
+
+    /// Reports one figure measured once, such as a boot time.
+    pub fn value(&mut self, name: &str, key: &str, value: u64) {
+        let _ = writeln!(self.out, "BENCH {{\"name\":\"{name}\",\"{key}\":{value}}}");
+    }
+
+    /// The console, for lines that are not results.
+    pub fn out(&mut self) -> &mut W {
+        &mut self.out
+    }
+}
