@@ -22,7 +22,8 @@ RATIOS = [
     ("pp_call_0w", "call_replyrecv_server_higher_0w"),
     ("pp_call_4w", "call_replyrecv_server_higher_4w"),
     ("pp_call_64w", "call_replyrecv_server_higher_64w"),
-    ("notify_to_notified_higher_prio", "signal_to_wait_higher_prio"),
+    ("notify_to_notified_higher_prio", "signal_to_bound_recv_higher_prio"),
+    ("signal_to_bound_recv_higher_prio", "signal_to_wait_higher_prio"),
     ("call_replyrecv_server_higher_0w", "call_replyrecv_same_prio_0w"),
     ("call_replyrecv_same_prio_5w_slowpath", "call_replyrecv_same_prio_0w"),
 ]

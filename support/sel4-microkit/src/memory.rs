@@ -60,20 +60,16 @@ impl MemoryRegion {
 
     pub fn read(&self, offset: usize, out: &mut [u8]) -> Result<(), RegionError> {
         self.check(offset, out.len())?;
-        for (i, b) in out.iter_mut().enumerate() {
-            // SAFETY: in bounds (checked above) of a mapped region (`new`).
-            *b = unsafe { self.base.add(offset + i).read_volatile() };
-        }
+        // SAFETY: in bounds (checked above) of a mapped region (`new`).
+        unsafe { volatile_copy::copy_from_volatile(out, self.base.add(offset)) };
         Ok(())
     }
 
     pub fn write(&self, offset: usize, bytes: &[u8]) -> Result<(), RegionError> {
         self.check(offset, bytes.len())?;
-        for (i, &b) in bytes.iter().enumerate() {
-            // SAFETY: in bounds of a mapped region; writability is the
-            // caller's promise in `new` (a read-only map faults instead).
-            unsafe { self.base.add(offset + i).write_volatile(b) };
-        }
+        // SAFETY: in bounds of a mapped region; writability is the caller's
+        // promise in `new` (a read-only map faults instead).
+        unsafe { volatile_copy::copy_to_volatile(self.base.add(offset), bytes) };
         Ok(())
     }
 

@@ -56,7 +56,7 @@ impl Resources {
     }
 
     /// Starts `entry(arg)` in a new thread at `priority` (one-page stack).
-    fn spawn(&mut self, entry: extern "C" fn(Word) -> !, arg: Word, priority: u8) -> Result<(), sel4::Error> {
+    fn spawn(&mut self, entry: extern "C" fn(Word) -> !, arg: Word, priority: u8) -> Result<Cap<Tcb>, sel4::Error> {
         let tcb = Cap::<Tcb>::from_bits(self.create(ObjectType::Tcb)?);
         let (_, stack) = self.frame()?;
         let (ipc_frame, ipc) = self.frame()?;
@@ -71,7 +71,8 @@ impl Resources {
             sp: stack + PAGE,
             args: [arg, 0, 0],
             resume: true,
-        })
+        })?;
+        Ok(tcb)
     }
 }
 
@@ -91,6 +92,15 @@ extern "C" fn waiter(ntfn: Word) -> ! {
     let ntfn = Cap::<Notification>::from_bits(ntfn);
     loop {
         ntfn.wait();
+        WOKE_AT.store(cycles(), Ordering::SeqCst);
+    }
+}
+
+/// Receives on an endpoint whose TCB has a bound notification, as a PD does.
+extern "C" fn bound_waiter(ep: Word) -> ! {
+    let ep = Cap::<Endpoint>::from_bits(ep);
+    loop {
+        ep.recv();
         WOKE_AT.store(cycles(), Ordering::SeqCst);
     }
 }
@@ -145,6 +155,17 @@ fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
     bench.run("signal_to_wait_higher_prio", || {
         let start = cycles();
         ntfn.signal();
+        WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
+    });
+
+    // The same through a notification bound to a thread blocked in Recv on an
+    // endpoint: how a PD that also serves PPCs is notified.
+    let bound = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
+    let ep = Cap::<Endpoint>::from_bits(res.create(ObjectType::Endpoint)?);
+    res.spawn(bound_waiter, ep.bits(), CLIENT_PRIORITY + 100)?.tcb_bind_notification(bound.cptr())?;
+    bench.run("signal_to_bound_recv_higher_prio", || {
+        let start = cycles();
+        bound.signal();
         WOKE_AT.load(Ordering::SeqCst).wrapping_sub(start)
     });
 

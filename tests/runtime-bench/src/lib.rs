@@ -18,6 +18,11 @@ pub const STAMPS_SIZE: usize = 0x1000;
 
 /// Bytes of one ring buffer: a 4 KiB payload.
 pub const PAYLOAD: usize = 4096;
+/// A private payload buffer, word-aligned so copies to and from the shared
+/// data region move a word per access.
+#[repr(C, align(8))]
+pub struct Payload(pub [u8; PAYLOAD]);
+
 /// Buffers in the data region, all offered by the sink.
 pub const BUFFERS: usize = 32;
 /// Descriptors the client sends per sample (one notification each batch).

@@ -10,7 +10,7 @@ use core::fmt::Write;
 
 use microkit_examples::ring::regions;
 use pl011::Pl011;
-use runtime_bench::{console, stamp, stamps, BATCH, BUFFERS, HAS_PAYLOAD, PAYLOAD};
+use runtime_bench::{console, stamp, stamps, Payload, BATCH, BUFFERS, HAS_PAYLOAD, PAYLOAD};
 use sel4_bench::{cycles, instructions_since_reset, Bench, RUNS, WARMUP};
 use sel4_microkit::{protection_domain, Channel, ChannelSet, Handler, MemoryRegion, MessageInfo};
 use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer};
@@ -96,8 +96,8 @@ fn run(bench: &mut Bench<Pl011>, booted: u64) -> Result<(), &'static str> {
 fn ring_bench(bench: &mut Bench<Pl011>, name: &str, rings: &mut Rings, data: Option<&MemoryRegion>) -> Result<(), &'static str> {
     let payload_bytes = if data.is_some() { PAYLOAD as u64 } else { 0 };
     let extra = [("batch", BATCH as u64), ("payload_bytes", payload_bytes)];
-    let mut source = [0u8; PAYLOAD];
-    for (i, b) in source.iter_mut().enumerate() {
+    let mut source = Payload([0; PAYLOAD]);
+    for (i, b) in source.0.iter_mut().enumerate() {
         *b = i as u8;
     }
     let mut sequence = 0u64;
@@ -116,13 +116,13 @@ fn ring_bench(bench: &mut Bench<Pl011>, name: &str, rings: &mut Rings, data: Opt
     error.map_or(Ok(()), Err)
 }
 
-fn send(rings: &mut Rings, data: Option<&MemoryRegion>, source: &mut [u8; PAYLOAD], sequence: u64) -> Result<(), &'static str> {
+fn send(rings: &mut Rings, data: Option<&MemoryRegion>, source: &mut Payload, sequence: u64) -> Result<(), &'static str> {
     let mut d = rings.dequeue().map_err(|_| "free ring corrupt")?.ok_or("no free buffer: the sink did not return them")?;
     d.cookie = sequence;
     d.flags = 0;
     if let Some(data) = data {
-        source[..8].copy_from_slice(&sequence.to_le_bytes());
-        data.write(d.offset as usize, source).map_err(|_| "free buffer outside the data region")?;
+        source.0[..8].copy_from_slice(&sequence.to_le_bytes());
+        data.write(d.offset as usize, &source.0).map_err(|_| "free buffer outside the data region")?;
         d.len = PAYLOAD as u32;
         d.flags = HAS_PAYLOAD;
     }

@@ -6,7 +6,7 @@
 #![no_main]
 
 use microkit_examples::ring::regions;
-use runtime_bench::{stamp, stamps, BUFFERS, HAS_PAYLOAD, PAYLOAD};
+use runtime_bench::{stamp, stamps, Payload, BUFFERS, HAS_PAYLOAD, PAYLOAD};
 use sel4_microkit::{protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
 use sel4_shared_ring_buffer::{Descriptor, RingBuffers, RingConsumer, RingOptions, RingProducer, Server};
 
@@ -19,7 +19,7 @@ struct Sink {
     data: Option<MemoryRegion>,
     stamps: Option<MemoryRegion>,
     bad: u64,
-    payload: [u8; PAYLOAD],
+    payload: Payload,
 }
 
 fn notify_client() {
@@ -40,7 +40,7 @@ fn setup() -> Option<(RingBuffers<Server, fn()>, MemoryRegion)> {
 fn init() -> Sink {
     // Without rings the client's ring benchmarks find no free buffer and say so.
     let (rings, data) = setup().unzip();
-    Sink { rings, data, stamps: stamps(), bad: 0, payload: [0; PAYLOAD] }
+    Sink { rings, data, stamps: stamps(), bad: 0, payload: Payload([0; PAYLOAD]) }
 }
 
 impl Handler for Sink {
@@ -50,11 +50,11 @@ impl Handler for Sink {
         while let Ok(Some(d)) = rings.dequeue() {
             if d.flags & HAS_PAYLOAD != 0 {
                 // A length past our buffer is the client's mistake: counted, not copied.
-                let copied = match self.payload.get_mut(..d.len as usize) {
+                let copied = match self.payload.0.get_mut(..d.len as usize) {
                     Some(buf) => data.read(d.offset as usize, buf).is_ok(),
                     None => false,
                 };
-                let first = self.payload.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
+                let first = self.payload.0.first_chunk::<8>().map(|w| u64::from_le_bytes(*w));
                 if !copied || first != Some(d.cookie) {
                     self.bad += 1;
                 }
