@@ -115,7 +115,9 @@ define system_root_task
 	  --output $(2) --report $(basename $(2)).report
 endef
 
-$(CFG_BUILD)/root-tasks/mk%.elf: tests/microkit/systems/mk%.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
+# Static pattern rules: make prefers them to the generic root-task rule above
+# whether or not their prerequisites exist yet.
+$(MK_SYSTEMS:%=$(CFG_BUILD)/root-tasks/%.elf): $(CFG_BUILD)/root-tasks/%.elf: tests/microkit/systems/%.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
 	$(call system_root_task,$<,$@)
 
 $(CFG_BUILD)/root-tasks/runtime-bench.elf: tests/runtime-bench/system.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
@@ -126,9 +128,10 @@ $(CFG_BUILD)/root-tasks/system.elf: $(SYSTEM) $(CFG_BUILD)/root-tasks/monitor.el
 
 # The hello system with its spec damaged, and the monitor with no spec at all:
 # the monitor must refuse each and say why.
-$(CFG_BUILD)/root-tasks/spec-%.elf: $(CFG_BUILD)/root-tasks/mk0001-hello.elf support/scripts/tamper-spec.py
+SPEC_DAMAGE := version checksum
+$(SPEC_DAMAGE:%=$(CFG_BUILD)/root-tasks/spec-%.elf): $(CFG_BUILD)/root-tasks/spec-%.elf: $(CFG_BUILD)/root-tasks/mk0001-hello.elf support/scripts/tamper-spec.py
 	@support/scripts/tamper-spec.py $< $@ $*
-BOOT_IMAGES += monitor spec-version spec-checksum
+BOOT_IMAGES += monitor $(SPEC_DAMAGE:%=spec-%)
 
 images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS),$(IMAGES)/$(t).elf)
 

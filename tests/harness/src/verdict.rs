@@ -13,6 +13,7 @@ const FAILURE_MARKERS: &[(&str, &str)] = &[
     ("panicked at", "a Rust component panicked"),
     ("loader: error:", "the loader refused the image"),
     ("monitor: error:", "the monitor refused the system"),
+    ("bench: error:", "a benchmark could not run"),
 ];
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -134,9 +135,11 @@ mod tests {
     }
 
     #[test]
-    fn monitor_refusal_fails() {
+    fn monitor_refusal_and_bench_error_fail() {
         let v = judge_log("monitor: error: system spec refused: spec version 99 is not the supported version 1\n");
         assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("monitor refused")), "{v}");
+        let v = judge_log("bench: error: pp_call to the echo PD was refused\n*** system ready ***\n");
+        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("benchmark")), "{v}");
     }
 
     #[test]
