@@ -41,7 +41,7 @@ pub fn build_spec(system: &System, options: &Options) -> Result<Vec<u8>, BuildEr
     for ch in &system.channels {
         let [a, b] = ch.ends.as_slice() else { continue };
         for (this, peer) in [(a, b), (b, a)] {
-            let flags = u32::from(this.notify) * monitor_spec::END_NOTIFY | u32::from(this.pp) * monitor_spec::END_PP;
+            let flags = flag(this.notify, monitor_spec::END_NOTIFY) | flag(this.pp, monitor_spec::END_PP);
             let peer_index = pd_index.get(peer.pd.as_str()).copied().unwrap_or_default();
             ends.entry(&this.pd).or_default().push(End {
                 id: this.id as u32,
@@ -100,7 +100,7 @@ pub fn build_spec(system: &System, options: &Options) -> Result<Vec<u8>, BuildEr
 
     for (i, ((pd, parent), program)) in pds.iter().zip(&programs).enumerate() {
         let has_endpoint = callee.contains(&pd.name.as_str()) || !pd.children.is_empty();
-        let flags = u8::from(pd.fpu) * monitor_spec::PD_FPU | u8::from(has_endpoint) * monitor_spec::PD_ENDPOINT;
+        let flags = flag(pd.fpu, monitor_spec::PD_FPU) | flag(has_endpoint, monitor_spec::PD_ENDPOINT);
         let segments = program
             .segments
             .iter()
@@ -201,7 +201,14 @@ fn segment_perms(flags: u32) -> u32 {
 }
 
 fn map_perms(p: Perms) -> u32 {
-    u32::from(p.read) * monitor_spec::PERM_READ
-        | u32::from(p.write) * monitor_spec::PERM_WRITE
-        | u32::from(p.execute) * monitor_spec::PERM_EXECUTE
+    flag(p.read, monitor_spec::PERM_READ) | flag(p.write, monitor_spec::PERM_WRITE) | flag(p.execute, monitor_spec::PERM_EXECUTE)
+}
+
+/// `bit` if `set`, else no bits.
+fn flag<T: Default>(set: bool, bit: T) -> T {
+    if set {
+        bit
+    } else {
+        T::default()
+    }
 }

@@ -196,7 +196,7 @@ impl<'a> Spec<'a> {
         if u64::from(pd.priority) > abi::MAX_PRIORITY {
             return bad("pd priority", u64::from(pd.priority));
         }
-        let stack_ok = pd.stack_size != 0 && pd.stack_size % abi::PAGE_SIZE == 0 && pd.stack_size <= 0x100_0000;
+        let stack_ok = pd.stack_size != 0 && pd.stack_size.is_multiple_of(abi::PAGE_SIZE) && pd.stack_size <= 0x100_0000;
         if !stack_ok {
             return bad("pd stack size", pd.stack_size);
         }
