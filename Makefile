@@ -93,14 +93,16 @@ SUITES := kernel
 BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 
 # --- systems: system.xml -> monitor + spec -> bootable image -------------------
-# PD programs are the binaries of the crates in PD_CRATES, copied to PD_DIR as
+# PD programs are the binaries of the crates in PD_CRATE_DIRS, copied to PD_DIR as
 # <name>.elf, which is the tool's search path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
-PD_CRATES   := microkit-examples runtime-bench
+PD_CRATE_DIRS := tests/microkit tests/runtime-bench
 PD_DIR      := $(CFG_BUILD)/pds
-# Each crate's binaries: the `name =` lines after the package's own.
-PD_NAMES    := $(foreach c,tests/microkit tests/runtime-bench,$(shell sed -n 's/^name = "\(.*\)"/\1/p' $(c)/Cargo.toml | tail -n +2))
+# A crate's `name =` lines: the package's own, then its binaries'.
+crate_names = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/Cargo.toml)
+PD_CRATES   := $(foreach c,$(PD_CRATE_DIRS),$(firstword $(call crate_names,$(c))))
+PD_NAMES    := $(foreach c,$(PD_CRATE_DIRS),$(wordlist 2,999,$(call crate_names,$(c))))
 MK_SYSTEMS  := $(basename $(notdir $(wildcard tests/microkit/systems/mk*.xml)))
 TOOL        := target/release/microkit-tool
 

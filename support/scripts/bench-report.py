@@ -45,9 +45,9 @@ def read_log(path):
 def derive(result):
     """Per-descriptor figures of a batched ring benchmark (1 instruction = 1 ns under -icount shift=0)."""
     batch = result.get("batch")
-    if not batch or not result.get("mean"):
+    if not batch or not result.get("median"):
         return
-    per = result["mean"] / batch
+    per = result["median"] / batch
     result["instructions_per_descriptor"] = round(per, 1)
     result["descriptors_per_second_equiv"] = round(1e9 / per)
     if result.get("payload_bytes"):

@@ -387,6 +387,11 @@ mod tests {
 
     const API: &str = "#ifndef GUARD_H\n#define GUARD_H\ntypedef enum api_kind {\n    k_A,\n    k_B, /* comment */\n    k_Count,\n} k_Kind;\n\
         static const k_Kind old __attribute__((deprecated(\"use k_B\"))) = k_B;\n#endif\n";
+    /// An enum's entries as `(name, value)` pairs.
+    fn entries(e: &CEnum) -> Vec<(&str, i64)> {
+        e.entries.iter().map(|e| (e.name.as_str(), e.value)).collect()
+    }
+
     const ARCH: &str = "enum _arch {\n    k_C = k_Count,\n#ifdef CONFIG_X\n    k_X,\n#endif\n    k_D,\n    k_ArchCount\n};\n";
 
     #[test]
@@ -397,11 +402,7 @@ mod tests {
         assert_eq!(a.enums.len(), 1);
         assert_eq!(a.enums[0].name.as_deref(), Some("k_Kind"));
         let b = parse_header("arch.h", ARCH, &off, &mut sym).unwrap();
-        let got: Vec<_> = b.enums[0]
-            .entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.value))
-            .collect();
+        let got = entries(&b.enums[0]);
         assert_eq!(got, [("k_C", 2), ("k_D", 3), ("k_ArchCount", 4)]);
         assert_eq!(b.enums[0].name.as_deref(), Some("_arch"));
 
@@ -409,11 +410,7 @@ mod tests {
         let mut sym = Symbols::new();
         parse_header("api.h", API, &on, &mut sym).unwrap();
         let b = parse_header("arch.h", ARCH, &on, &mut sym).unwrap();
-        let got: Vec<_> = b.enums[0]
-            .entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.value))
-            .collect();
+        let got = entries(&b.enums[0]);
         assert_eq!(
             got,
             [("k_C", 2), ("k_X", 3), ("k_D", 4), ("k_ArchCount", 5)]
@@ -427,11 +424,7 @@ mod tests {
             enum {\n  m_A = 5,\n  m_B,\n  m_Max = CONFIG_PRIOS - 1,\n  m_Shift = (1 << 4) | 1,\n  SEL4_FORCE_LONG_ENUM(m_Msg),\n} m_Msg;\n";
         let mut sym = Symbols::new();
         let h = parse_header("c.h", text, &cfg, &mut sym).unwrap();
-        let got: Vec<_> = h.enums[0]
-            .entries
-            .iter()
-            .map(|e| (e.name.as_str(), e.value))
-            .collect();
+        let got = entries(&h.enums[0]);
         assert_eq!(
             got,
             [("m_A", 5), ("m_B", 6), ("m_Max", 255), ("m_Shift", 17)]

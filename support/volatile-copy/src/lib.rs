@@ -54,6 +54,7 @@ pub unsafe fn copy_from_volatile(dst: &mut [u8], src: *const u8) {
     let head = src.align_offset(WORD).min(dst.len());
     let (head_bytes, rest) = dst.split_at_mut(head);
     let rest_aligned = rest.as_ptr().align_offset(WORD) == 0;
+    let tail_start = head + rest.len() - rest.len() % WORD;
     let mut words = rest.chunks_exact_mut(WORD);
     for (i, b) in head_bytes.iter_mut().enumerate() {
         // SAFETY: within the range the caller vouched for.
@@ -61,23 +62,20 @@ pub unsafe fn copy_from_volatile(dst: &mut [u8], src: *const u8) {
     }
     // SAFETY: `head` bytes in, `src` is word-aligned.
     let word_src = unsafe { src.add(head) } as *const u64;
-    let mut copied = head;
     if rest_aligned {
         for (i, chunk) in words.by_ref().enumerate() {
             // SAFETY: the load is aligned and within the range; `chunk` is 8 aligned bytes of `dst`.
             unsafe { (chunk.as_mut_ptr() as *mut u64).write(word_src.add(i).read_volatile()) };
-            copied += WORD;
         }
     } else {
         for (i, chunk) in words.by_ref().enumerate() {
             // SAFETY: aligned, and within the range.
             chunk.copy_from_slice(&unsafe { word_src.add(i).read_volatile() }.to_ne_bytes());
-            copied += WORD;
         }
     }
     for (i, b) in words.into_remainder().iter_mut().enumerate() {
         // SAFETY: within the range.
-        *b = unsafe { src.add(copied + i).read_volatile() };
+        *b = unsafe { src.add(tail_start + i).read_volatile() };
     }
 }
 
