@@ -21,6 +21,9 @@ VENV_STAMP    := $(PY_VENV)/.installed
 CFG_BUILD     := $(BUILD)/$(KERNEL_CONFIG)
 IMAGES        := $(CFG_BUILD)/images
 HARNESS       := target/release/run-qemu
+# Every QEMU run goes through the harness, which runs QEMU from here so that
+# it finds no firmware file (tests/harness/src/qemu.rs).
+QEMU_HOME     := $(BUILD)/qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
 .PHONY: FORCE help deps images pds qemu-arm-virt test check-system bench clean
@@ -31,7 +34,11 @@ help:
 	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
-DEBIAN_PACKAGES := gcc-aarch64-linux-gnu qemu-system-arm python3-venv libxml2-utils
+# Who uses each: gcc-aarch64-linux-gnu builds the kernel (gcc, cpp, as, ld,
+# strip); libxml2-utils gives it xmllint (it checks its interface XML);
+# python3 and python3-venv run its generators and our scripts; gcc and
+# libc6-dev link the host crates; qemu-system-arm boots every image.
+DEBIAN_PACKAGES := gcc-aarch64-linux-gnu libxml2-utils python3 python3-venv gcc libc6-dev qemu-system-arm
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 $(DEPS_STAMP): support/scripts/install-deps.sh
@@ -138,21 +145,19 @@ BOOT_IMAGES += monitor $(SPEC_DAMAGE:%=spec-%)
 images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
-QEMU_RAM := $(QEMU_RAM_MB)M
-QEMU_CMD := qemu-system-aarch64 -M virt -cpu cortex-a53 -m $(QEMU_RAM) -nographic -no-reboot \
-            -kernel $(IMAGES)/$(ROOT_TASK).elf
+RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB)
 
-qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(if $(HEADLESS),$(HARNESS))
+qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(HARNESS)
 ifdef HEADLESS
-	@$(HARNESS) --image $< --log $(CFG_BUILD)/logs/$(ROOT_TASK).log --timeout $(TIMEOUT) --ram $(QEMU_RAM_MB)
+	@$(RUN_QEMU) --image $< --log $(CFG_BUILD)/logs/$(ROOT_TASK).log --timeout $(TIMEOUT)
 else ifdef GDB
 	@echo "[qemu] halted at reset; gdb stub on localhost:1234."
 	@echo "[qemu] in another shell: gdb-multiarch -ex 'target remote :1234' $(KERNEL_ELF)"
 	@echo "[qemu] quit QEMU with Ctrl-a x"
-	@$(QEMU_CMD) -s -S
+	@$(RUN_QEMU) --image $< --interactive --gdb
 else
 	@echo "[qemu] booting $(ROOT_TASK); quit with Ctrl-a x"
-	@$(QEMU_CMD)
+	@$(RUN_QEMU) --image $< --interactive
 endif
 
 # --- system description ---------------------------------------------------
@@ -181,7 +186,8 @@ BUILD_TIMES  ?= 1
 bench: $(HARNESS)
 	@$(MAKE) --no-print-directory KERNEL_CONFIG=bench $(BENCH_IMAGES:%=$(BENCH_DIR)/images/%.elf)
 	@for image in $(BENCH_IMAGES); do for run in 1 2; do \
-	  $(HARNESS) --image $(BENCH_DIR)/images/$$image.elf --log $(BENCH_DIR)/$$image-run$$run.log --timeout $(TIMEOUT) \
+	  $(HARNESS) --qemu-home $(QEMU_HOME) --image $(BENCH_DIR)/images/$$image.elf \
+	    --log $(BENCH_DIR)/$$image-run$$run.log --timeout $(TIMEOUT) \
 	    --mark "BENCH" --mark "bench: first PD init" $(BENCH_QEMU) > /dev/null \
 	    || { echo "bench: $$image run $$run failed (see $(BENCH_DIR)/$$image-run$$run.log)"; exit 1; }; \
 	done; done
@@ -194,10 +200,10 @@ bench: $(HARNESS)
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`
 # builds and runs only that suite, with only the selected tests.
 TEST_ENV := BUILD_DIR=$(CFG_BUILD) RESULTS_DIR=$(BUILD)/test-results HARNESS=$(HARNESS) \
-            QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT)
+            QEMU_HOME=$(QEMU_HOME) QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT)
 ifdef SUITE
 test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
-	@$(TEST_ENV) SUITES=$(SUITE) ONLY_SUITES=1 tests/run-all.sh
+	@$(TEST_ENV) SUITES=$(SUITE) SECTIONS=suites tests/run-all.sh
 else
 test: images $(HARNESS) $(TOOL)
 	@$(TEST_ENV) TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh

@@ -1,5 +1,6 @@
-//! Reading a system's serial log and deciding whether the run succeeded.
-//! Kept apart from QEMU so it is tested on recorded logs.
+//! Running a system image in QEMU and deciding whether the run succeeded.
+//! The verdict is kept apart from QEMU so it is tested on recorded logs.
 
+pub mod qemu;
 pub mod suite;
 pub mod verdict;

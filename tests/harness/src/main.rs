@@ -1,76 +1,111 @@
 //! `run-qemu`: boots an image on QEMU `virt` headless, echoes the serial log to
-//! the terminal and a log file, and exits 0 only if the system reports ready
-//! before the timeout without any failure (see `qemu_harness::verdict`).
+//! the terminal and a log file, and exits 0 only if the whole log passes
+//! (see `qemu_harness::verdict`): it reaches an end marker before the
+//! timeout, with no failure, every `--expect` line present, and suites that
+//! add up.
 //!
-//! With `--junit FILE`, the per-test lines of a sel4test-style suite are also
-//! written as JUnit XML (suite name from `--suite`). Each `--mark TEXT` adds
-//! a `run-qemu: wall ms to 'TEXT': N` line to the log when a line containing
-//! TEXT first appears, N counted from QEMU's start (benchmarks use it).
+//! QEMU starts with no default devices and a firmware search path holding
+//! only an empty directory (see `qemu_harness::qemu`), so no run depends on
+//! a firmware file that one machine happens to have.
 //!
-//! Usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB]
-//!                 [--junit FILE --suite NAME] [--mark TEXT]... [--qemu-arg ARG]...
+//! With `--suite NAME` the run is a test suite: it must run one, and with
+//! `--junit FILE` its per-test lines are also written as JUnit XML. Each
+//! `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
+//! a line containing TEXT first appears, N counted from QEMU's start
+//! (benchmarks use it). `--interactive` (and `--gdb`) instead hand the
+//! terminal to QEMU, with its monitor on Ctrl-a c.
+//!
+//! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
+//!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...
+//!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 
 use std::io::{BufRead, BufReader, Write};
+use std::os::unix::process::CommandExt;
 use std::path::PathBuf;
-use std::process::{exit, Command, Stdio};
+use std::process::{exit, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use qemu_harness::qemu::{Console, Qemu};
 use qemu_harness::suite::{junit, SuiteLog};
-use qemu_harness::verdict::{Judge, Verdict};
+use qemu_harness::verdict::{Expectations, Judge, Progress, Stop, Verdict};
 
 /// How long to keep reading after a failure is seen.
 const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
+const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
+                     [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]";
+
 struct Options {
+    qemu_home: PathBuf,
     image: PathBuf,
-    log: PathBuf,
+    log: Option<PathBuf>,
     timeout: Duration,
     ram_mb: u32,
-    junit: Option<(PathBuf, String)>,
+    suite: Option<String>,
+    junit: Option<PathBuf>,
+    expect: Vec<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
+    interactive: bool,
+    gdb: bool,
 }
 
 fn usage(problem: &str) -> ! {
-    eprintln!("run-qemu: {problem}");
-    eprintln!(
-        "usage: run-qemu --image IMAGE --log FILE [--timeout SECS] [--ram MB] [--junit FILE --suite NAME] [--mark TEXT]... [--qemu-arg ARG]..."
-    );
+    eprintln!("run-qemu: {problem}\n{USAGE}");
     exit(2)
 }
 
 fn parse_args() -> Options {
     let mut args = std::env::args().skip(1);
-    let (mut image, mut log, mut timeout, mut ram_mb, mut qemu_args) = (None, None, 60, 1024, Vec::new());
-    let (mut junit, mut suite, mut marks) = (None, None, Vec::new());
+    let mut o = Options {
+        qemu_home: PathBuf::new(),
+        image: PathBuf::new(),
+        log: None,
+        timeout: Duration::from_secs(60),
+        ram_mb: 1024,
+        suite: None,
+        junit: None,
+        expect: Vec::new(),
+        qemu_args: Vec::new(),
+        marks: Vec::new(),
+        interactive: false,
+        gdb: false,
+    };
+    let (mut home, mut image) = (None, None);
     while let Some(flag) = args.next() {
         let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
         match flag.as_str() {
+            "--qemu-home" => home = Some(PathBuf::from(value())),
             "--image" => image = Some(PathBuf::from(value())),
-            "--log" => log = Some(PathBuf::from(value())),
-            "--timeout" => timeout = value().parse().unwrap_or_else(|_| usage("--timeout takes seconds")),
-            "--ram" => ram_mb = value().parse().unwrap_or_else(|_| usage("--ram takes MiB")),
-            "--qemu-arg" => qemu_args.push(value()),
-            "--junit" => junit = Some(PathBuf::from(value())),
-            "--suite" => suite = Some(value()),
-            "--mark" => marks.push(value()),
+            "--log" => o.log = Some(PathBuf::from(value())),
+            "--timeout" => {
+                o.timeout = Duration::from_secs(value().parse().unwrap_or_else(|_| usage("--timeout takes seconds")))
+            }
+            "--ram" => o.ram_mb = value().parse().unwrap_or_else(|_| usage("--ram takes MiB")),
+            "--qemu-arg" => o.qemu_args.push(value()),
+            "--suite" => o.suite = Some(value()),
+            "--junit" => o.junit = Some(PathBuf::from(value())),
+            "--expect" => o.expect.push(value()),
+            "--mark" => o.marks.push(value()),
+            "--interactive" => o.interactive = true,
+            "--gdb" => o.gdb = true,
             other => usage(&format!("unknown argument {other}")),
         }
     }
-    Options {
-        image: image.unwrap_or_else(|| usage("--image is required")),
-        log: log.unwrap_or_else(|| usage("--log is required")),
-        timeout: Duration::from_secs(timeout),
-        ram_mb,
-        junit: match (junit, suite) {
-            (Some(file), Some(suite)) => Some((file, suite)),
-            (None, None) => None,
-            _ => usage("--junit and --suite go together"),
-        },
-        qemu_args,
-        marks,
+    o.qemu_home = home.unwrap_or_else(|| usage("--qemu-home is required"));
+    o.image = image.unwrap_or_else(|| usage("--image is required"));
+    if o.junit.is_some() && o.suite.is_none() {
+        usage("--junit needs --suite");
     }
+    if o.gdb && !o.interactive {
+        usage("--gdb needs --interactive");
+    }
+    if !o.interactive && o.log.is_none() {
+        usage("--log is required");
+    }
+    o
 }
 
 fn main() {
@@ -78,55 +113,71 @@ fn main() {
     if !opts.image.is_file() {
         usage(&format!("no image at {}", opts.image.display()));
     }
-    if let Some(dir) = opts.log.parent() {
+    let qemu = Qemu::prepare(&opts.qemu_home).unwrap_or_else(|e| {
+        eprintln!("run-qemu: {e}");
+        exit(2)
+    });
+    if opts.interactive {
+        let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal);
+        if opts.gdb {
+            command.args(["-s", "-S"]);
+        }
+        let e = command.args(&opts.qemu_args).exec();
+        eprintln!("run-qemu: cannot start {}: {e}", qemu.binary().display());
+        exit(2)
+    }
+    exit(run_headless(&opts, &qemu))
+}
+
+fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
+    let log_path = opts.log.as_ref().unwrap_or_else(|| usage("--log is required"));
+    if let Some(dir) = log_path.parent() {
         let _ = std::fs::create_dir_all(dir);
     }
-    let mut log = std::fs::File::create(&opts.log).unwrap_or_else(|e| {
-        eprintln!("run-qemu: cannot write {}: {e}", opts.log.display());
+    let mut log = std::fs::File::create(log_path).unwrap_or_else(|e| {
+        eprintln!("run-qemu: cannot write {}: {e}", log_path.display());
         exit(2)
     });
 
     let started = Instant::now();
     let mut marks = opts.marks.clone();
-    let mut child = Command::new("qemu-system-aarch64")
-        .args(["-M", "virt", "-cpu", "cortex-a53", "-m"])
-        .arg(format!("{}M", opts.ram_mb))
-        .args(["-display", "none", "-serial", "stdio", "-monitor", "none", "-no-reboot", "-kernel"])
-        .arg(&opts.image)
+    let mut child = qemu
+        .command(&opts.image, opts.ram_mb, Console::Pipe)
         .args(&opts.qemu_args)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
         .spawn()
         .unwrap_or_else(|e| {
-            eprintln!("run-qemu: cannot start qemu-system-aarch64: {e}");
+            eprintln!("run-qemu: cannot start {}: {e}", qemu.binary().display());
             exit(2)
         });
 
-    let stdout = child.stdout.take().expect("stdout was piped");
+    let (Some(stdout), Some(stderr)) = (child.stdout.take(), child.stderr.take()) else {
+        eprintln!("run-qemu: QEMU's output was not piped");
+        exit(2)
+    };
     let (lines_tx, lines) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut reader = BufReader::new(stdout);
-        let mut buf = Vec::new();
-        // Lines may not be UTF-8 (a crashing system prints anything): read bytes.
-        while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
-            if lines_tx.send(String::from_utf8_lossy(&buf).into_owned()).is_err() {
-                break;
-            }
-            buf.clear();
-        }
-    });
+    forward_lines(stdout, Source::Guest, lines_tx.clone());
+    forward_lines(stderr, Source::Qemu, lines_tx);
 
     let mut deadline = Instant::now() + opts.timeout;
-    let mut judge = Judge::new();
+    let expect = Expectations { lines: opts.expect.clone(), suite: opts.suite.is_some() };
+    let mut judge = Judge::new(expect);
     let mut suite_log = SuiteLog::default();
-    let mut timed_out = false;
-    let mut decided = false;
-    loop {
+    let mut failing = false;
+    let stop = loop {
         let left = deadline.saturating_duration_since(Instant::now());
         match lines.recv_timeout(left) {
             // The kernel ends its lines with "\n\r": drop the stray "\r" lines.
-            Ok(line) if line.trim_matches(['\r', '\n']).is_empty() && line.starts_with('\r') => {}
-            Ok(line) => {
+            Ok((_, line)) if line.trim_matches(['\r', '\n']).is_empty() && line.starts_with('\r') => {}
+            // QEMU's own messages are logged as QEMU's, never judged as the guest's.
+            Ok((Source::Qemu, line)) => {
+                let text = format!("run-qemu: qemu said: {}", line.trim_end());
+                eprintln!("{text}");
+                let _ = writeln!(log, "{text}");
+            }
+            Ok((Source::Guest, line)) => {
                 let text = line.trim_matches(['\r', '\n']);
                 println!("{text}");
                 let _ = writeln!(log, "{text}");
@@ -136,29 +187,27 @@ fn main() {
                 }
                 marks.retain(|m| !text.contains(m.as_str()));
                 match judge.feed(text) {
-                    Some(verdict) if verdict.passed() => break,
+                    Progress::Ended => break Stop::Ended,
                     // A failure report spans several lines (the kernel prints the
                     // fault, the thread and its stack): keep them in the log.
-                    Some(_) if !decided => {
-                        decided = true;
+                    Progress::Failed if !failing => {
+                        failing = true;
                         deadline = Instant::now() + FAILURE_GRACE;
                     }
                     _ => {}
                 }
             }
-            Err(mpsc::RecvTimeoutError::Timeout) => {
-                timed_out = !decided;
-                break;
-            }
-            Err(mpsc::RecvTimeoutError::Disconnected) => break,
+            Err(mpsc::RecvTimeoutError::Timeout) => break if failing { Stop::Ended } else { Stop::TimedOut },
+            // Both readers end only when QEMU has closed its output.
+            Err(mpsc::RecvTimeoutError::Disconnected) => break Stop::Exited,
         }
-    }
+    };
     let _ = child.kill();
     let _ = child.wait();
 
-    let verdict = judge.finish(timed_out);
+    let verdict = judge.finish(stop);
     let _ = writeln!(log, "run-qemu: verdict: {verdict}");
-    if let Some((file, suite)) = &opts.junit {
+    if let (Some(file), Some(suite)) = (&opts.junit, &opts.suite) {
         let records = suite_log.finish(&verdict.to_string());
         let run_error = match verdict {
             Verdict::SuiteDone { passed, failed } if passed + failed > 0 => None,
@@ -170,9 +219,34 @@ fn main() {
         }
         if let Err(e) = std::fs::write(file, xml) {
             eprintln!("run-qemu: cannot write {}: {e}", file.display());
-            exit(2);
+            return 2;
         }
     }
-    eprintln!("run-qemu: {}: {verdict} (log: {})", opts.image.display(), opts.log.display());
-    exit(if verdict.passed() { 0 } else { 1 })
+    eprintln!("run-qemu: {}: {verdict} (log: {})", opts.image.display(), log_path.display());
+    if verdict.passed() {
+        0
+    } else {
+        1
+    }
+}
+
+#[derive(Debug, Clone, Copy)]
+enum Source {
+    Guest,
+    Qemu,
+}
+
+/// Sends each line read from `from` (as bytes: a crashing system prints
+/// anything) until it ends.
+fn forward_lines(from: impl std::io::Read + Send + 'static, source: Source, to: mpsc::Sender<(Source, String)>) {
+    std::thread::spawn(move || {
+        let mut reader = BufReader::new(from);
+        let mut buf = Vec::new();
+        while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
+            if to.send((source, String::from_utf8_lossy(&buf).into_owned())).is_err() {
+                break;
+            }
+            buf.clear();
+        }
+    });
 }

@@ -1,11 +1,28 @@
-//! The verdict of one run, decided line by line as the serial log arrives.
+//! The verdict of one run, decided over the whole serial log.
+//!
+//! A run ends at an end marker (a whole line: the monitor's or a root task's
+//! `*** system ready ***`, or the test driver's `*** suite finished ***`), at
+//! a failure, at a timeout, or when QEMU exits. Only then is the log judged,
+//! so nothing printed before the end can be missed:
+//!
+//! - any failure line fails the run, unless an expected line (`--expect`)
+//!   covers it;
+//! - every expected line must have appeared;
+//! - every suite a program announces (`Running suite NAME: N tests`) must
+//!   close with a summary `P passed, F failed` where P + F = N and P and F
+//!   equal the `Test X passed` and `Test X failed: why` lines it printed;
+//! - a suite run (`Expectations::suite`) must run at least one suite, and
+//!   passes only when no test failed.
 
 use std::fmt;
 
-/// The line a system prints once it has booted and its own checks passed.
+/// The whole line a system prints once it has booted and its checks ran.
 pub const READY_MARKER: &str = "*** system ready ***";
+/// The whole line the test driver prints after its summary.
+pub const SUITE_END_MARKER: &str = "*** suite finished ***";
 
-/// Lines that mean the run failed, and what to call the failure.
+/// Lines that mean the run failed (matched anywhere in the line), and what
+/// to call the failure.
 const FAILURE_MARKERS: &[(&str, &str)] = &[
     ("Caught ", "the kernel reported an unhandled fault"),
     ("seL4 called fail", "the kernel failed"),
@@ -16,14 +33,43 @@ const FAILURE_MARKERS: &[(&str, &str)] = &[
     ("bench: error:", "a benchmark could not run"),
 ];
 
+/// The monitor's report of a PD fault: `monitor: PD 'name' faulted: ...`.
+const PD_FAULT_PREFIX: &str = "monitor: PD '";
+const PD_FAULT_INFIX: &str = "' faulted: ";
+
+fn failure_reason(line: &str) -> Option<&'static str> {
+    if let Some(rest) = line.strip_prefix(PD_FAULT_PREFIX) {
+        if rest.contains(PD_FAULT_INFIX) {
+            return Some("a protection domain faulted");
+        }
+    }
+    FAILURE_MARKERS.iter().find(|(m, _)| line.contains(m)).map(|&(_, reason)| reason)
+}
+
+/// What a run must show besides the absence of failures.
+#[derive(Debug, Clone, Default)]
+pub struct Expectations {
+    /// Text each of which must appear in some line before the end; a line
+    /// containing one is not a failure (a system that faults on purpose).
+    pub lines: Vec<String>,
+    /// The run is a test suite: it must run at least one suite.
+    pub suite: bool,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Verdict {
+    /// Reached the end with every check met, and no suite ran.
     Ready,
-    /// A test suite printed its final `N passed, N failed` line.
+    /// Reached the end; the suites' summaries add up to these counts.
     SuiteDone { passed: u32, failed: u32 },
     Failed { reason: &'static str, line: String },
+    /// An expected line never appeared.
+    Missing(String),
+    /// The suite lines do not add up (announced, printed and summarised
+    /// counts differ, a suite never finished, or none ran).
+    SuiteBroken(String),
     TimedOut,
-    /// The log ended (QEMU exited) before a verdict.
+    /// The log ended (QEMU exited) before an end marker.
     Truncated,
 }
 
@@ -46,60 +92,195 @@ impl fmt::Display for Verdict {
             }
             Verdict::SuiteDone { passed, failed } => write!(f, "suite finished: {passed} passed, {failed} failed"),
             Verdict::Failed { reason, line } => write!(f, "{reason}: {line}"),
+            Verdict::Missing(text) => write!(f, "an expected line never appeared: '{text}'"),
+            Verdict::SuiteBroken(why) => write!(f, "the suite's results do not add up: {why}"),
             Verdict::TimedOut => write!(f, "timed out before the system reported ready"),
             Verdict::Truncated => write!(f, "output ended before the system reported ready"),
         }
     }
 }
 
-/// Watches log lines; the first failure or the ready marker decides.
-#[derive(Debug, Default)]
+/// What feeding a line tells the reader of the log.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Progress {
+    Running,
+    /// An end marker: stop reading.
+    Ended,
+    /// A failure: the run has failed, whatever comes next.
+    Failed,
+}
+
+/// Why reading stopped before an end marker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stop {
+    Ended,
+    TimedOut,
+    Exited,
+}
+
+/// A suite announced and not yet closed by its summary.
+#[derive(Debug)]
+struct OpenSuite {
+    name: String,
+    announced: u32,
+    passed: u32,
+    failed: u32,
+}
+
+/// Reads a log line by line and judges it once reading stops.
+#[derive(Debug)]
 pub struct Judge {
-    verdict: Option<Verdict>,
+    expect: Expectations,
+    seen: Vec<bool>,
+    failure: Option<(&'static str, String)>,
+    broken: Option<String>,
+    open: Option<OpenSuite>,
+    suites: u32,
+    passed: u32,
+    failed: u32,
+    ended: bool,
 }
 
 impl Judge {
-    pub fn new() -> Self {
-        Self::default()
+    pub fn new(expect: Expectations) -> Self {
+        let seen = vec![false; expect.lines.len()];
+        Judge { expect, seen, failure: None, broken: None, open: None, suites: 0, passed: 0, failed: 0, ended: false }
     }
 
-    /// Feeds one line; returns the verdict once it is decided.
-    pub fn feed(&mut self, line: &str) -> Option<&Verdict> {
-        if self.verdict.is_none() {
-            let line = line.trim_end_matches(['\r', '\n']);
-            if let Some((_, reason)) = FAILURE_MARKERS.iter().find(|(m, _)| line.contains(m)) {
-                self.verdict = Some(Verdict::Failed { reason, line: line.to_string() });
-            } else if line.contains(READY_MARKER) {
-                self.verdict = Some(Verdict::Ready);
-            } else if let Some((passed, failed)) = parse_summary(line) {
-                self.verdict = Some(Verdict::SuiteDone { passed, failed });
+    pub fn feed(&mut self, line: &str) -> Progress {
+        if self.ended {
+            return Progress::Ended;
+        }
+        let line = line.trim_end_matches(['\r', '\n']);
+        let mut expected = false;
+        for (text, seen) in self.expect.lines.iter().zip(self.seen.iter_mut()) {
+            if line.contains(text.as_str()) {
+                *seen = true;
+                expected = true;
             }
         }
-        self.verdict.as_ref()
+        if !expected && self.failure.is_none() {
+            if let Some(reason) = failure_reason(line) {
+                self.failure = Some((reason, line.to_string()));
+            }
+        }
+        self.suite_line(line);
+        if line == READY_MARKER || line == SUITE_END_MARKER {
+            self.ended = true;
+            return Progress::Ended;
+        }
+        if self.failure.is_some() {
+            Progress::Failed
+        } else {
+            Progress::Running
+        }
     }
 
-    /// The verdict when the log stops: `ended_by_timeout` tells why it stopped.
-    pub fn finish(self, ended_by_timeout: bool) -> Verdict {
-        self.verdict.unwrap_or(if ended_by_timeout { Verdict::TimedOut } else { Verdict::Truncated })
+    fn suite_line(&mut self, line: &str) {
+        let problem = if let Some((name, announced)) = parse_announcement(line) {
+            let problem = self.open.as_ref().map(|o| format!("suite {name} started before suite {} finished", o.name));
+            self.open = Some(OpenSuite { name: name.to_string(), announced, passed: 0, failed: 0 });
+            problem
+        } else if let Some(passed) = parse_result(line) {
+            match self.open.as_mut() {
+                Some(open) => {
+                    *if passed { &mut open.passed } else { &mut open.failed } += 1;
+                    None
+                }
+                None => Some(format!("a test result outside any suite: '{line}'")),
+            }
+        } else if let Some((passed, failed)) = parse_summary(line) {
+            match self.open.take() {
+                None => Some(format!("a summary '{line}' with no suite announced")),
+                Some(open) => {
+                    self.suites += 1;
+                    self.passed += passed;
+                    self.failed += failed;
+                    let adds_up = passed == open.passed
+                        && failed == open.failed
+                        && u64::from(passed) + u64::from(failed) == u64::from(open.announced);
+                    (!adds_up).then(|| {
+                        format!(
+                            "suite {} announced {} tests and printed {} passed and {} failed, but its summary says '{line}'",
+                            open.name, open.announced, open.passed, open.failed
+                        )
+                    })
+                }
+            }
+        } else {
+            None
+        };
+        if self.broken.is_none() {
+            self.broken = problem;
+        }
+    }
+
+    /// The verdict over everything fed, once reading stopped for `stop`.
+    pub fn finish(self, stop: Stop) -> Verdict {
+        if let Some((reason, line)) = self.failure {
+            return Verdict::Failed { reason, line };
+        }
+        match stop {
+            _ if self.ended => {}
+            Stop::TimedOut => return Verdict::TimedOut,
+            Stop::Ended | Stop::Exited => return Verdict::Truncated,
+        }
+        if let Some(open) = self.open {
+            return Verdict::SuiteBroken(format!("suite {} did not print its summary", open.name));
+        }
+        if let Some(why) = self.broken {
+            return Verdict::SuiteBroken(why);
+        }
+        if let Some((text, _)) = self.expect.lines.iter().zip(&self.seen).find(|(_, seen)| !**seen) {
+            return Verdict::Missing(text.clone());
+        }
+        if self.suites > 0 {
+            Verdict::SuiteDone { passed: self.passed, failed: self.failed }
+        } else if self.expect.suite {
+            Verdict::SuiteBroken("no suite ran".into())
+        } else {
+            Verdict::Ready
+        }
     }
 }
 
 /// Reads a suite's closing line, exactly `N passed, N failed`.
 pub fn parse_summary(line: &str) -> Option<(u32, u32)> {
-    let (passed, failed) = line.trim().split_once(" passed, ")?;
+    let (passed, failed) = line.split_once(" passed, ")?;
     let failed = failed.strip_suffix(" failed")?;
-    Some((passed.parse().ok()?, failed.parse().ok()?))
+    Some((parse_count(passed)?, parse_count(failed)?))
 }
 
-/// Judges a complete recorded log.
-pub fn judge_log(log: &str) -> Verdict {
-    let mut judge = Judge::new();
+/// `Running suite NAME: N tests...`: the suite's name and announced count.
+fn parse_announcement(line: &str) -> Option<(&str, u32)> {
+    let (name, rest) = line.strip_prefix("Running suite ")?.split_once(": ")?;
+    let (count, _) = rest.split_once(" tests")?;
+    Some((name, parse_count(count)?))
+}
+
+/// `Test NAME passed` (true) or `Test NAME failed: why` (false).
+fn parse_result(line: &str) -> Option<bool> {
+    let rest = line.strip_prefix("Test ")?;
+    let (name, passed) = match rest.strip_suffix(" passed") {
+        Some(name) => (name, true),
+        None => (rest.split_once(" failed: ")?.0, false),
+    };
+    (!name.is_empty() && !name.contains(' ')).then_some(passed)
+}
+
+fn parse_count(text: &str) -> Option<u32> {
+    (!text.is_empty() && text.bytes().all(|b| b.is_ascii_digit())).then(|| text.parse().ok())?
+}
+
+/// Judges a complete recorded log that ended (QEMU exited) after its last line.
+pub fn judge_log(log: &str, expect: Expectations) -> Verdict {
+    let mut judge = Judge::new(expect);
     for line in log.lines() {
-        if judge.feed(line).is_some() {
+        if judge.feed(line) == Progress::Ended {
             break;
         }
     }
-    judge.finish(false)
+    judge.finish(Stop::Exited)
 }
 
 #[cfg(test)]
@@ -111,60 +292,127 @@ mod tests {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"))
     }
 
+    fn system(log: &str) -> Verdict {
+        judge_log(log, Expectations::default())
+    }
+
+    fn suite(log: &str) -> Verdict {
+        judge_log(log, Expectations { suite: true, ..Default::default() })
+    }
+
+    fn failed_for(v: &Verdict, text: &str) -> bool {
+        matches!(v, Verdict::Failed { reason, .. } if reason.contains(text))
+    }
+
     #[test]
     fn good_boot_is_ready() {
-        assert_eq!(judge_log(&recorded("boot-ok.log")), Verdict::Ready);
+        assert_eq!(system(&recorded("boot-ok.log")), Verdict::Ready);
     }
 
     #[test]
     fn kernel_fault_fails() {
-        let v = judge_log(&recorded("root-task-fault.log"));
-        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("unhandled fault")), "{v}");
+        let v = system(&recorded("root-task-fault.log"));
+        assert!(failed_for(&v, "unhandled fault"), "{v}");
     }
 
     #[test]
     fn panic_fails() {
-        let v = judge_log(&recorded("root-task-panic.log"));
-        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("panicked")), "{v}");
+        let v = system(&recorded("root-task-panic.log"));
+        assert!(failed_for(&v, "panicked"), "{v}");
     }
 
     #[test]
     fn loader_refusal_fails() {
-        let v = judge_log(&recorded("loader-refused.log"));
-        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("loader refused")), "{v}");
+        let v = system(&recorded("loader-refused.log"));
+        assert!(failed_for(&v, "loader refused"), "{v}");
     }
 
     #[test]
     fn monitor_refusal_and_bench_error_fail() {
-        let v = judge_log("monitor: error: system spec refused: spec version 99 is not the supported version 1\n");
-        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("monitor refused")), "{v}");
-        let v = judge_log("bench: error: pp_call to the echo PD was refused\n*** system ready ***\n");
-        assert!(matches!(&v, Verdict::Failed { reason, .. } if reason.contains("benchmark")), "{v}");
+        let v = system("monitor: error: system spec refused: spec version 99 is not the supported version 1\n");
+        assert!(failed_for(&v, "monitor refused"), "{v}");
+        let v = system("bench: error: pp_call to the echo PD was refused\n*** system ready ***\n");
+        assert!(failed_for(&v, "benchmark"), "{v}");
     }
 
     #[test]
     fn truncated_log_is_not_a_pass() {
-        assert_eq!(judge_log(&recorded("boot-truncated.log")), Verdict::Truncated);
+        assert_eq!(system(&recorded("boot-truncated.log")), Verdict::Truncated);
     }
 
     #[test]
     fn failure_before_ready_wins() {
         let log = "Caught vm fault on data at address 0x0\n*** system ready ***\n";
-        assert!(!judge_log(log).passed());
+        assert!(!system(log).passed());
     }
 
     #[test]
     fn suite_summary_decides() {
-        assert!(judge_log(&recorded("suite-pass.log")).passed());
-        assert_eq!(judge_log(&recorded("suite-fail.log")), Verdict::SuiteDone { passed: 0, failed: 2 });
-        assert!(!judge_log("Running suite kernel: 0 tests\n0 passed, 0 failed\n").passed());
+        assert_eq!(suite(&recorded("suite-pass.log")).passed(), true, "{}", suite(&recorded("suite-pass.log")));
+        assert_eq!(suite(&recorded("suite-fail.log")), Verdict::SuiteDone { passed: 0, failed: 2 });
+        let none = "Running suite kernel: 0 tests\n0 passed, 0 failed\n*** suite finished ***\n";
+        assert!(!suite(none).passed());
         assert_eq!(parse_summary("test result: ok. 6 passed; 0 failed"), None);
     }
 
     #[test]
     fn timeout_without_marker() {
-        let mut judge = Judge::new();
-        assert!(judge.feed("Bootstrapping kernel").is_none());
-        assert_eq!(judge.finish(true), Verdict::TimedOut);
+        let mut judge = Judge::new(Expectations::default());
+        assert_eq!(judge.feed("Bootstrapping kernel"), Progress::Running);
+        assert_eq!(judge.finish(Stop::TimedOut), Verdict::TimedOut);
+    }
+
+    // The holes a review found in the first harness: each must fail.
+
+    #[test]
+    fn a_pd_fault_fails_a_system_that_does_not_expect_it() {
+        let log = recorded("pd-fault-unexpected.log");
+        let v = system(&log);
+        assert!(failed_for(&v, "protection domain faulted"), "{v}");
+        // The same log passes only when the system declares that fault.
+        let fault = "monitor: PD 'faulter' faulted: vm fault on data write at address 0x4000000";
+        let expect = Expectations { lines: vec![fault.into()], suite: false };
+        assert_eq!(judge_log(&log, expect), Verdict::Ready);
+        // Declaring one PD's fault does not excuse another's.
+        let other = format!("{fault}\nmonitor: PD 'other' faulted: vm fault on data read at address 0x0\n*** system ready ***\n");
+        let expect = Expectations { lines: vec![fault.into()], suite: false };
+        assert!(failed_for(&judge_log(&other, expect), "protection domain faulted"));
+    }
+
+    #[test]
+    fn a_suite_that_stops_early_fails() {
+        let v = suite(&recorded("suite-stopped-early.log"));
+        assert!(matches!(v, Verdict::SuiteBroken(_)), "{v}");
+    }
+
+    #[test]
+    fn a_summary_that_disagrees_with_the_results_fails() {
+        let log = "Running suite k: 2 tests\nStarting test 1: A0001\nTest A0001 failed: x\n\
+                   Starting test 2: A0002\nTest A0002 passed\n2 passed, 0 failed\n*** suite finished ***\n";
+        assert!(matches!(suite(log), Verdict::SuiteBroken(_)), "{}", suite(log));
+        let unannounced = "Test A0001 passed\n1 passed, 0 failed\n*** system ready ***\n";
+        assert!(matches!(system(unannounced), Verdict::SuiteBroken(_)));
+        let unfinished = "Running suite k: 1 tests\nStarting test 1: A0001\n*** system ready ***\n";
+        assert!(matches!(system(unfinished), Verdict::SuiteBroken(_)));
+    }
+
+    #[test]
+    fn ready_must_be_a_whole_line_and_is_not_a_suite_pass() {
+        let quoted = "Test A0001 failed: expected '*** system ready ***'\n";
+        assert_eq!(system(quoted), Verdict::Truncated);
+        assert!(matches!(suite(&recorded("boot-ok.log")), Verdict::SuiteBroken(_)));
+    }
+
+    #[test]
+    fn a_failure_after_a_passing_summary_is_seen() {
+        let log = recorded("fault-after-pass.log");
+        let v = suite(&log);
+        assert!(failed_for(&v, "protection domain faulted"), "{v}");
+    }
+
+    #[test]
+    fn a_missing_expected_line_fails() {
+        let expect = Expectations { lines: vec!["faulted: vm fault".into()], suite: false };
+        assert_eq!(judge_log(&recorded("boot-ok.log"), expect), Verdict::Missing("faulted: vm fault".into()));
     }
 }

@@ -1,12 +1,13 @@
 //! Shared by the example PDs: the sel4test-style verdict lines the harness
-//! reads (`Starting test`, `Test X passed|failed: why`, `N passed, N failed`).
+//! reads (`Running suite`, `Starting test`, `Test X passed|failed: why`, `N passed, N failed`).
 #![no_std]
 
 use core::fmt::Display;
 
-/// Prints one test's verdict and the one-test summary that ends the run.
+/// Prints one test as a one-test suite: announcement, verdict, summary.
 pub fn report<E: Display>(name: &str, description: &str, result: Result<(), E>) {
-    sel4::debug_println!("Starting test {name}: {description}");
+    sel4::debug_println!("Running suite {name}: 1 tests ({description})");
+    sel4::debug_println!("Starting test 1: {name}");
     match result {
         Ok(()) => {
             sel4::debug_println!("Test {name} passed");

@@ -160,7 +160,7 @@ pub fn run_suite(suite: &str, bi: &'static BootInfo, filter: Option<&str>) -> ! 
         Err(failure) => {
             debug_println!("suite {suite}: cannot set up the test driver: {failure}");
             debug_println!("0 passed, 1 failed");
-            sel4_root_task::halt()
+            finish()
         }
     };
     let (mut passed, mut failed) = (0, 0);
@@ -186,5 +186,11 @@ pub fn run_suite(suite: &str, bi: &'static BootInfo, filter: Option<&str>) -> ! 
     let verdict = if failed == 0 { "passed" } else { "failed" };
     debug_println!("Test suite {verdict}. {passed} tests passed. {failed} tests failed.");
     debug_println!("{passed} passed, {failed} failed");
+    finish()
+}
+
+/// The end marker the harness stops reading at, then the driver stops.
+fn finish() -> ! {
+    debug_println!("*** suite finished ***");
     sel4_root_task::halt()
 }
