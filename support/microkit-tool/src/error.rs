@@ -22,6 +22,9 @@ pub enum Error {
     Xml { file: String, pos: Pos, message: String },
     #[error("error: {rule} on element '{element}' at {file}:{pos}")]
     Rule { file: String, element: String, pos: Pos, rule: Rule },
+    /// Refused before parsing: not UTF-8, or beyond what the tool reads.
+    #[error("error: {message} at {file}:{pos}")]
+    Unreadable { file: String, pos: Pos, message: String },
 }
 
 impl Error {
@@ -29,13 +32,13 @@ impl Error {
     pub fn rule(&self) -> Option<&Rule> {
         match self {
             Error::Rule { rule, .. } => Some(rule),
-            Error::Xml { .. } => None,
+            Error::Xml { .. } | Error::Unreadable { .. } => None,
         }
     }
 
     pub fn pos(&self) -> Pos {
         match self {
-            Error::Rule { pos, .. } | Error::Xml { pos, .. } => *pos,
+            Error::Rule { pos, .. } | Error::Xml { pos, .. } | Error::Unreadable { pos, .. } => *pos,
         }
     }
 }
@@ -45,6 +48,10 @@ impl Error {
 pub enum Rule {
     #[error("root element must be 'system', not '{0}'")]
     Root(String),
+    #[error("element '{element}' is in namespace '{namespace}'; a system description uses no namespace")]
+    Namespace { element: String, namespace: String },
+    #[error("at least one protection domain must be defined")]
+    NoProtectionDomains,
     #[error("unknown element '{0}'")]
     UnknownElement(String),
     #[error("unknown attribute '{0}'")]
@@ -133,8 +140,48 @@ pub enum Rule {
     DuplicateSymbol { symbol: String, pd: String },
     #[error("symbol '{symbol}' not found in '{image}'")]
     MissingSymbol { symbol: String, image: String },
-    #[error("symbol '{symbol}' in '{image}' is {size} bytes; it must be exactly 8")]
-    SymbolSize { symbol: String, image: String, size: u64 },
+    #[error("symbol '{symbol}' in '{image}' is {size} bytes; it must be {expected}")]
+    SymbolSize { symbol: String, image: String, size: u64, expected: u64 },
+    #[error("'{image}' has more than one symbol named '{symbol}'")]
+    DuplicateElfSymbol { symbol: String, image: String },
+    #[error("symbol '{symbol}' in '{image}' is not inside one loadable segment")]
+    SymbolOutsideSegments { symbol: String, image: String },
+    #[error("symbol '{symbol}' in '{image}' at {vaddr:#x} is not 8-byte aligned; the monitor writes the physical address as one aligned word")]
+    SymbolUnaligned { symbol: String, image: String, vaddr: u64 },
+    #[error("irq {irq} is not an interrupt of this board (its GIC has 0..={max})")]
+    IrqRange { irq: u64, max: u64 },
+    #[error("irq {0} is the kernel's timer tick and cannot be given to a protection domain")]
+    IrqReserved(u64),
+    #[error("physical range [{start:#x}..{end:#x}) is neither in RAM [{ram_start:#x}..{ram_end:#x}) nor inside one device window of the board ({devices})")]
+    PhysNotOnBoard { start: u64, end: u64, ram_start: u64, ram_end: u64, devices: String },
+    #[error("a domain '{0}' is named, but no <domains> with a domain was declared before this protection domain")]
+    DomainWithoutSchedule(String),
+    #[error("domain '{0}' is not declared in <domains>")]
+    UnknownDomain(String),
+    #[error("<domains> may be given only once")]
+    DomainsTwice,
+    #[error("duplicate domain name '{0}'")]
+    DuplicateDomainName(String),
+    #[error("duplicate domain id {id} (already used by domain '{other}')")]
+    DuplicateDomainId { id: u64, other: String },
+    #[error("domain id {0} must be less than {max}", max = crate::layout::MAX_DOMAINS)]
+    DomainIdRange(u64),
+    #[error("more than {max} domains", max = crate::layout::MAX_DOMAINS)]
+    TooManyDomains,
+    #[error("exactly one <domain_schedule> must be given (found {0})")]
+    DomainScheduleCount(usize),
+    #[error("duration '{0}' must be a number and a unit, as in '1000 us'")]
+    DurationFormat(String),
+    #[error("duration '{0}' must not be zero")]
+    DurationZero(String),
+    #[error("duration '{0}' must be in 'ticks' or 'us'")]
+    DurationUnit(String),
+    #[error("more than {max} schedule entries (an end marker counts as one)", max = crate::layout::MAX_DOMAIN_SCHEDULE)]
+    TooManyScheduleEntries,
+    #[error("start_index {index} must be less than the schedule's length ({len})")]
+    ScheduleStartIndex { index: u64, len: u64 },
+    #[error("index_shift {shift} plus the schedule's length ({len}) must be less than {max}", max = crate::layout::MAX_DOMAIN_SCHEDULE)]
+    ScheduleIndexShift { shift: u64, len: u64 },
     #[error("cannot read program image '{image}': {reason}")]
     BadElf { image: String, reason: String },
 }

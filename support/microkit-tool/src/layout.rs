@@ -38,6 +38,12 @@ pub const MAX_PDS: usize = 63;
 pub const MONITOR_NAME: &str = "monitor";
 /// Microkit's default budget in microseconds (period defaults to the budget).
 pub const BUDGET_DEFAULT: u64 = 1000;
+/// Limits a `<domains>` element is checked against. Our kernel runs one domain,
+/// so a schedule is accepted with a warning and not enforced; these are the
+/// upstream tool's test configuration (KernelNumDomains, KernelNumDomainSchedules),
+/// so a schedule that upstream refuses is refused here too.
+pub const MAX_DOMAINS: u64 = 16;
+pub const MAX_DOMAIN_SCHEDULE: u64 = 100;
 
 // The layout's invariants, checked when the crate compiles.
 const _: () = assert!(STACK_TOP.is_multiple_of(PAGE_SIZE));

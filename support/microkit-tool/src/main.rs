@@ -1,4 +1,4 @@
-//! `microkit-tool check SYSTEM.xml [--search-path DIR]... [--report FILE|-]`
+//! `microkit-tool check SYSTEM.xml [--search-path DIR]... [--report FILE|-] [--any-board]`
 //! `microkit-tool build SYSTEM.xml [--search-path DIR]... --monitor ELF --output ELF [--report FILE|-]`
 //!
 //! `check` validates; `build` also writes the root-task image (the monitor
@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use microkit_tool::{build::build_spec, check, image::root_task_image, report::report, Options};
 
-const USAGE: &str = "usage: microkit-tool check SYSTEM.xml [--search-path DIR]... [--report FILE|-]\n       \
+const USAGE: &str = "usage: microkit-tool check SYSTEM.xml [--search-path DIR]... [--report FILE|-] [--any-board]\n       \
                      microkit-tool build SYSTEM.xml [--search-path DIR]... --monitor ELF --output ELF [--report FILE|-]";
 
 fn main() -> ExitCode {
@@ -30,6 +30,7 @@ struct Args {
     report: Option<String>,
     monitor: Option<String>,
     output: Option<String>,
+    any_board: bool,
 }
 
 fn run(args: Vec<String>) -> Result<ExitCode, String> {
@@ -51,16 +52,24 @@ fn run(args: Vec<String>) -> Result<ExitCode, String> {
             "--report" => a.report = Some(value()?),
             "--monitor" if building => a.monitor = Some(value()?),
             "--output" if building => a.output = Some(value()?),
+            "--any-board" if !building => a.any_board = true,
             _ if arg.starts_with('-') && arg != "-" => return Err(format!("unknown option '{arg}'\n{USAGE}")),
             _ if a.system.is_none() => a.system = Some(arg),
             _ => return Err(USAGE.to_string()),
         }
     }
     let system = a.system.ok_or(USAGE)?;
-    let text = std::fs::read_to_string(&system).map_err(|e| format!("error: cannot read {system}: {e}"))?;
+    let bytes = std::fs::read(&system).map_err(|e| format!("error: cannot read {system}: {e}"))?;
+    let text = match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(e) => {
+            eprintln!("{}", microkit_tool::not_utf8(&system, e.as_bytes(), e.utf8_error().valid_up_to()));
+            return Ok(ExitCode::from(1));
+        }
+    };
     let system_dir = Path::new(&system).parent().map(Path::to_path_buf).unwrap_or_default();
     let system_dir = if system_dir.as_os_str().is_empty() { PathBuf::from(".") } else { system_dir };
-    let options = Options { search_paths: a.search_paths, system_dir };
+    let options = Options { search_paths: a.search_paths, system_dir, any_board: a.any_board };
     let outcome = check(&system, &text, &options);
     for w in &outcome.warnings {
         eprintln!("{w}");

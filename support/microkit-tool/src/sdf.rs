@@ -9,13 +9,18 @@ use std::collections::HashSet;
 use roxmltree::{Document, Node};
 
 use crate::error::{Error, Pos, Rule};
-use crate::layout;
+use crate::{layout, xml_limits};
+
+mod domains;
 
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct System {
     pub protection_domains: Vec<ProtectionDomain>,
     pub memory_regions: Vec<MemoryRegion>,
     pub channels: Vec<Channel>,
+    /// Names of the scheduling domains `<domains>` declared, if it was given.
+    pub domains: Option<Vec<String>>,
+    pub pos: Pos,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -39,6 +44,8 @@ pub struct ProtectionDomain {
     pub children: Vec<ProtectionDomain>,
     /// MCS-only attributes written explicitly (`budget`, `period`, `passive`).
     pub mcs_attributes: Vec<&'static str>,
+    /// The scheduling domain named by `domain`.
+    pub domain: Option<String>,
     pub pos: Pos,
 }
 
@@ -133,10 +140,11 @@ impl std::fmt::Display for Warning {
     }
 }
 
-/// Parses a number: decimal, or hex with `0x`; underscores are ignored.
+/// Parses a number: decimal, or hex with `0x` (lowercase, as Microkit has
+/// it); underscores are ignored.
 pub fn parse_number(text: &str) -> Option<u64> {
     let digits: String = text.chars().filter(|&c| c != '_').collect();
-    let (body, radix) = match digits.strip_prefix("0x").or_else(|| digits.strip_prefix("0X")) {
+    let (body, radix) = match digits.strip_prefix("0x") {
         Some(hex) => (hex, 16),
         None => (digits.as_str(), 10),
     };
@@ -164,19 +172,57 @@ impl Diagnostics<'_> {
     }
 }
 
-struct Parser<'a, 'input, 'f> {
-    doc: &'a Document<'input>,
-    /// Byte offset of each line's start: `Document::text_pos_at` rescans the
-    /// text from the start on every call, which made big systems quadratic.
-    line_starts: Vec<usize>,
+struct Parser<'input, 'f> {
+    positions: Positions<'input>,
     diag: Diagnostics<'f>,
     pd_count: usize,
+    /// The domains of a `<domains>` seen so far (Microkit reads them in order).
+    domains: Option<Vec<String>>,
+}
+
+/// Line and column of byte offsets, in time linear in the text for offsets
+/// asked for in increasing order (as the parser does). `Document::text_pos_at`
+/// rescans from the start on every call, and counting each column from its
+/// line's start is quadratic on a long line.
+struct Positions<'t> {
+    text: &'t str,
+    /// Byte offset of each line's start.
+    line_starts: Vec<usize>,
+    /// The last answer: (offset, line index, column counted in chars from 0).
+    last: std::cell::Cell<(usize, usize, usize)>,
+}
+
+impl<'t> Positions<'t> {
+    fn new(text: &'t str) -> Self {
+        let line_starts = std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
+        Positions { text, line_starts, last: std::cell::Cell::new((0, 0, 0)) }
+    }
+
+    fn at(&self, offset: usize) -> Pos {
+        let offset = offset.min(self.text.len());
+        let line = self.line_starts.partition_point(|&start| start <= offset).saturating_sub(1);
+        let (last_offset, last_line, last_col) = self.last.get();
+        let (from, col) = if last_line == line && last_offset <= offset {
+            (last_offset, last_col)
+        } else {
+            (self.line_starts.get(line).copied().unwrap_or(0), 0)
+        };
+        let col = col + self.text.get(from..offset).map_or(0, |s| s.chars().count());
+        self.last.set((offset, line, col));
+        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
+        Pos { line: clamp(line).saturating_add(1), col: clamp(col).saturating_add(1) }
+    }
 }
 
 /// Parses `text` (named `file` in messages). Returns the model of everything that
 /// could be read, with every error and warning found on the way.
 pub(crate) fn parse<'f>(file: &'f str, text: &str) -> (System, Diagnostics<'f>) {
     let mut diag = Diagnostics { file, errors: Vec::new(), warnings: Vec::new() };
+    if let Err(e) = xml_limits::check(text) {
+        let pos = Positions::new(text).at(e.offset);
+        diag.errors.push(Error::Unreadable { file: file.to_string(), pos, message: e.message });
+        return (System::default(), diag);
+    }
     let doc = match Document::parse(text) {
         Ok(doc) => doc,
         Err(e) => {
@@ -189,21 +235,14 @@ pub(crate) fn parse<'f>(file: &'f str, text: &str) -> (System, Diagnostics<'f>) 
             return (System::default(), diag);
         }
     };
-    let line_starts =
-        std::iter::once(0).chain(text.match_indices('\n').map(|(i, _)| i + 1)).collect();
-    let mut parser = Parser { doc: &doc, line_starts, diag, pd_count: 0 };
+    let mut parser = Parser { positions: Positions::new(text), diag, pd_count: 0, domains: None };
     let system = parser.system(doc.root_element());
     (system, parser.diag)
 }
 
-impl<'a, 'input> Parser<'a, 'input, '_> {
+impl<'a, 'input> Parser<'input, '_> {
     fn pos(&self, node: Node) -> Pos {
-        let offset = node.range().start;
-        let line = self.line_starts.partition_point(|&start| start <= offset);
-        let start = line.checked_sub(1).and_then(|i| self.line_starts.get(i)).copied().unwrap_or(0);
-        let col = self.doc.input_text().get(start..offset).map_or(0, |s| s.chars().count());
-        let clamp = |n: usize| u32::try_from(n).unwrap_or(u32::MAX);
-        Pos { line: clamp(line), col: clamp(col).saturating_add(1) }
+        self.positions.at(node.range().start)
     }
 
     fn error(&mut self, node: Node, rule: Rule) {
@@ -221,7 +260,10 @@ impl<'a, 'input> Parser<'a, 'input, '_> {
         }
         let mut elements = Vec::new();
         for child in node.children() {
-            if child.is_element() {
+            if let (true, Some(namespace)) = (child.is_element(), child.tag_name().namespace()) {
+                let element = child.tag_name().name().to_string();
+                self.error(child, Rule::Namespace { element, namespace: namespace.to_string() });
+            } else if child.is_element() {
                 elements.push(child);
             } else if child.is_text() {
                 let text = child.text().unwrap_or("").trim();
@@ -278,8 +320,13 @@ impl<'a, 'input> Parser<'a, 'input, '_> {
     }
 
     fn system(&mut self, root: Node<'a, 'input>) -> System {
-        let mut system = System::default();
-        if root.tag_name().name() != "system" || root.tag_name().namespace().is_some() {
+        let mut system = System { pos: self.pos(root), ..System::default() };
+        if let Some(namespace) = root.tag_name().namespace() {
+            let element = root.tag_name().name().to_string();
+            self.error(root, Rule::Namespace { element, namespace: namespace.to_string() });
+            return system;
+        }
+        if root.tag_name().name() != "system" {
             self.error(root, Rule::Root(root.tag_name().name().to_string()));
             return system;
         }
@@ -296,17 +343,14 @@ impl<'a, 'input> Parser<'a, 'input, '_> {
                     }
                 }
                 "channel" => system.channels.push(self.channel(child)),
-                "domains" => {
-                    let pos = self.pos(child);
-                    self.diag.warn(
-                        "domains",
-                        pos,
-                        "domain scheduling is accepted but not enforced (the kernel runs one domain)".into(),
-                    );
-                }
+                "domains" => self.domains(child),
                 other => self.error(child, Rule::UnknownElement(other.to_string())),
             }
         }
+        if self.pd_count == 0 {
+            self.error(root, Rule::NoProtectionDomains);
+        }
+        system.domains = self.domains.take();
         system
     }
 
@@ -347,13 +391,7 @@ impl<'a, 'input> Parser<'a, 'input, '_> {
             self.error(node, Rule::Cpu(cpu));
         }
         let fpu = self.boolean(node, "fpu", true);
-        if node.attribute("domain").is_some() {
-            self.diag.warn(
-                "protection_domain",
-                pos,
-                "attribute 'domain' is accepted but not enforced (the kernel runs one domain)".into(),
-            );
-        }
+        let domain = self.pd_domain(node);
 
         let id = if is_child {
             let id = self.required_number(node, "id");
@@ -433,6 +471,7 @@ impl<'a, 'input> Parser<'a, 'input, '_> {
             setvars,
             children,
             mcs_attributes,
+            domain,
             pos,
         })
     }
@@ -563,7 +602,8 @@ mod tests {
     fn numbers() {
         assert_eq!(parse_number("0x200_000"), Some(0x20_0000));
         assert_eq!(parse_number("1_000"), Some(1000));
-        assert_eq!(parse_number("0X1f"), Some(31));
+        assert_eq!(parse_number("0x1F"), Some(31));
+        assert_eq!(parse_number("0X1f"), None);
         assert_eq!(parse_number("0x"), None);
         assert_eq!(parse_number("+1"), None);
         assert_eq!(parse_number("-1"), None);

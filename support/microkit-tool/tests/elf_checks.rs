@@ -80,7 +80,7 @@ fn run_with_elf(pd_body: &str) -> microkit_tool::Outcome {
     let xml = format!(
         "<system><memory_region name=\"m\" size=\"0x1000\"/><protection_domain name=\"a\"><program_image path=\"pd.elf\"/>\n{pd_body}</protection_domain></system>"
     );
-    let outcome = check("system.xml", &xml, &Options { search_paths: vec![], system_dir: dir.clone() });
+    let outcome = check("system.xml", &xml, &Options { search_paths: vec![], system_dir: dir.clone(), any_board: false });
     std::fs::remove_dir_all(&dir).unwrap();
     outcome
 }
@@ -114,11 +114,11 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
     let xml = "<system><memory_region name=\"m\" size=\"0x1000\"/><protection_domain name=\"a\" priority=\"7\">\
                <program_image path=\"pd.elf\"/><map mr=\"m\" vaddr=\"0x403000\" perms=\"r\" setvar_vaddr=\"good\"/>\
                </protection_domain></system>";
-    let options = Options { search_paths: vec![], system_dir: dir.clone() };
+    let options = Options { search_paths: vec![], system_dir: dir.clone(), any_board: false };
     let outcome = check("system.xml", xml, &options);
     assert!(outcome.is_valid(), "{:#?}", outcome.errors);
     let built = build_spec(&outcome.system, &options);
-    let elsewhere = Options { search_paths: vec![], system_dir: std::env::temp_dir().join("no-such-dir") };
+    let elsewhere = Options { search_paths: vec![], system_dir: std::env::temp_dir().join("no-such-dir"), any_board: false };
     let missing = build_spec(&outcome.system, &elsewhere);
     std::fs::remove_dir_all(&dir).unwrap();
 

@@ -215,23 +215,49 @@ impl<'a> Spec<'a> {
                 return Err(SpecError::BadIndex { what, index: i, value: u64::from(run.first) });
             }
         }
+        // Segments and maps come sorted by address, none sharing a byte with
+        // another, all below the stack; no map touches a segment's pages.
+        let stack_bottom = abi::STACK_TOP - pd.stack_size;
+        let mut reach = 0;
         for s in self.segments(pd) {
             if data(self.bytes, h.data, s.data).is_none() {
                 return Err(SpecError::OutOfBounds { what: "segment data of pd", index: i });
             }
-            let in_user = s.vaddr.checked_add(s.mem_size).is_some_and(|end| end <= abi::USER_TOP);
-            if s.data.len > s.mem_size || !in_user || s.perms & !(PERM_READ | PERM_WRITE | PERM_EXECUTE) != 0 {
+            let end = s.vaddr.checked_add(s.mem_size).filter(|&end| end <= stack_bottom);
+            if s.data.len > s.mem_size || end.is_none() || s.perms & !(PERM_READ | PERM_WRITE | PERM_EXECUTE) != 0 {
                 return bad("segment of pd", s.vaddr);
             }
+            if s.vaddr < reach {
+                return bad("segment (unsorted, or overlapping the one before) of pd", s.vaddr);
+            }
+            reach = end.unwrap_or(reach);
         }
+        let (mut reach, mut next_segment) = (0, pd.segments.first as usize);
+        let segments_end = next_segment + pd.segments.count as usize;
         for m in self.maps(pd) {
             let Some(region) = self.region(m.region as usize) else {
                 return Err(SpecError::BadIndex { what: "map region of pd", index: i, value: u64::from(m.region) });
             };
-            let fits = m.vaddr.checked_add(region.size).is_some_and(|end| end <= abi::USER_TOP);
+            let end = m.vaddr.checked_add(region.size).filter(|&end| end <= stack_bottom);
             let perms_ok = m.perms & !(PERM_READ | PERM_WRITE | PERM_EXECUTE) == 0 && m.perms & PERM_READ != 0;
-            if m.vaddr % region.page_size != 0 || !fits || !perms_ok || m.cached > 1 {
+            let Some(end) = end.filter(|_| m.vaddr % region.page_size == 0 && perms_ok && m.cached <= 1) else {
                 return bad("map of pd", m.vaddr);
+            };
+            if m.vaddr < reach {
+                return bad("map (unsorted, or overlapping the one before) of pd", m.vaddr);
+            }
+            reach = end;
+            // Segment page ranges only grow, so one pass over them serves every map.
+            while let Some(seg) = (next_segment < segments_end).then(|| record::<Segment>(self.bytes, h.segments, next_segment)).flatten() {
+                let (start, seg_end) = page_range(&seg);
+                if seg_end <= m.vaddr {
+                    next_segment += 1;
+                    continue;
+                }
+                if start < end {
+                    return bad("map over a program segment of pd", m.vaddr);
+                }
+                break;
             }
         }
         for irq in self.irqs(pd) {
@@ -254,12 +280,37 @@ impl<'a> Spec<'a> {
             if p.region as usize >= self.region_count() {
                 return Err(SpecError::BadIndex { what: "paddr patch region of pd", index: i, value: u64::from(p.region) });
             }
-            if p.vaddr % 8 != 0 || p.vaddr >= abi::USER_TOP {
-                return bad("paddr patch of pd", p.vaddr);
+            if p.vaddr % 8 != 0 || !self.in_segment(pd, p.vaddr, 8) {
+                return bad("paddr patch (unaligned, or outside the segments) of pd", p.vaddr);
             }
         }
         Ok(())
     }
+}
+
+impl Spec<'_> {
+    /// True when `[vaddr, vaddr + len)` lies inside one of `pd`'s segments
+    /// (which `check_pd` found sorted and disjoint): a binary search.
+    fn in_segment(&self, pd: &Pd, vaddr: u64, len: u64) -> bool {
+        let Some(end) = vaddr.checked_add(len) else { return false };
+        let segment = |k: usize| record::<Segment>(self.bytes, self.header.segments, pd.segments.first as usize + k);
+        let (mut lo, mut hi) = (0, pd.segments.count as usize);
+        while lo < hi {
+            let mid = lo + (hi - lo) / 2;
+            match segment(mid) {
+                Some(s) if s.vaddr + s.mem_size <= vaddr => lo = mid + 1,
+                Some(_) => hi = mid,
+                None => return false,
+            }
+        }
+        lo < pd.segments.count as usize && segment(lo).is_some_and(|s| s.vaddr <= vaddr && end <= s.vaddr + s.mem_size)
+    }
+}
+
+/// A segment's `[start, end)` widened to whole pages (its end was checked).
+fn page_range(s: &Segment) -> (u64, u64) {
+    let end = s.vaddr + s.mem_size;
+    (s.vaddr - s.vaddr % abi::PAGE_SIZE, end.div_ceil(abi::PAGE_SIZE) * abi::PAGE_SIZE)
 }
 
 /// The checksum of a blob, reading the header's checksum field as zero.

@@ -137,3 +137,46 @@ proptest! {
         }
     }
 }
+
+/// One PD with these segments (vaddr, mem_size), maps (vaddr) of a
+/// two-page region, and `setvar region_paddr` words.
+fn layout(segments: &[(u64, u64)], maps: &[u64], patches: &[u64]) -> Result<(), SpecError> {
+    let mut b = SpecBuilder::new();
+    let region = b.add_region("r", 0x2000, abi::PAGE_SIZE, None);
+    b.add_pd(PdDesc {
+        name: "pd",
+        entry: 0x20_0000,
+        stack_size: 0x2000,
+        parent: None,
+        child_id: 0,
+        priority: 1,
+        flags: 0,
+        segments: segments.iter().map(|&(vaddr, mem_size)| SegmentDesc { vaddr, mem_size, perms: PERM_READ, bytes: &[] }).collect(),
+        maps: maps.iter().map(|&vaddr| Map { vaddr, region, perms: PERM_READ, cached: 1, _pad: 0 }).collect(),
+        irqs: vec![],
+        ends: vec![],
+        paddr_patches: patches.iter().map(|&vaddr| PaddrPatch { vaddr, region, _pad: 0 }).collect(),
+    });
+    Spec::parse(&b.finish()).map(|_| ())
+}
+
+#[test]
+fn refuses_layouts_the_monitor_cannot_build() {
+    let what = |r: Result<(), SpecError>| match r {
+        Err(SpecError::BadValue { what, .. }) => what,
+        other => panic!("{other:?}"),
+    };
+    // Pieces of one segment may share a page; maps sit on other pages.
+    assert_eq!(layout(&[(0x20_0000, 0x10), (0x20_0010, 0x1000)], &[0x40_0000, 0x40_2000], &[0x20_0008]), Ok(()));
+    assert!(what(layout(&[(0x20_0000, 0x20), (0x20_0010, 0x10)], &[], &[])).contains("overlapping"));
+    assert!(what(layout(&[(0x30_0000, 0x10), (0x20_0000, 0x10)], &[], &[])).contains("unsorted"));
+    let stack_bottom = abi::STACK_TOP - 0x2000;
+    assert!(what(layout(&[(stack_bottom - 0x10, 0x20)], &[], &[])).starts_with("segment of pd"));
+    assert!(what(layout(&[], &[0x40_0000, 0x40_1000], &[])).contains("overlapping"));
+    assert!(what(layout(&[], &[stack_bottom - 0x1000], &[])).starts_with("map of pd"));
+    assert!(what(layout(&[(0x20_0000, 0x10)], &[0x20_0000], &[])).contains("over a program segment"));
+    // The region's two pages reach the segment's page.
+    assert!(what(layout(&[(0x20_2008, 0x10)], &[0x20_1000], &[])).contains("over a program segment"));
+    assert!(what(layout(&[(0x20_0000, 0x10)], &[], &[0x20_000c])).contains("paddr patch"));
+    assert!(what(layout(&[(0x20_0000, 0x10)], &[], &[0x20_0010])).contains("paddr patch"));
+}
