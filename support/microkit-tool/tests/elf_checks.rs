@@ -159,3 +159,112 @@ fn image_appends_the_spec_after_a_guard_page_and_says_where() {
     assert!(code.data[..0x30].iter().enumerate().all(|(i, &b)| b == i as u8));
     assert!(code.data[0x40..].iter().enumerate().all(|(i, &b)| b == (0x40 + i) as u8));
 }
+
+mod generated_elfs {
+    //! ELFs the tool must refuse, or handle without blowing up, written with `system_gen::elf`.
+
+    use microkit_tool::build::build_spec;
+    use microkit_tool::{check, Options, Outcome, Rule};
+    use system_gen::elf::{Elf, Segment, Symbol};
+
+    fn code(vaddr: u64, mem_size: u64) -> Segment {
+        Segment { vaddr, mem_size, flags: 5, data: vec![0xaa; 0x40] }
+    }
+
+    fn sym(name: &str, vaddr: u64, size: u64) -> Symbol {
+        Symbol { name: name.into(), vaddr, size }
+    }
+
+    fn elf(segments: Vec<Segment>, symbols: Vec<Symbol>) -> Elf {
+        Elf { entry: 0x40_0000, segments, symbols, symbol_table: true }
+    }
+
+    /// Checks (and, when valid, builds) a PD whose image is `image`, with `body` inside it.
+    fn run(image: &Elf, body: &str) -> (Outcome, Option<Vec<u8>>) {
+        let dir = std::env::temp_dir().join(format!("microkit-tool-gen-elf-{}-{:x}", std::process::id(), body.len() ^ image.segments.len() << 8 ^ image.symbols.len() << 16));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pd.elf"), image.to_bytes()).unwrap();
+        let xml = format!("<system><memory_region name=\"m\" size=\"0x1000\"/><protection_domain name=\"a\"><program_image path=\"pd.elf\"/>\n{body}</protection_domain></system>");
+        let options = Options { search_paths: vec![dir.clone()], ..Default::default() };
+        let outcome = check("system.xml", &xml, &options);
+        let spec = outcome.is_valid().then(|| build_spec(&outcome.system, &options).expect("a checked system builds"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        (outcome, spec)
+    }
+
+    fn rules(outcome: &Outcome) -> Vec<Rule> {
+        outcome.errors.iter().filter_map(|e| e.rule().cloned()).collect()
+    }
+
+    fn bad_elf(image: Elf) -> String {
+        match rules(&run(&image, "").0).as_slice() {
+            [Rule::BadElf { reason, .. }] => reason.clone(),
+            other => panic!("{other:#?}"),
+        }
+    }
+
+    #[test]
+    fn malformed_programs_are_refused() {
+        assert!(bad_elf(elf(vec![], vec![])).contains("no loadable segment"));
+        assert!(bad_elf(Elf { symbol_table: false, ..elf(vec![code(0x40_0000, 0x1000)], vec![]) }).contains("no symbol table"));
+        let overlapping = elf(vec![code(0x40_0000, 0x2000), code(0x40_1000, 0x1000)], vec![]);
+        assert!(bad_elf(overlapping).contains("overlap"));
+        let too_high = elf(vec![code(0x7fff_ffff_f000, 0x2000)], vec![]);
+        assert!(bad_elf(too_high).contains("above user space"));
+    }
+
+    #[test]
+    fn a_map_inside_a_later_segment_is_seen() {
+        // Sorted by start, the first segment's end no longer hides the second.
+        let image = elf(vec![code(0x40_0000, 0x1000), code(0x80_0000, 0x10_0000)], vec![]);
+        let (outcome, _) = run(&image, "<map mr=\"m\" vaddr=\"0x810000\"/>");
+        assert!(matches!(rules(&outcome).as_slice(), [Rule::MapElfOverlap { seg_start: 0x80_0000, .. }]), "{:#?}", outcome.errors);
+    }
+
+    #[test]
+    fn setvar_symbols_must_be_one_aligned_word_inside_a_segment() {
+        let symbols = vec![sym("twice", 0x40_0010, 8), sym("twice", 0x40_0018, 8), sym("outside", 0x50_0000, 8), sym("odd", 0x40_0024, 8)];
+        let image = elf(vec![code(0x40_0000, 0x1000)], symbols);
+        let body = "<setvar symbol=\"twice\" region_paddr=\"m\"/><setvar symbol=\"outside\" region_paddr=\"m\"/><setvar symbol=\"odd\" region_paddr=\"m\"/>";
+        let found = rules(&run(&image, body).0);
+        assert!(matches!(found.as_slice(), [
+            Rule::DuplicateElfSymbol { symbol: a, .. },
+            Rule::SymbolOutsideSegments { symbol: b, .. },
+            Rule::SymbolUnaligned { symbol: c, vaddr: 0x40_0024, .. },
+        ] if a == "twice" && b == "outside" && c == "odd"), "{found:#?}");
+        // An unaligned setvar_vaddr is fine: the tool writes it, not the monitor.
+        let image = elf(vec![code(0x40_0000, 0x1000)], vec![sym("odd", 0x40_0024, 8)]);
+        assert!(run(&image, "<map mr=\"m\" vaddr=\"0x1000000\" setvar_vaddr=\"odd\"/>").0.is_valid());
+    }
+
+    #[test]
+    fn runtime_symbols_are_checked_like_setvars() {
+        let image = elf(vec![code(0x40_0000, 0x1000)], vec![sym("microkit_pps", 0x40_0010, 4), sym("microkit_irqs", 0x40_2000, 8)]);
+        let found = rules(&run(&image, "").0);
+        assert!(matches!(found.as_slice(), [Rule::SymbolSize { size: 4, expected: 8, .. }, Rule::SymbolOutsideSegments { .. }]), "{found:#?}");
+    }
+
+    #[test]
+    fn a_symbol_deep_in_a_large_bss_costs_only_its_bytes() {
+        // 16 GiB of .bss with the PD's name at its far end.
+        let bss = Segment { vaddr: 0x100_0000, mem_size: 0x4_0000_0000, flags: 6, data: vec![1; 16] };
+        let image = elf(vec![code(0x40_0000, 0x1000), bss], vec![sym("microkit_name", 0x4_00ff_ff00, 64)]);
+        let (outcome, spec) = run(&image, "");
+        assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+        let spec = spec.unwrap();
+        assert!(spec.len() < 0x10000, "spec is {} bytes", spec.len());
+        let parsed = monitor_spec::Spec::parse(&spec).expect("the monitor accepts it");
+        let pd = parsed.pd(0).unwrap();
+        let name = parsed.segments(&pd).find(|s| s.vaddr == 0x4_00ff_ff00).expect("a piece holds the name");
+        assert_eq!((name.mem_size, &parsed.data(name.data)[..2]), (64, &b"a\0"[..]));
+        let total: u64 = parsed.segments(&pd).map(|s| s.mem_size).sum();
+        assert_eq!(total, 0x1000 + 0x4_0000_0000, "the pieces cover the segments exactly");
+    }
+
+    #[test]
+    fn a_monitor_near_the_top_leaves_no_room_and_says_so() {
+        let monitor = elf(vec![code(0x7fff_ffff_d000, 0x2000)], vec![sym("MONITOR_SPEC_LOCATION", 0x7fff_ffff_d010, 16)]);
+        let refused = microkit_tool::image::root_task_image(&monitor.to_bytes(), &[0; 64]);
+        assert!(matches!(refused, Err(microkit_tool::build::BuildError::Monitor(ref m)) if m.contains("no room")), "{refused:?}");
+    }
+}
