@@ -6,6 +6,7 @@
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
 #   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid)
 #   make bench [COMPARE=old.json]   seL4 and PD runtime costs in guest instructions (QEMU -icount)
+#   make fuzz [FUZZ_SECONDS=300]    every fuzz target for FUZZ_SECONDS each
 #   make clean
 
 BUILD         ?= build
@@ -26,19 +27,20 @@ HARNESS       := target/release/run-qemu
 QEMU_HOME     := $(BUILD)/qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
-.PHONY: FORCE help deps images pds qemu-arm-virt test check-system bench clean
+.PHONY: FORCE help deps images pds qemu-arm-virt test check-system bench fuzz clean
 # Keep the root-task ELFs the image rules produce on the way (gdb wants them).
 .SECONDARY:
 
 help:
-	@sed -n '2,11p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
 # Who uses each: gcc-aarch64-linux-gnu builds the kernel (gcc, cpp, as, ld,
 # strip); libxml2-utils gives it xmllint (it checks its interface XML);
 # python3 and python3-venv run its generators and our scripts; gcc and
-# libc6-dev link the host crates; qemu-system-arm boots every image.
-DEBIAN_PACKAGES := gcc-aarch64-linux-gnu libxml2-utils python3 python3-venv gcc libc6-dev qemu-system-arm
+# libc6-dev link the host crates; g++ builds libFuzzer for the fuzz targets;
+# qemu-system-arm boots every image.
+DEBIAN_PACKAGES := gcc-aarch64-linux-gnu libxml2-utils python3 python3-venv gcc libc6-dev g++ qemu-system-arm
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 $(DEPS_STAMP): support/scripts/install-deps.sh
@@ -196,6 +198,12 @@ bench: $(HARNESS)
 	  --config support/kernel/config/bench.config $(BENCH_IMAGES) \
 	  $(if $(filter 1,$(BUILD_TIMES)),--build-times $(BENCH_DIR)/build-times.json) $(if $(COMPARE),--compare $(COMPARE))
 
+# --- fuzzing ---------------------------------------------------------------------
+# `make test` runs each target briefly; this runs each for FUZZ_SECONDS.
+FUZZ_SECONDS ?= 300
+fuzz: $(DEPS_STAMP)
+	@support/scripts/fuzz.sh long $(FUZZ_SECONDS)
+
 # --- test --------------------------------------------------------------------
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`
 # builds and runs only that suite, with only the selected tests.
@@ -205,7 +213,7 @@ ifdef SUITE
 test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
 	@$(TEST_ENV) SUITES=$(SUITE) SECTIONS=suites tests/run-all.sh
 else
-test: images $(HARNESS) $(TOOL)
+test: images $(HARNESS) $(TOOL) $(DEPS_STAMP)
 	@$(TEST_ENV) TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
 endif
 

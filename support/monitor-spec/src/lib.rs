@@ -20,7 +20,7 @@ mod records;
 #[cfg(feature = "std")]
 mod write;
 
-pub use parse::{Spec, SpecError};
+pub use parse::{seal, Spec, SpecError};
 pub use records::*;
 #[cfg(feature = "std")]
 pub use write::{PdDesc, SegmentDesc, SpecBuilder};

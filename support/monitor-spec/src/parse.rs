@@ -313,6 +313,18 @@ fn page_range(s: &Segment) -> (u64, u64) {
     (s.vaddr - s.vaddr % abi::PAGE_SIZE, end.div_ceil(abi::PAGE_SIZE) * abi::PAGE_SIZE)
 }
 
+/// Makes `blob` self-consistent as a writer would: its header's total size
+/// and checksum (a blob shorter than the header is left alone).
+pub fn seal(blob: &mut [u8]) {
+    if blob.len() < size_of::<Header>() {
+        return;
+    }
+    let total = blob.len() as u64;
+    blob[TOTAL_SIZE_OFFSET..TOTAL_SIZE_OFFSET + 8].copy_from_slice(&total.to_le_bytes());
+    let sum = checksum(blob);
+    blob[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8].copy_from_slice(&sum.to_le_bytes());
+}
+
 /// The checksum of a blob, reading the header's checksum field as zero.
 pub(crate) fn checksum(bytes: &[u8]) -> u64 {
     let (before, rest) = bytes.split_at(CHECKSUM_OFFSET.min(bytes.len()));

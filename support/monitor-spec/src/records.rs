@@ -51,6 +51,8 @@ pub struct Header {
 
 /// Byte offset of `Header::checksum` (read as zero when checksumming).
 pub const CHECKSUM_OFFSET: usize = 24;
+/// Where `Header::total_size` lies.
+pub const TOTAL_SIZE_OFFSET: usize = 16;
 
 /// `Pd::parent` of a top-level PD.
 pub const NO_PARENT: u32 = u32::MAX;
@@ -167,6 +169,7 @@ const _: () = {
     use core::mem::size_of;
     assert!(size_of::<Header>() == 160);
     assert!(core::mem::offset_of!(Header, checksum) == CHECKSUM_OFFSET);
+    assert!(core::mem::offset_of!(Header, total_size) == TOTAL_SIZE_OFFSET);
     assert!(size_of::<Pd>() == 88);
     assert!(size_of::<Segment>() == 40);
     assert!(size_of::<Region>() == 48);

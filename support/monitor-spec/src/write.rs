@@ -4,7 +4,7 @@ use std::vec::Vec;
 
 use zerocopy::IntoBytes;
 
-use crate::parse::checksum;
+use crate::parse::seal;
 use crate::records::*;
 use crate::{MAGIC, VERSION};
 
@@ -141,8 +141,7 @@ impl SpecBuilder {
         blob.extend_from_slice(self.ends.as_bytes());
         blob.extend_from_slice(self.paddr_patches.as_bytes());
         blob.extend_from_slice(&self.data);
-        let sum = checksum(&blob);
-        blob[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8].copy_from_slice(&sum.to_le_bytes());
+        seal(&mut blob);
         blob
     }
 
