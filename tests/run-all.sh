@@ -112,7 +112,7 @@ fi
 if section qemu; then
     echo "== QEMU set-up"
     # QEMU0001: the only firmware directory the harness's QEMU searches is its empty one.
-    dirs=$("$QEMU_HOME/bin/qemu-system-aarch64" -L "$QEMU_HOME/firmware" -L help 2>&1)
+    dirs=$("$HARNESS" --qemu-home "$QEMU_HOME" --firmware-dirs 2>&1)
     present=""
     while IFS= read -r dir; do
         [ "$dir" = "$QEMU_HOME/firmware" ] && continue

@@ -18,6 +18,7 @@
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
+//!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::process::CommandExt;
@@ -35,7 +36,8 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...\n       \
-                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]";
+                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
+                     run-qemu --qemu-home DIR --firmware-dirs";
 
 struct Options {
     qemu_home: PathBuf,
@@ -50,6 +52,7 @@ struct Options {
     marks: Vec<String>,
     interactive: bool,
     gdb: bool,
+    firmware_dirs: bool,
 }
 
 fn usage(problem: &str) -> ! {
@@ -72,6 +75,7 @@ fn parse_args() -> Options {
         marks: Vec::new(),
         interactive: false,
         gdb: false,
+        firmware_dirs: false,
     };
     let (mut home, mut image) = (None, None);
     while let Some(flag) = args.next() {
@@ -91,10 +95,14 @@ fn parse_args() -> Options {
             "--mark" => o.marks.push(value()),
             "--interactive" => o.interactive = true,
             "--gdb" => o.gdb = true,
+            "--firmware-dirs" => o.firmware_dirs = true,
             other => usage(&format!("unknown argument {other}")),
         }
     }
     o.qemu_home = home.unwrap_or_else(|| usage("--qemu-home is required"));
+    if o.firmware_dirs {
+        return o;
+    }
     o.image = image.unwrap_or_else(|| usage("--image is required"));
     if o.junit.is_some() && o.suite.is_none() {
         usage("--junit needs --suite");
@@ -110,13 +118,18 @@ fn parse_args() -> Options {
 
 fn main() {
     let opts = parse_args();
-    if !opts.image.is_file() {
-        usage(&format!("no image at {}", opts.image.display()));
-    }
     let qemu = Qemu::prepare(&opts.qemu_home).unwrap_or_else(|e| {
         eprintln!("run-qemu: {e}");
         exit(2)
     });
+    if opts.firmware_dirs {
+        let e = qemu.firmware_dirs_command().exec();
+        eprintln!("run-qemu: cannot start {}: {e}", qemu.binary().display());
+        exit(2)
+    }
+    if !opts.image.is_file() {
+        usage(&format!("no image at {}", opts.image.display()));
+    }
     if opts.interactive {
         let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal);
         if opts.gdb {

@@ -64,6 +64,13 @@ impl Qemu {
         &self.binary
     }
 
+    /// QEMU listing the directories it would search for firmware, one a line.
+    pub fn firmware_dirs_command(&self) -> Command {
+        let mut command = Command::new(&self.binary);
+        command.arg("-L").arg(&self.firmware).args(["-L", "help"]);
+        command
+    }
+
     /// QEMU `virt` (Cortex-A53, `ram_mb` MiB) booting `image`, no default devices.
     pub fn command(&self, image: &Path, ram_mb: u32, console: Console) -> Command {
         let mut command = Command::new(&self.binary);
