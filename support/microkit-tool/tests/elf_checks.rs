@@ -126,11 +126,11 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
     let spec = monitor_spec::Spec::parse(&blob).expect("the monitor accepts the spec");
     let pd = spec.pd(0).unwrap();
     assert_eq!((spec.name(pd.name), pd.priority, pd.entry), ("a", 7, 0x40_0000));
-    let segment = spec.segments(&pd).next().unwrap();
+    let segment = spec.segments(&pd).next().unwrap().unwrap();
     let bytes = spec.data(segment.data);
     // `setvar_vaddr="good"` wrote the map's vaddr over the symbol at 0x400010.
     assert_eq!(bytes[0x10..0x18], 0x40_3000u64.to_le_bytes());
-    let map = spec.maps(&pd).next().unwrap();
+    let map = spec.maps(&pd).next().unwrap().unwrap();
     assert_eq!((map.vaddr, map.perms), (0x40_3000, monitor_spec::PERM_READ));
 
     assert!(matches!(missing, Err(BuildError::MissingImage { ref pd, .. }) if pd == "a"), "{missing:?}");
@@ -255,9 +255,10 @@ mod generated_elfs {
         assert!(spec.len() < 0x10000, "spec is {} bytes", spec.len());
         let parsed = monitor_spec::Spec::parse(&spec).expect("the monitor accepts it");
         let pd = parsed.pd(0).unwrap();
-        let name = parsed.segments(&pd).find(|s| s.vaddr == 0x4_00ff_ff00).expect("a piece holds the name");
+        let segments: Vec<_> = parsed.segments(&pd).collect::<Result<_, _>>().unwrap();
+        let name = segments.iter().find(|s| s.vaddr == 0x4_00ff_ff00).expect("a piece holds the name");
         assert_eq!((name.mem_size, &parsed.data(name.data)[..2]), (64, &b"a\0"[..]));
-        let total: u64 = parsed.segments(&pd).map(|s| s.mem_size).sum();
+        let total: u64 = segments.iter().map(|s| s.mem_size).sum();
         assert_eq!(total, 0x1000 + 0x4_0000_0000, "the pieces cover the segments exactly");
     }
 

@@ -11,20 +11,45 @@ pub const IPC_BUFFER_VADDR: u64 = USER_TOP - PAGE_SIZE;
 /// Top of the stack: one unmapped guard page below the IPC buffer.
 pub const STACK_TOP: u64 = IPC_BUFFER_VADDR - PAGE_SIZE;
 
-/// Capability slots in every PD's CSpace (Microkit's layout).
+/// Capability slots in every PD's CSpace (Microkit's layout), each with
+/// exactly the rights its use needs. What seL4 5.0.0 asks for (checked in
+/// its source; it differs from modern seL4, and has no GrantReply right):
+///
+/// - Recv, NBRecv and the receive half of ReplyRecv need Read on the
+///   endpoint or notification; the reply half needs no right. Without
+///   Read, a Recv is a cap fault of the receiver.
+/// - Send, NBSend and Call need Write. A Call also needs Grant: without
+///   it the message is delivered but no reply cap is made, and the caller
+///   is left Inactive for good.
+/// - Fault delivery looks the fault endpoint up in the faulting thread's
+///   own CSpace and needs Write and Grant on it; without them the fault is
+///   a double fault, printed by the kernel, and nobody hears of it.
+/// - Signal needs Write on the notification; binding one to a TCB needs Read.
+/// - TCB, IRQ handler and VSpace caps carry no rights: what their holder
+///   can do is decided by which of them it holds at all.
 pub mod slot {
-    /// The PD's endpoint if it receives PPCs or has children, else its notification.
+    /// The PD's endpoint if it receives PPCs or has children, else its
+    /// notification. Read only: the PD receives on it and nothing else.
     pub const INPUT: u64 = 1;
-    /// Where the PD's faults go (the monitor's endpoint, or its parent's).
+    /// Where the PD's faults go (the monitor's endpoint, or its parent's),
+    /// badged. Write and Grant, never Read: a PD that could receive on it
+    /// would take other PDs' faults (and their reply caps).
     pub const FAULT_EP: u64 = 2;
+    /// Microkit's own-VSpace slot. We leave it empty: no PD needs it, and in
+    /// 5.0.0 its cache operations check no rights (an Invalidate over a page
+    /// mapped read-only would discard a writer's unwritten lines).
     pub const VSPACE: u64 = 3;
-    /// Notification to the peer of channel `ch`: `NOTIFY_BASE + ch`.
+    /// Notification to the peer of channel `ch`: `NOTIFY_BASE + ch`. Write only.
     pub const NOTIFY_BASE: u64 = 10;
     /// Endpoint of the peer of channel `ch` (PPC ends): `PP_BASE + ch`.
+    /// Write and Grant (Call with a reply), never Read: a caller that could
+    /// receive on it would take the calls other PDs make to that peer.
     pub const PP_BASE: u64 = 74;
     /// IRQ handler delivered as channel `ch`: `IRQ_BASE + ch`.
     pub const IRQ_BASE: u64 = 138;
-    /// TCB of child `id`: `CHILD_TCB_BASE + id`.
+    /// TCB of child `id`: `CHILD_TCB_BASE + id` (the parent's only; every
+    /// PD runs with maximum controlled priority 0, so a parent cannot raise
+    /// a child's priority).
     pub const CHILD_TCB_BASE: u64 = 202;
     /// log2 of the PD's CNode size: 512 slots cover every slot above.
     pub const CNODE_BITS: u8 = 9;

@@ -96,32 +96,37 @@ impl<'a> Spec<'a> {
         self.header.regions.len as usize
     }
 
-    pub fn pds(&self) -> impl Iterator<Item = Pd> + '_ {
-        (0..self.pd_count()).filter_map(|i| self.pd(i))
+    // Every accessor yields a `Result`: `parse` found every record in bounds,
+    // but a record that could not be read must be an error, never skipped (a
+    // skipped record would shift every index after it: a region or channel
+    // would go to the wrong PD).
+
+    pub fn pds(&self) -> impl Iterator<Item = Result<Pd>> + '_ {
+        (0..self.pd_count()).map(|i| self.pd(i))
     }
-    pub fn pd(&self, i: usize) -> Option<Pd> {
-        record(self.bytes, self.header.pds, i)
+    pub fn pd(&self, i: usize) -> Result<Pd> {
+        record(self.bytes, self.header.pds, i, "pd")
     }
-    pub fn region(&self, i: usize) -> Option<Region> {
-        record(self.bytes, self.header.regions, i)
+    pub fn region(&self, i: usize) -> Result<Region> {
+        record(self.bytes, self.header.regions, i, "region")
     }
-    pub fn regions(&self) -> impl Iterator<Item = Region> + '_ {
-        (0..self.region_count()).filter_map(|i| self.region(i))
+    pub fn regions(&self) -> impl Iterator<Item = Result<Region>> + '_ {
+        (0..self.region_count()).map(|i| self.region(i))
     }
-    pub fn segments(&self, pd: &Pd) -> impl Iterator<Item = Segment> + '_ {
-        pd.segments.range().filter_map(|i| record(self.bytes, self.header.segments, i))
+    pub fn segments(&self, pd: &Pd) -> impl Iterator<Item = Result<Segment>> + '_ {
+        pd.segments.range().map(|i| record(self.bytes, self.header.segments, i, "segment"))
     }
-    pub fn maps(&self, pd: &Pd) -> impl Iterator<Item = Map> + '_ {
-        pd.maps.range().filter_map(|i| record(self.bytes, self.header.maps, i))
+    pub fn maps(&self, pd: &Pd) -> impl Iterator<Item = Result<Map>> + '_ {
+        pd.maps.range().map(|i| record(self.bytes, self.header.maps, i, "map"))
     }
-    pub fn irqs(&self, pd: &Pd) -> impl Iterator<Item = Irq> + '_ {
-        pd.irqs.range().filter_map(|i| record(self.bytes, self.header.irqs, i))
+    pub fn irqs(&self, pd: &Pd) -> impl Iterator<Item = Result<Irq>> + '_ {
+        pd.irqs.range().map(|i| record(self.bytes, self.header.irqs, i, "irq"))
     }
-    pub fn ends(&self, pd: &Pd) -> impl Iterator<Item = End> + '_ {
-        pd.ends.range().filter_map(|i| record(self.bytes, self.header.ends, i))
+    pub fn ends(&self, pd: &Pd) -> impl Iterator<Item = Result<End>> + '_ {
+        pd.ends.range().map(|i| record(self.bytes, self.header.ends, i, "channel end"))
     }
-    pub fn paddr_patches(&self, pd: &Pd) -> impl Iterator<Item = PaddrPatch> + '_ {
-        pd.paddr_patches.range().filter_map(|i| record(self.bytes, self.header.paddr_patches, i))
+    pub fn paddr_patches(&self, pd: &Pd) -> impl Iterator<Item = Result<PaddrPatch>> + '_ {
+        pd.paddr_patches.range().map(|i| record(self.bytes, self.header.paddr_patches, i, "paddr patch"))
     }
 
     /// Bytes of a span that `parse` checked (empty for any other span).
@@ -167,6 +172,7 @@ impl<'a> Spec<'a> {
             }
         };
         for (i, r) in self.regions().enumerate() {
+            let r = r?;
             name("region", i, r.name)?;
             let bad = |value| Err(SpecError::BadValue { what: "region", index: i, value });
             if r.page_size != abi::PAGE_SIZE && r.page_size != abi::LARGE_PAGE_SIZE {
@@ -181,6 +187,7 @@ impl<'a> Spec<'a> {
             }
         }
         for (i, pd) in self.pds().enumerate() {
+            let pd = pd?;
             self.check_pd(i, &pd)?;
             name("pd", i, pd.name)?;
         }
@@ -220,6 +227,7 @@ impl<'a> Spec<'a> {
         let stack_bottom = abi::STACK_TOP - pd.stack_size;
         let mut reach = 0;
         for s in self.segments(pd) {
+            let s = s?;
             if data(self.bytes, h.data, s.data).is_none() {
                 return Err(SpecError::OutOfBounds { what: "segment data of pd", index: i });
             }
@@ -235,7 +243,8 @@ impl<'a> Spec<'a> {
         let (mut reach, mut next_segment) = (0, pd.segments.first as usize);
         let segments_end = next_segment + pd.segments.count as usize;
         for m in self.maps(pd) {
-            let Some(region) = self.region(m.region as usize) else {
+            let m = m?;
+            let Ok(region) = self.region(m.region as usize) else {
                 return Err(SpecError::BadIndex { what: "map region of pd", index: i, value: u64::from(m.region) });
             };
             let end = m.vaddr.checked_add(region.size).filter(|&end| end <= stack_bottom);
@@ -248,7 +257,8 @@ impl<'a> Spec<'a> {
             }
             reach = end;
             // Segment page ranges only grow, so one pass over them serves every map.
-            while let Some(seg) = (next_segment < segments_end).then(|| record::<Segment>(self.bytes, h.segments, next_segment)).flatten() {
+            while next_segment < segments_end {
+                let seg: Segment = record(self.bytes, h.segments, next_segment, "segment")?;
                 let (start, seg_end) = page_range(&seg);
                 if seg_end <= m.vaddr {
                     next_segment += 1;
@@ -261,11 +271,13 @@ impl<'a> Spec<'a> {
             }
         }
         for irq in self.irqs(pd) {
+            let irq = irq?;
             if u64::from(irq.id) > abi::MAX_NOTIFIED_ID || irq.trigger > TRIGGER_EDGE {
                 return bad("irq of pd", u64::from(irq.irq));
             }
         }
         for e in self.ends(pd) {
+            let e = e?;
             if e.peer as usize >= self.pd_count() {
                 return Err(SpecError::BadIndex { what: "channel peer of pd", index: i, value: u64::from(e.peer) });
             }
@@ -277,6 +289,7 @@ impl<'a> Spec<'a> {
             }
         }
         for p in self.paddr_patches(pd) {
+            let p = p?;
             if p.region as usize >= self.region_count() {
                 return Err(SpecError::BadIndex { what: "paddr patch region of pd", index: i, value: u64::from(p.region) });
             }
@@ -293,7 +306,7 @@ impl Spec<'_> {
     /// (which `check_pd` found sorted and disjoint): a binary search.
     fn in_segment(&self, pd: &Pd, vaddr: u64, len: u64) -> bool {
         let Some(end) = vaddr.checked_add(len) else { return false };
-        let segment = |k: usize| record::<Segment>(self.bytes, self.header.segments, pd.segments.first as usize + k);
+        let segment = |k: usize| record::<Segment>(self.bytes, self.header.segments, pd.segments.first as usize + k, "segment").ok();
         let (mut lo, mut hi) = (0, pd.segments.count as usize);
         while lo < hi {
             let mid = lo + (hi - lo) / 2;
@@ -336,12 +349,15 @@ fn within(total: usize, offset: u64, len: u64) -> bool {
     offset.checked_add(len).is_some_and(|end| end <= total as u64)
 }
 
-fn record<T: FromBytes + IntoBytes>(bytes: &[u8], table: Span, i: usize) -> Option<T> {
-    if i as u64 >= table.len {
-        return None;
-    }
-    let start = usize::try_from(table.offset).ok()?.checked_add(i.checked_mul(size_of::<T>())?)?;
-    T::read_from_bytes(bytes.get(start..start.checked_add(size_of::<T>())?)?).ok()
+fn record<T: FromBytes + IntoBytes>(bytes: &[u8], table: Span, i: usize, what: &'static str) -> Result<T> {
+    let read = || -> Option<T> {
+        if i as u64 >= table.len {
+            return None;
+        }
+        let start = usize::try_from(table.offset).ok()?.checked_add(i.checked_mul(size_of::<T>())?)?;
+        T::read_from_bytes(bytes.get(start..start.checked_add(size_of::<T>())?)?).ok()
+    };
+    read().ok_or(SpecError::OutOfBounds { what, index: i })
 }
 
 /// `span` if it lies inside the data area.

@@ -51,16 +51,16 @@ fn round_trip() {
     assert_eq!(server.parent, 0);
     assert_eq!(server.child_id, 3);
     assert_eq!(client.parent, NO_PARENT);
-    let seg: Vec<_> = spec.segments(&client).collect();
+    let seg: Vec<_> = spec.segments(&client).collect::<Result<_, _>>().unwrap();
     assert_eq!(seg.len(), 1);
     assert_eq!(spec.data(seg[0].data), &[0xaa; 100][..]);
-    assert_eq!(spec.maps(&server).next().unwrap().perms, PERM_READ);
-    assert_eq!(spec.irqs(&client).next().unwrap().irq, 33);
-    assert_eq!(spec.ends(&client).next().unwrap().peer_id, 2);
+    assert_eq!(spec.maps(&server).next().unwrap().unwrap().perms, PERM_READ);
+    assert_eq!(spec.irqs(&client).next().unwrap().unwrap().irq, 33);
+    assert_eq!(spec.ends(&client).next().unwrap().unwrap().peer_id, 2);
     let uart = spec.region(1).unwrap();
     assert_eq!(spec.name(uart.name), "uart");
     assert_eq!((uart.flags, uart.phys_addr), (REGION_FIXED, 0x900_0000));
-    assert_eq!(spec.paddr_patches(&client).next().unwrap().region, 1);
+    assert_eq!(spec.paddr_patches(&client).next().unwrap().unwrap().region, 1);
 }
 
 #[test]
@@ -124,15 +124,20 @@ proptest! {
         let end = (at + bytes.len()).min(blob.len());
         let blob = reseal(blob, at, &bytes[..end - at]);
         if let Ok(spec) = Spec::parse(&blob) {
+            // Every record of a spec that parsed can be read: none is skipped.
             for pd in spec.pds() {
+                let pd = pd.expect("a parsed spec's pd reads");
                 let _ = spec.name(pd.name);
                 for s in spec.segments(&pd) {
+                    let s = s.expect("its segments read");
                     prop_assert!(spec.data(s.data).len() as u64 <= s.mem_size);
                 }
                 for m in spec.maps(&pd) {
-                    prop_assert!(spec.region(m.region as usize).is_some());
+                    prop_assert!(spec.region(m.expect("its maps read").region as usize).is_ok());
                 }
-                prop_assert_eq!(spec.maps(&pd).count(), pd.maps.count as usize);
+                prop_assert!(spec.irqs(&pd).all(|r| r.is_ok()));
+                prop_assert!(spec.ends(&pd).all(|r| r.is_ok()));
+                prop_assert!(spec.paddr_patches(&pd).all(|r| r.is_ok()));
             }
         }
     }

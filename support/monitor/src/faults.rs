@@ -1,6 +1,9 @@
 //! After start-up the monitor is the fault handler of every top-level PD.
 //! Each fault is reported with the PD's name, the fault and the registers;
-//! the PD stays stopped (nothing replies), and the monitor carries on.
+//! the PD stays stopped (nothing replies, and it is suspended, so one that
+//! only sent a fault-shaped message stops too), and the monitor carries on.
+//! The badge names the PD: a PD can send on its own fault endpoint, but only
+//! with its own badge, so whatever it sends is taken as its own fault.
 
 use monitor_spec::Spec;
 use sel4::{Fault, UserContext, Word};
@@ -44,6 +47,9 @@ fn report(spec: &Spec<'_>, system: &System, info: sel4::MessageInfo, badge: Word
     let fault = Fault::decode(info);
     let name = spec.pd(index).map_or("?", |pd| spec.name(pd.name));
     debug_println!("monitor: PD '{name}' faulted: {fault}");
+    if let Err(e) = system.pds[index].tcb.tcb_suspend() {
+        debug_println!("monitor: PD '{name}': cannot suspend it: {e:?}");
+    }
     let mut regs = UserContext::default();
     let count = sel4::sys::USER_CONTEXT_WORDS as Word;
     match system.pds[index].tcb.tcb_read_registers(false, 0, count, &mut regs) {

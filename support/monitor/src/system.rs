@@ -53,35 +53,38 @@ pub fn build(spec: &Spec<'_>, bootinfo: &sel4::BootInfo) -> Result<System, Failu
         .map(Cap::from_bits)
         .map_err(|e| (String::from("the monitor's fault endpoint"), e))?;
     let mut builder = Builder { spec, objects, regions, pds: Vec::new(), fault_ep };
-    for (i, pd) in spec.pds().enumerate() {
-        let built = builder.pd(i, &pd).map_err(|e| (format!("PD '{}'", spec.name(pd.name)), e))?;
+    let pds: Vec<Pd> = spec.pds().collect::<Result<_, _>>().map_err(|e| (String::from("the spec"), MonitorError::Spec(e)))?;
+    for (i, pd) in pds.iter().enumerate() {
+        let built = builder.pd(i, pd).map_err(|e| (format!("PD '{}'", spec.name(pd.name)), e))?;
         builder.pds.push(built);
     }
-    for (i, pd) in spec.pds().enumerate() {
-        builder.channels(i, &pd).map_err(|e| (format!("channels of PD '{}'", spec.name(pd.name)), e))?;
+    for (i, pd) in pds.iter().enumerate() {
+        builder.channels(i, pd).map_err(|e| (format!("channels of PD '{}'", spec.name(pd.name)), e))?;
     }
-    let Builder { objects, pds, .. } = builder;
+    let priorities: Vec<u8> = pds.iter().map(|pd| pd.priority).collect();
+    let Builder { objects, pds: built, .. } = builder;
 
     let (used, _) = objects.ram_usage();
     debug_println!(
         "monitor: built {} PDs: {} KiB of RAM used, {} KiB of {} KiB left, {} capability slots left",
-        pds.len(),
+        built.len(),
         used / 1024,
         (ram_total - used) / 1024,
         ram_total / 1024,
         objects.slots_left()
     );
-    start(spec, &pds).map_err(|e| (String::from("starting PDs"), e))?;
-    Ok(System { pds, fault_ep })
+    start(&priorities, &built).map_err(|e| (String::from("starting PDs"), e))?;
+    Ok(System { pds: built, fault_ep })
 }
 
 fn build_regions(spec: &Spec<'_>, objects: &mut Objects) -> Result<Vec<RegionFrames>, Failure> {
-    let mut order: Vec<usize> = (0..spec.region_count()).collect();
+    let regions: Vec<_> = spec.regions().collect::<Result<_, _>>().map_err(|e| (String::from("the spec"), MonitorError::Spec(e)))?;
+    let mut order: Vec<usize> = (0..regions.len()).collect();
     // Fixed regions first, lowest address first: nothing else may take their memory.
-    order.sort_by_key(|&i| spec.region(i).map(|r| (r.flags & monitor_spec::REGION_FIXED == 0, r.phys_addr)));
+    order.sort_by_key(|&i| (regions[i].flags & monitor_spec::REGION_FIXED == 0, regions[i].phys_addr));
     let mut frames: BTreeMap<usize, RegionFrames> = BTreeMap::new();
     for i in order {
-        let Some(r) = spec.region(i) else { continue };
+        let r = &regions[i];
         let name = spec.name(r.name);
         let ty = if r.page_size == abi::LARGE_PAGE_SIZE { ObjectType::LargePage } else { ObjectType::SmallPage };
         let count = r.size / r.page_size;
@@ -124,9 +127,10 @@ impl Builder<'_, '_> {
             None
         };
 
+        // Every cap a PD gets carries only the rights its use needs (see
+        // `monitor_spec::abi::slot`); slot::VSPACE stays empty.
         let input = endpoint.map_or(notification.bits(), Cap::bits);
-        copy(cnode, slot::INPUT, input, CapRights::all())?;
-        copy(cnode, slot::VSPACE, vspace.bits(), CapRights::all())?;
+        copy(cnode, slot::INPUT, input, CapRights::read_only())?;
         match self.pds.get(pd.parent as usize) {
             Some(parent) => {
                 // A child's faults go to its parent, badged with its id; the
@@ -136,10 +140,11 @@ impl Builder<'_, '_> {
                     index,
                     value: u64::from(pd.parent),
                 }))?;
-                mint(cnode, slot::FAULT_EP, parent_ep.bits(), CapRights::all(), abi::FAULT_BADGE | u64::from(pd.child_id))?;
+                let badge = abi::FAULT_BADGE | u64::from(pd.child_id);
+                mint(cnode, slot::FAULT_EP, parent_ep.bits(), CapRights::write_grant(), badge)?;
                 copy(parent.cnode, slot::CHILD_TCB_BASE + u64::from(pd.child_id), tcb.bits(), CapRights::all())?;
             }
-            None => mint(cnode, slot::FAULT_EP, self.fault_ep.bits(), CapRights::all(), index as u64 + 1)?,
+            None => mint(cnode, slot::FAULT_EP, self.fault_ep.bits(), CapRights::write_grant(), index as u64 + 1)?,
         }
 
         self.load_program(vspace, pd)?;
@@ -153,6 +158,7 @@ impl Builder<'_, '_> {
         self.map(vspace, ipc_buffer, abi::IPC_BUFFER_VADDR, PERM_READ | PERM_WRITE, true)?;
 
         for m in self.spec.maps(pd) {
+            let m = m.map_err(MonitorError::Spec)?;
             let (first, count, page_size) = {
                 let r = &self.regions[m.region as usize];
                 (r.first, r.count, r.page_size)
@@ -165,12 +171,13 @@ impl Builder<'_, '_> {
             }
         }
         for irq in self.spec.irqs(pd) {
+            let irq = irq.map_err(MonitorError::Spec)?;
             let handler: Cap<IrqHandler> = Cap::from_bits(self.objects.slot()?);
             init_thread::IRQ_CONTROL
                 .irq_control_get(irq.irq as i32, init_thread::CNODE, handler.bits(), 64)
                 .map_err(kernel("irq control get"))?;
             let badged = self.objects.slot()?;
-            mint(init_thread::CNODE, badged, notification.bits(), CapRights::all(), 1 << irq.id)?;
+            mint(init_thread::CNODE, badged, notification.bits(), CapRights::write_only(), 1 << irq.id)?;
             handler.irq_handler_set_notification(sel4::CPtr::from_bits(badged)).map_err(kernel("irq set notification"))?;
             handler.irq_handler_ack().map_err(kernel("irq ack"))?;
             copy(cnode, slot::IRQ_BASE + u64::from(irq.id), handler.bits(), CapRights::all())?;
@@ -180,10 +187,12 @@ impl Builder<'_, '_> {
         }
 
         let name = self.spec.name(pd.name);
+        // Maximum controlled priority 0: a parent holding this TCB cannot
+        // raise it (5.0.0 checks a new priority against the caller's MCP).
         let priority = Word::from(pd.priority);
         tcb.tcb_configure(
             slot::FAULT_EP,
-            sel4::PrioProps::new(priority, priority),
+            sel4::PrioProps::new(0, priority),
             cnode,
             CapData::guard(0, 64 - Word::from(slot::CNODE_BITS)),
             vspace.cast(),
@@ -206,8 +215,9 @@ impl Builder<'_, '_> {
     /// Copies the program's segments into fresh frames page by page and maps
     /// each page with the union of the permissions of the segments in it.
     fn load_program(&mut self, vspace: Cap<PageGlobalDirectory>, pd: &Pd) -> Result<(), MonitorError> {
+        let segments: Vec<_> = self.spec.segments(pd).collect::<Result<_, _>>().map_err(MonitorError::Spec)?;
         let mut pages: BTreeMap<u64, u32> = BTreeMap::new();
-        for s in self.spec.segments(pd) {
+        for s in &segments {
             let first = s.vaddr / abi::PAGE_SIZE * abi::PAGE_SIZE;
             let mut page = first;
             while page < s.vaddr + s.mem_size {
@@ -215,14 +225,14 @@ impl Builder<'_, '_> {
                 page += abi::PAGE_SIZE;
             }
         }
-        let patches: Vec<_> = self.spec.paddr_patches(pd).collect();
+        let patches: Vec<_> = self.spec.paddr_patches(pd).collect::<Result<_, _>>().map_err(MonitorError::Spec)?;
         for (&page, &perms) in &pages {
             let frame: Cap<Page> = self.create(ObjectType::SmallPage, 0)?;
             self.map_scratch(frame)?;
             // SAFETY: the frame is mapped read-write at SCRATCH_VADDR until
             // `unmap` below, and nothing else maps it yet.
             let dst = unsafe { core::slice::from_raw_parts_mut(SCRATCH_VADDR as *mut u8, abi::PAGE_SIZE as usize) };
-            for s in self.spec.segments(pd) {
+            for s in &segments {
                 let bytes = self.spec.data(s.data);
                 let (start, end) = (s.vaddr.max(page), (s.vaddr + bytes.len() as u64).min(page + abi::PAGE_SIZE));
                 if start < end {
@@ -270,6 +280,7 @@ impl Builder<'_, '_> {
     fn channels(&mut self, index: usize, pd: &Pd) -> Result<(), MonitorError> {
         let cnode = self.pds[index].cnode;
         for end in self.spec.ends(pd) {
+            let end = end.map_err(MonitorError::Spec)?;
             let peer = &self.pds[end.peer as usize];
             if end.flags & monitor_spec::END_NOTIFY != 0 {
                 let badge = 1 << end.peer_id;
@@ -282,7 +293,7 @@ impl Builder<'_, '_> {
                     value: u64::from(end.id),
                 }))?;
                 let badge = abi::PPC_BADGE | u64::from(end.peer_id);
-                mint(cnode, slot::PP_BASE + u64::from(end.id), ep.bits(), CapRights::all(), badge)?;
+                mint(cnode, slot::PP_BASE + u64::from(end.id), ep.bits(), CapRights::write_grant(), badge)?;
             }
         }
         Ok(())
@@ -290,8 +301,8 @@ impl Builder<'_, '_> {
 }
 
 /// Resumes every PD, highest priority first.
-fn start(spec: &Spec<'_>, pds: &[BuiltPd]) -> Result<(), MonitorError> {
-    let mut order: Vec<(u8, usize)> = spec.pds().enumerate().map(|(i, pd)| (pd.priority, i)).collect();
+fn start(priorities: &[u8], pds: &[BuiltPd]) -> Result<(), MonitorError> {
+    let mut order: Vec<(u8, usize)> = priorities.iter().enumerate().map(|(i, &p)| (p, i)).collect();
     order.sort_by(|a, b| b.cmp(a));
     for (_, i) in order {
         pds[i].tcb.tcb_resume().map_err(kernel("tcb resume"))?;

@@ -28,6 +28,11 @@ impl CapRights {
         Self::new(false, false, true)
     }
 
+    /// Send with a reply: what a Call, and fault delivery, need in seL4 5.0.0.
+    pub fn write_grant() -> Self {
+        Self::new(true, false, true)
+    }
+
     pub fn none() -> Self {
         Self::new(false, false, false)
     }
