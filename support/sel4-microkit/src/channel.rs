@@ -6,7 +6,7 @@ use monitor_spec::abi::{slot, MAX_CHANNEL_ID};
 use sel4::cap_type::{Endpoint, IrqHandler, Notification};
 use sel4::Cap;
 
-use crate::message::MessageInfo;
+use crate::message::{self, MessageInfo};
 use crate::symbols;
 
 /// One of this PD's channel ids (0..=61).
@@ -71,13 +71,17 @@ impl Channel {
     }
 
     /// A protected procedure call: the message words set with `set_mr` go to
-    /// the peer's `protected`, and its reply comes back.
+    /// the peer's `protected` (any word below the count not set goes as 0),
+    /// and its reply comes back, its words read with `get_mr`.
     pub fn pp_call(self, msg: MessageInfo) -> Result<MessageInfo, ChannelError> {
         if !self.granted(symbols::pps()) {
             return Err(ChannelError::NotPp(self));
         }
         let ep = Cap::<Endpoint>::from_bits(slot::PP_BASE + u64::from(self.0));
-        Ok(MessageInfo::from_sel4(ep.call(msg.into_sel4())))
+        message::sending(msg);
+        let reply = MessageInfo::from_sel4(ep.call(msg.into_sel4()));
+        message::received(reply);
+        Ok(reply)
     }
 
     /// Re-enables the IRQ delivered on this channel.

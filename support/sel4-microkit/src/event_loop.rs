@@ -8,7 +8,7 @@ use sel4::Cap;
 
 use crate::channel::{Channel, ChannelSet};
 use crate::child::Child;
-use crate::message::MessageInfo;
+use crate::message::{self, MessageInfo};
 use sel4::debug_println as sel4_debug_println;
 
 /// What a PD does with its events. Every method has a default that reports
@@ -39,10 +39,14 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
     let mut reply: Option<MessageInfo> = None;
     loop {
         let (info, badge) = match reply.take() {
-            Some(msg) => input.reply_recv(msg.into_sel4()),
+            Some(msg) => {
+                message::sending(msg);
+                input.reply_recv(msg.into_sel4())
+            }
             None => input.recv(),
         };
         let info = MessageInfo::from_sel4(info);
+        message::received(info);
         let low = badge & 0x3f;
         if badge & PPC_BADGE != 0 {
             // The monitor minted the badge with one of our ids (0..=61).

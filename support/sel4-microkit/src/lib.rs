@@ -27,7 +27,7 @@ pub use channel::{Channel, ChannelError, ChannelSet};
 pub use child::Child;
 pub use event_loop::{run, Handler};
 pub use memory::{MemoryRegion, RegionError};
-pub use message::{get_mr, set_mr, MessageInfo, MAX_MESSAGE_WORDS};
+pub use message::{get_mr, set_mr, MessageError, MessageInfo, MAX_MESSAGE_WORDS};
 pub use sel4;
 pub use symbols::pd_name;
 

@@ -1,4 +1,13 @@
 //! Protected-call messages: a label and up to `MAX_MESSAGE_WORDS` words.
+//!
+//! Message words live in the PD's IPC buffer, which keeps whatever the last
+//! message left there. So the runtime tracks two things: how many words the
+//! message being handled brought (reading past them is an error, not old
+//! data), and which words were set since the last message (a message sends
+//! exactly those: any word below its count that was not set goes as zero,
+//! never as what an earlier caller sent).
+
+use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 
 /// Words a protected call carries each way (Microkit's limit).
 pub const MAX_MESSAGE_WORDS: usize = 64;
@@ -31,20 +40,58 @@ impl MessageInfo {
     }
 }
 
-/// Message word `i` (0 past `MAX_MESSAGE_WORDS`).
-pub fn get_mr(i: usize) -> u64 {
-    if i >= MAX_MESSAGE_WORDS {
-        return 0;
-    }
-    sel4::with_ipc_buffer(|b| b.msg[i])
+/// A message word that cannot be read or set.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MessageError {
+    /// Word `index` is past the `received` words the message brought.
+    NotReceived { index: usize, received: usize },
+    /// Word `index` is past `MAX_MESSAGE_WORDS`.
+    TooFar { index: usize },
 }
 
-/// Sets message word `i`; words past `MAX_MESSAGE_WORDS` are not sent, so
-/// writing one is refused.
-pub fn set_mr(i: usize, value: u64) -> bool {
+/// Words the message being handled brought (or the last reply).
+static RECEIVED: AtomicUsize = AtomicUsize::new(0);
+/// Bit `i`: word `i` was set since the last message went or came.
+static WRITTEN: AtomicU64 = AtomicU64::new(0);
+
+/// Message word `i` of the message being handled, or of the reply a
+/// `pp_call` returned.
+pub fn get_mr(i: usize) -> Result<u64, MessageError> {
+    let received = RECEIVED.load(Ordering::Relaxed);
+    if i >= received {
+        return Err(MessageError::NotReceived { index: i, received });
+    }
+    Ok(sel4::with_ipc_buffer(|b| b.msg[i]))
+}
+
+/// Sets message word `i` of the next message this PD sends (a call or a reply).
+pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
     if i >= MAX_MESSAGE_WORDS {
-        return false;
+        return Err(MessageError::TooFar { index: i });
     }
     sel4::with_ipc_buffer(|b| b.msg[i] = value);
-    true
+    WRITTEN.fetch_or(1 << i, Ordering::Relaxed);
+    Ok(())
+}
+
+/// A message arrived with `info`: its words are the readable ones, and none
+/// is set for the next message yet.
+pub(crate) fn received(info: MessageInfo) {
+    RECEIVED.store(info.count(), Ordering::Relaxed);
+    WRITTEN.store(0, Ordering::Relaxed);
+}
+
+/// Before `msg` goes: zeroes every word below its count that was not set.
+pub(crate) fn sending(msg: MessageInfo) {
+    let count = msg.count();
+    let wanted = if count == MAX_MESSAGE_WORDS { u64::MAX } else { (1 << count) - 1 };
+    let mut stale = wanted & !WRITTEN.swap(0, Ordering::Relaxed);
+    if stale != 0 {
+        sel4::with_ipc_buffer(|b| {
+            while stale != 0 {
+                b.msg[stale.trailing_zeros() as usize] = 0;
+                stale &= stale - 1;
+            }
+        });
+    }
 }

@@ -15,17 +15,19 @@ impl Handler for Client {}
 
 fn call(label: u64, words: usize) -> Result<(), &'static str> {
     for i in 0..words {
-        set_mr(i, 1000 + i as u64);
+        set_mr(i, 1000 + i as u64).map_err(|_| "a word below 64 could not be set")?;
     }
     let reply = SERVER.pp_call(MessageInfo::new(label, words)).map_err(|_| "pp_call refused on a pp channel")?;
     // The server answers label + 1 and each word doubled, plus their sum last.
     microkit_examples::ensure(reply.label() == label + 1, "reply label is not label + 1")?;
     microkit_examples::ensure(reply.count() == words + 1, "reply word count is wrong")?;
     for i in 0..words {
-        microkit_examples::ensure(get_mr(i) == 2 * (1000 + i as u64), "a reply word is wrong")?;
+        microkit_examples::ensure(get_mr(i) == Ok(2 * (1000 + i as u64)), "a reply word is wrong")?;
     }
     let sum: u64 = (0..words as u64).map(|i| 1000 + i).sum();
-    microkit_examples::ensure(get_mr(words) == sum, "the reply's sum word is wrong")
+    microkit_examples::ensure(get_mr(words) == Ok(sum), "the reply's sum word is wrong")?;
+    // Past the reply's words there is nothing to read, whatever the buffer holds.
+    microkit_examples::ensure(get_mr(words + 1).is_err(), "a word past the reply was readable")
 }
 
 fn run() -> Result<(), &'static str> {
