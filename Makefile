@@ -106,13 +106,14 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 # <name>.elf, which is the tool's search path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
-PD_CRATE_DIRS := tests/microkit tests/runtime-bench
+PD_CRATE_DIRS := tests/microkit tests/runtime-bench tests/attack
 PD_DIR      := $(CFG_BUILD)/pds
 # A crate's `name =` lines: the package's own, then its binaries'.
 crate_names = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/Cargo.toml)
 PD_CRATES   := $(foreach c,$(PD_CRATE_DIRS),$(firstword $(call crate_names,$(c))))
 PD_NAMES    := $(foreach c,$(PD_CRATE_DIRS),$(wordlist 2,999,$(call crate_names,$(c))))
 MK_SYSTEMS  := $(basename $(notdir $(wildcard tests/microkit/systems/mk*.xml)))
+ATTACK_SYSTEMS := $(basename $(notdir $(wildcard tests/attack/systems/attack*.xml)))
 TOOL        := target/release/microkit-tool
 
 pds: $(KERNEL_ELF) FORCE
@@ -120,22 +121,38 @@ pds: $(KERNEL_ELF) FORCE
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
 	@mkdir -p $(PD_DIR) && for pd in $(PD_NAMES); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
 
+# $(1) system file, $(2) root task, $(3) the monitor it is built with.
 define system_root_task
 	@echo "[tool] $(1) -> $(2)"
-	@$(TOOL) build $(1) --search-path $(PD_DIR) --monitor $(CFG_BUILD)/root-tasks/monitor.elf \
+	@$(TOOL) build $(1) --search-path $(PD_DIR) --monitor $(3) \
 	  --output $(2) --report $(basename $(2)).report
 endef
 
 # Static pattern rules: make prefers them to the generic root-task rule above
 # whether or not their prerequisites exist yet.
 $(MK_SYSTEMS:%=$(CFG_BUILD)/root-tasks/%.elf): $(CFG_BUILD)/root-tasks/%.elf: tests/microkit/systems/%.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
-	$(call system_root_task,$<,$@)
+	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor.elf)
 
 $(CFG_BUILD)/root-tasks/runtime-bench.elf: tests/runtime-bench/system.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
-	$(call system_root_task,$<,$@)
+	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor.elf)
 
 $(CFG_BUILD)/root-tasks/system.elf: $(SYSTEM) $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL) FORCE
-	$(call system_root_task,$<,$@)
+	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor.elf)
+
+# The attack systems: their judges and monitor end each line with the log
+# seal, a token made once per build tree that no PD under test is built with,
+# so the harness knows which lines are theirs (tests/attack/src/lib.rs).
+LOG_SEAL := $(shell mkdir -p $(CFG_BUILD) && f=$(CFG_BUILD)/log-seal && \
+              { [ -s $$f ] || od -An -N8 -tx8 /dev/urandom | tr -d ' \n' > $$f; } && cat $$f)
+export ATTACK_LOG_SEAL := $(LOG_SEAL)
+
+$(CFG_BUILD)/root-tasks/monitor-sealed.elf: $(KERNEL_ELF) FORCE
+	@echo "[rust] root task monitor (lines sealed, for the attack systems)"
+	@MONITOR_LOG_SEAL=$(LOG_SEAL) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR)-sealed -p monitor
+	@mkdir -p $(@D) && cp -p $(TARGET_DIR)-sealed/$(TARGET)/release/monitor $@
+
+$(ATTACK_SYSTEMS:%=$(CFG_BUILD)/root-tasks/%.elf): $(CFG_BUILD)/root-tasks/%.elf: tests/attack/systems/%.xml $(CFG_BUILD)/root-tasks/monitor-sealed.elf pds $(TOOL)
+	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor-sealed.elf)
 
 # The hello system with its spec damaged, and the monitor with no spec at all:
 # the monitor must refuse each and say why.
@@ -144,7 +161,7 @@ $(SPEC_DAMAGE:%=$(CFG_BUILD)/root-tasks/spec-%.elf): $(CFG_BUILD)/root-tasks/spe
 	@support/scripts/tamper-spec.py $< $@ $*
 BOOT_IMAGES += monitor $(SPEC_DAMAGE:%=spec-%)
 
-images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS),$(IMAGES)/$(t).elf)
+images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
 RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB)
@@ -208,7 +225,8 @@ fuzz: $(DEPS_STAMP)
 # `make test` runs everything; `make test SUITE=kernel [TESTS='IPC*,CNODE0001']`
 # builds and runs only that suite, with only the selected tests.
 TEST_ENV := BUILD_DIR=$(CFG_BUILD) RESULTS_DIR=$(BUILD)/test-results HARNESS=$(HARNESS) \
-            QEMU_HOME=$(QEMU_HOME) QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT)
+            QEMU_HOME=$(QEMU_HOME) QEMU_RAM_MB=$(QEMU_RAM_MB) TIMEOUT=$(TIMEOUT) \
+            LOG_SEAL=$(LOG_SEAL) PD_DIR=$(PD_DIR)
 ifdef SUITE
 test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
 	@$(TEST_ENV) SUITES=$(SUITE) SECTIONS=suites tests/run-all.sh

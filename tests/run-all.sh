@@ -5,14 +5,15 @@
 # anything failed or could not run.
 #
 # Called by `make test`, which builds what the sections need and sets:
-#   SECTIONS     which to run (default: all of host fuzz sdf qemu boot suites mk mon)
+#   SECTIONS     which to run (default: all of host fuzz sdf qemu boot suites mk attack mon)
 #   BUILD_DIR    per-config build dir          RESULTS_DIR  JUnit XML
 #   HARNESS      run-qemu                      QEMU_HOME    its --qemu-home
 #   QEMU_RAM_MB, TIMEOUT                       SUITES       suite names
-#   TOOL         microkit-tool
+#   TOOL         microkit-tool                 LOG_SEAL     the attack systems' log seal
+#   PD_DIR       the PD programs
 set -u
 set -o pipefail
-SECTIONS=${SECTIONS:-host fuzz sdf qemu boot suites mk mon}
+SECTIONS=${SECTIONS:-host fuzz sdf qemu boot suites mk attack mon}
 : "${BUILD_DIR:?}"
 
 logs="$BUILD_DIR/test-logs"
@@ -104,7 +105,7 @@ expect_failure() {
     fi
 }
 
-if section qemu || section boot || section suites || section mk || section mon; then
+if section qemu || section boot || section suites || section mk || section attack || section mon; then
     : "${HARNESS:?}" "${QEMU_HOME:?}" "${QEMU_RAM_MB:?}" "${TIMEOUT:?}" "${RESULTS_DIR:?}"
 fi
 
@@ -217,6 +218,40 @@ if section mk; then
             [ -n "$line" ] && args+=(--expect "$line")
         done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
+        boot "$name" "$image" "${args[@]}"
+        if [ "$status" -eq 0 ]; then
+            pass "$name"
+        else
+            fail "$name" "$(grep -m1 "^Test $name failed" "$log" || tail -n 1 "$log")"
+        fi
+    done
+fi
+
+# --- ATTACK: one hostile case each, judged by a PD other than the attacker ---
+# Each tests/attack/systems/attackNNNN-*.xml boots with the sealed monitor.
+# Only lines sealed with the build's log seal (the monitor's, the judges')
+# can pass a case: its `expect:` lines, and the judge's one-test suite when
+# the system has a judge (a `*-judge.elf` program).
+if section attack; then
+    echo "== ATTACK systems"
+    : "${LOG_SEAL:?}" "${PD_DIR:?}"
+    # ATTACK0000: the seal is in every judge's program and in no other PD's.
+    leaked=""
+    for elf in "$PD_DIR"/*.elf; do
+        case $elf in
+            *-judge.elf) grep -qaF "$LOG_SEAL" "$elf" || leaked="$leaked $(basename "$elf") (lacks it)" ;;
+            *) ! grep -qaF "$LOG_SEAL" "$elf" || leaked="$leaked $(basename "$elf")" ;;
+        esac
+    done
+    if [ -z "$leaked" ]; then pass ATTACK0000; else fail ATTACK0000 "the log seal is misplaced:$leaked"; fi
+    for system in tests/attack/systems/attack*.xml; do
+        image=$(basename "$system" .xml)
+        name=$(echo "${image%%-*}" | tr '[:lower:]' '[:upper:]')
+        args=(--seal "$LOG_SEAL")
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--expect "$line")
+        done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        grep -q -- '-judge\.elf"' "$system" && args+=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
         boot "$name" "$image" "${args[@]}"
         if [ "$status" -eq 0 ]; then
             pass "$name"

@@ -7,8 +7,8 @@
 
 use monitor_spec::Spec;
 use sel4::{Fault, UserContext, Word};
-use sel4_root_task::debug_println;
 
+use crate::say;
 use crate::system::System;
 
 pub fn serve(spec: &Spec<'_>, system: &System) -> ! {
@@ -22,8 +22,8 @@ pub fn serve(spec: &Spec<'_>, system: &System) -> ! {
         }
         report(spec, system, info, badge);
     }
-    debug_println!("monitor: all PDs started and idle");
-    debug_println!("*** system ready ***");
+    say!("monitor: all PDs started and idle");
+    say!("*** system ready ***");
     loop {
         let (info, badge) = system.fault_ep.recv();
         report(spec, system, info, badge);
@@ -41,19 +41,19 @@ fn wait_until_idle() {
 
 fn report(spec: &Spec<'_>, system: &System, info: sel4::MessageInfo, badge: Word) {
     let Some(index) = (badge as usize).checked_sub(1).filter(|&i| i < system.pds.len()) else {
-        debug_println!("monitor: ignored a message with unknown badge {badge:#x}");
+        say!("monitor: ignored a message with unknown badge {badge:#x}");
         return;
     };
     let fault = Fault::decode(info);
     let name = spec.pd(index).map_or("?", |pd| spec.name(pd.name));
-    debug_println!("monitor: PD '{name}' faulted: {fault}");
+    say!("monitor: PD '{name}' faulted: {fault}");
     if let Err(e) = system.pds[index].tcb.tcb_suspend() {
-        debug_println!("monitor: PD '{name}': cannot suspend it: {e:?}");
+        say!("monitor: PD '{name}': cannot suspend it: {e:?}");
     }
     let mut regs = UserContext::default();
     let count = sel4::sys::USER_CONTEXT_WORDS as Word;
     match system.pds[index].tcb.tcb_read_registers(false, 0, count, &mut regs) {
-        Ok(()) => debug_println!(
+        Ok(()) => say!(
             "monitor: PD '{name}' registers: pc {:#x} sp {:#x} lr {:#x} x0 {:#x} x1 {:#x} x2 {:#x} x3 {:#x}",
             regs.pc,
             regs.sp,
@@ -63,6 +63,6 @@ fn report(spec: &Spec<'_>, system: &System, info: sel4::MessageInfo, badge: Word
             regs.x2,
             regs.x3
         ),
-        Err(e) => debug_println!("monitor: PD '{name}': cannot read registers: {e:?}"),
+        Err(e) => say!("monitor: PD '{name}': cannot read registers: {e:?}"),
     }
 }

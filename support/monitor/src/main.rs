@@ -14,9 +14,22 @@ mod system;
 use core::fmt;
 
 use monitor_spec::{Spec, SpecError};
-use sel4_root_task::{debug_println, halt, root_task};
+use sel4_root_task::{halt, root_task};
 
 root_task!(main);
+
+/// A console line of the monitor's. A monitor built with `MONITOR_LOG_SEAL`
+/// (the attack suite's) ends each with ` [seal TOKEN]`, a build-time token no
+/// PD under test has, so the harness knows these lines are the monitor's.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        match option_env!("MONITOR_LOG_SEAL") {
+            Some(seal) => sel4_root_task::debug_println!("{} [seal {}]", format_args!($($arg)*), seal),
+            None => sel4_root_task::debug_println!($($arg)*),
+        }
+    };
+}
+pub(crate) use say;
 
 /// Where the tool put the spec: `[vaddr, len]`, patched into this symbol by
 /// `microkit-tool build`. Zero means the image was not built by the tool.
@@ -67,15 +80,15 @@ fn main(bootinfo: &'static sel4::BootInfo) -> ! {
     let spec = match spec_bytes().and_then(|b| Spec::parse(b).map_err(MonitorError::Spec)) {
         Ok(spec) => spec,
         Err(e) => {
-            debug_println!("monitor: error: {e}");
+            say!("monitor: error: {e}");
             halt()
         }
     };
-    debug_println!("monitor: spec v{} with {} PDs, {} regions", spec.header().version, spec.pd_count(), spec.region_count());
+    say!("monitor: spec v{} with {} PDs, {} regions", spec.header().version, spec.pd_count(), spec.region_count());
     let system = match system::build(&spec, bootinfo) {
         Ok(system) => system,
         Err((what, e)) => {
-            debug_println!("monitor: error: building {what}: {e}");
+            say!("monitor: error: building {what}: {e}");
             halt()
         }
     };

@@ -12,10 +12,9 @@ use monitor_spec::abi::{self, slot};
 use monitor_spec::{Pd, Spec, PERM_EXECUTE, PERM_READ, PERM_WRITE};
 use sel4::cap_type::{CNode, Endpoint, IrqHandler, Notification, Page, PageGlobalDirectory, Tcb};
 use sel4::{init_thread, Cap, CapData, CapRights, ObjectType, VmAttributes, Word};
-use sel4_root_task::debug_println;
 
 use crate::objects::{kernel, Objects};
-use crate::MonitorError;
+use crate::{say, MonitorError};
 
 /// Where the monitor maps a PD's fresh frame to fill it.
 const SCRATCH_VADDR: Word = 0x10_0000_0000;
@@ -65,7 +64,7 @@ pub fn build(spec: &Spec<'_>, bootinfo: &sel4::BootInfo) -> Result<System, Failu
     let Builder { objects, pds: built, .. } = builder;
 
     let (used, _) = objects.ram_usage();
-    debug_println!(
+    say!(
         "monitor: built {} PDs: {} KiB of RAM used, {} KiB of {} KiB left, {} capability slots left",
         built.len(),
         used / 1024,
@@ -96,7 +95,7 @@ fn build_regions(spec: &Spec<'_>, objects: &mut Objects) -> Result<Vec<RegionFra
         let fail = |e| (format!("region '{name}'"), e);
         let first = first.map_err(fail)?;
         let paddr = Cap::<Page>::from_bits(first).page_get_address().map_err(kernel("page get address")).map_err(fail)?;
-        debug_println!("monitor: region '{}': {:#x} bytes at paddr {:#x}", name, r.size, paddr);
+        say!("monitor: region '{}': {:#x} bytes at paddr {:#x}", name, r.size, paddr);
         frames.insert(i, RegionFrames { first, count, page_size: r.page_size, paddr });
     }
     Ok(frames.into_values().collect())
@@ -182,7 +181,7 @@ impl Builder<'_, '_> {
             handler.irq_handler_ack().map_err(kernel("irq ack"))?;
             copy(cnode, slot::IRQ_BASE + u64::from(irq.id), handler.bits(), CapRights::all())?;
             if irq.trigger == monitor_spec::TRIGGER_EDGE {
-                debug_println!("monitor: irq {}: seL4 5.0.0 cannot set the trigger; the GIC's configuration stands", irq.irq);
+                say!("monitor: irq {}: seL4 5.0.0 cannot set the trigger; the GIC's configuration stands", irq.irq);
             }
         }
 

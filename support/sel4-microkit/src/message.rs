@@ -32,6 +32,10 @@ impl MessageInfo {
     pub fn count(&self) -> usize {
         self.inner.length().min(MAX_MESSAGE_WORDS)
     }
+    /// The fault a child's fault message reports (in `Handler::fault`).
+    pub fn fault(&self) -> sel4::Fault {
+        sel4::Fault::decode(self.inner)
+    }
     pub(crate) fn from_sel4(inner: sel4::MessageInfo) -> Self {
         Self { inner }
     }

@@ -10,13 +10,14 @@
 //!
 //! With `--suite NAME` the run is a test suite: it must run one, and with
 //! `--junit FILE` its per-test lines are also written as JUnit XML. Each
-//! `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
+//! `--seal TOKEN` trusts only lines ending in ` [seal TOKEN]` to pass a run
+//! (see `verdict`). Each `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
 //! a line containing TEXT first appears, N counted from QEMU's start
 //! (benchmarks use it). `--interactive` (and `--gdb`) instead hand the
 //! terminal to QEMU, with its monitor on Ctrl-a c.
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
-//!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...
+//!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
@@ -35,7 +36,7 @@ use qemu_harness::verdict::{Expectations, Judge, Progress, Stop, Verdict};
 const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
-                     [--suite NAME [--junit FILE]] [--expect TEXT]... [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     [--suite NAME [--junit FILE]] [--expect TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
                      run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
@@ -48,6 +49,7 @@ struct Options {
     suite: Option<String>,
     junit: Option<PathBuf>,
     expect: Vec<String>,
+    seal: Option<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
     interactive: bool,
@@ -71,6 +73,7 @@ fn parse_args() -> Options {
         suite: None,
         junit: None,
         expect: Vec::new(),
+        seal: None,
         qemu_args: Vec::new(),
         marks: Vec::new(),
         interactive: false,
@@ -92,6 +95,7 @@ fn parse_args() -> Options {
             "--suite" => o.suite = Some(value()),
             "--junit" => o.junit = Some(PathBuf::from(value())),
             "--expect" => o.expect.push(value()),
+            "--seal" => o.seal = Some(value()),
             "--mark" => o.marks.push(value()),
             "--interactive" => o.interactive = true,
             "--gdb" => o.gdb = true,
@@ -175,7 +179,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
     forward_lines(stderr, Source::Qemu, lines_tx);
 
     let mut deadline = Instant::now() + opts.timeout;
-    let expect = Expectations { lines: opts.expect.clone(), suite: opts.suite.is_some() };
+    let expect = Expectations { lines: opts.expect.clone(), suite: opts.suite.is_some(), seal: opts.seal.clone() };
     let mut judge = Judge::new(expect);
     let mut suite_log = SuiteLog::default();
     let mut failing = false;

@@ -13,6 +13,12 @@
 //!   equal the `Test X passed` and `Test X failed: why` lines it printed;
 //! - a suite run (`Expectations::suite`) must run at least one suite, and
 //!   passes only when no test failed.
+//!
+//! With a seal (`Expectations::seal`), only lines that end with
+//! ` [seal TOKEN]` count for the end marker, expected lines and suites: a
+//! build-time token that only the monitor and the judging PDs were built
+//! with, so a line's origin is known even when a PD under test prints
+//! anything. Unsealed lines can still fail the run, never pass it.
 
 use std::fmt;
 
@@ -54,6 +60,8 @@ pub struct Expectations {
     pub lines: Vec<String>,
     /// The run is a test suite: it must run at least one suite.
     pub suite: bool,
+    /// The token trusted lines end with (as ` [seal TOKEN]`), if any.
+    pub seal: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -152,8 +160,15 @@ impl Judge {
             return Progress::Ended;
         }
         let line = line.trim_end_matches(['\r', '\n']);
+        let (line, trusted) = match &self.expect.seal {
+            None => (line, true),
+            Some(token) => match line.strip_suffix("]").and_then(|l| l.strip_suffix(token.as_str())).and_then(|l| l.strip_suffix(" [seal ")) {
+                Some(text) => (text, true),
+                None => (line, false),
+            },
+        };
         let mut expected = false;
-        for (text, seen) in self.expect.lines.iter().zip(self.seen.iter_mut()) {
+        for (text, seen) in self.expect.lines.iter().zip(self.seen.iter_mut()).filter(|_| trusted) {
             if line.contains(text.as_str()) {
                 *seen = true;
                 expected = true;
@@ -163,6 +178,9 @@ impl Judge {
             if let Some(reason) = failure_reason(line) {
                 self.failure = Some((reason, line.to_string()));
             }
+        }
+        if !trusted {
+            return if self.failure.is_some() { Progress::Failed } else { Progress::Running };
         }
         self.suite_line(line);
         if line == READY_MARKER || line == SUITE_END_MARKER {
@@ -371,11 +389,11 @@ mod tests {
         assert!(failed_for(&v, "protection domain faulted"), "{v}");
         // The same log passes only when the system declares that fault.
         let fault = "monitor: PD 'faulter' faulted: vm fault on data write at address 0x4000000";
-        let expect = Expectations { lines: vec![fault.into()], suite: false };
+        let expect = Expectations { lines: vec![fault.into()], ..Default::default() };
         assert_eq!(judge_log(&log, expect), Verdict::Ready);
         // Declaring one PD's fault does not excuse another's.
         let other = format!("{fault}\nmonitor: PD 'other' faulted: vm fault on data read at address 0x0\n*** system ready ***\n");
-        let expect = Expectations { lines: vec![fault.into()], suite: false };
+        let expect = Expectations { lines: vec![fault.into()], ..Default::default() };
         assert!(failed_for(&judge_log(&other, expect), "protection domain faulted"));
     }
 
@@ -411,8 +429,29 @@ mod tests {
     }
 
     #[test]
+    fn with_a_seal_only_sealed_lines_can_pass_a_run() {
+        let seal = |lines: &[&str]| Expectations { lines: lines.iter().map(|l| l.to_string()).collect(), suite: true, seal: Some("k3y".into()) };
+        let judged = "Running suite A0001: 1 tests [seal k3y]\nStarting test 1: A0001 [seal k3y]\nTest A0001 passed [seal k3y]\n\
+                      1 passed, 0 failed [seal k3y]\n*** system ready *** [seal k3y]\n";
+        assert_eq!(judge_log(judged, seal(&[])), Verdict::SuiteDone { passed: 1, failed: 0 });
+        // A PD under test printing the judge's lines, unsealed or with another token, passes nothing.
+        let forged = judged.replace("[seal k3y]", "").replace("*** system ready *** \n", "*** system ready *** [seal k3y]\n");
+        assert!(matches!(judge_log(&forged, seal(&[])), Verdict::SuiteBroken(_)), "{}", judge_log(&forged, seal(&[])));
+        let wrong = judged.replace("Test A0001 passed [seal k3y]", "Test A0001 passed [seal guess]");
+        assert!(matches!(judge_log(&wrong, seal(&[])), Verdict::SuiteBroken(_)));
+        // A forged ready line does not end the run; a forged expected line does not count.
+        let early = format!("*** system ready ***\nmonitor: PD 'x' faulted: vm fault\n{judged}");
+        assert!(!judge_log(&early, seal(&[])).passed());
+        let claimed = format!("monitor: PD 'v' stopped\n{judged}");
+        assert_eq!(judge_log(&claimed, seal(&["PD 'v' stopped"])), Verdict::Missing("PD 'v' stopped".into()));
+        // An unsealed failure still fails the run.
+        let failing = format!("panicked at x\n{judged}");
+        assert!(!judge_log(&failing, seal(&[])).passed());
+    }
+
+    #[test]
     fn a_missing_expected_line_fails() {
-        let expect = Expectations { lines: vec!["faulted: vm fault".into()], suite: false };
+        let expect = Expectations { lines: vec!["faulted: vm fault".into()], ..Default::default() };
         assert_eq!(judge_log(&recorded("boot-ok.log"), expect), Verdict::Missing("faulted: vm fault".into()));
     }
 }

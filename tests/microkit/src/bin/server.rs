@@ -1,4 +1,6 @@
-//! MK0003 (with `client`): answers label + 1, each word doubled, then the sum.
+//! MK0003 (with `client`): answers label + 1, each word doubled, then the
+//! sum. A word past those received must not read (whatever an earlier call
+//! left in the buffer): if it does, the reply's label says so.
 #![no_std]
 #![no_main]
 
@@ -23,6 +25,9 @@ impl Handler for Server {
             let _ = set_mr(i, w.wrapping_mul(2));
         }
         let _ = set_mr(words, sum);
+        if get_mr(msg.count()).is_ok() {
+            return MessageInfo::new(u64::MAX, 0);
+        }
         MessageInfo::new(msg.label() + 1, words + 1)
     }
 }

@@ -1,0 +1,125 @@
+//! Shared by the PDs of the attack systems (`systems/`, the ATTACK tests):
+//! the sealed verdict a judging PD prints, and the probes attackers run.
+//!
+//! A judge is never the attacker. Its lines end with ` [seal TOKEN]`, a token
+//! made once per build tree (`build/<config>/log-seal`) and compiled only into
+//! the judges (the `judge!` macro expands `env!` in the judge's own program)
+//! and the attack suite's monitor. The harness, given the token, counts only
+//! sealed lines towards a pass, so an attacker that prints anything cannot
+//! pass a case; it can only make one fail.
+#![no_std]
+
+use core::fmt::Display;
+
+pub use microkit_examples::ensure;
+
+/// Reports `result` as the one-test suite `name`, each line sealed.
+#[macro_export]
+macro_rules! judge {
+    ($name:expr, $description:expr, $result:expr) => {
+        $crate::report($name, $description, $result, env!("ATTACK_LOG_SEAL"))
+    };
+}
+
+/// What `judge!` expands to; call it through the macro.
+pub fn report<E: Display>(name: &str, description: &str, result: Result<(), E>, seal: &str) {
+    sel4::debug_println!("Running suite {name}: 1 tests ({description}) [seal {seal}]");
+    sel4::debug_println!("Starting test 1: {name} [seal {seal}]");
+    match result {
+        Ok(()) => {
+            sel4::debug_println!("Test {name} passed [seal {seal}]");
+            sel4::debug_println!("1 passed, 0 failed [seal {seal}]");
+        }
+        Err(why) => {
+            sel4::debug_println!("Test {name} failed: {why} [seal {seal}]");
+            sel4::debug_println!("0 passed, 1 failed [seal {seal}]");
+        }
+    }
+}
+
+/// Probing CNode slots from a child PD. Invocations on a slot that holds
+/// nothing return an error (the attacker learns nothing, and nothing
+/// happens); a Recv on it is a cap fault, which the parent (the judge)
+/// checks against the plan and answers by restarting the child, whose memory
+/// (and so its place in the plan) survives the restart.
+pub mod sweep {
+    use core::sync::atomic::{AtomicUsize, Ordering};
+
+    use monitor_spec::abi::slot;
+    use sel4::cap_type::{CNode, Endpoint, IrqControl, Tcb, Untyped};
+    use sel4::{Cap, CapRights, Fault, ObjectType};
+    use sel4_microkit::{debug_println, Channel};
+
+    /// What to probe.
+    #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+    pub enum Plan {
+        /// Every slot of a PD that holds only its input and fault endpoint
+        /// (0, and 3..=511): TCB, CNode, Untyped and IRQ control
+        /// invocations, then a Recv.
+        EmptySlots,
+        /// Every child-TCB slot (202..=265) of a child: TCB suspend, set
+        /// priority and write registers.
+        ChildTcbSlots,
+    }
+
+    impl Plan {
+        pub fn len(self) -> usize {
+            match self {
+                Plan::EmptySlots => 510,
+                Plan::ChildTcbSlots => 64,
+            }
+        }
+
+        /// The `k`th slot probed.
+        pub fn slot(self, k: usize) -> Option<u64> {
+            (k < self.len()).then(|| match self {
+                Plan::EmptySlots if k == 0 => 0,
+                Plan::EmptySlots => k as u64 + 2,
+                Plan::ChildTcbSlots => slot::CHILD_TCB_BASE + k as u64,
+            })
+        }
+
+        /// The faults the plan gives: one Recv cap fault per slot, or none.
+        pub fn faults(self) -> usize {
+            match self {
+                Plan::EmptySlots => self.len(),
+                Plan::ChildTcbSlots => 0,
+            }
+        }
+
+        /// True when `fault` is the cap fault the Recv on slot `k` must give.
+        pub fn faulted_as_planned(self, k: usize, fault: Fault) -> bool {
+            let Some(slot) = self.slot(k).filter(|_| self.faults() > 0) else { return false };
+            matches!(fault, Fault::CapFault { addr, in_recv_phase: true, .. } if addr == slot)
+        }
+    }
+
+    /// In the child: probes from where the last run stopped, then notifies
+    /// the parent.
+    pub fn attack(plan: Plan, next: &AtomicUsize, parent: Channel) {
+        while let Some(slot) = plan.slot(next.fetch_add(1, Ordering::Relaxed)) {
+            let outcomes = match plan {
+                Plan::EmptySlots => [
+                    Cap::<Tcb>::from_bits(slot).tcb_suspend(),
+                    Cap::<CNode>::from_bits(slot).cnode_copy(0, 64, Cap::from_bits(slot), 1, 64, CapRights::all()),
+                    Cap::<Untyped>::from_bits(slot).untyped_retype(ObjectType::Tcb as u64, 0, Cap::from_bits(slot), 0, 0, 0, 1),
+                    Cap::<IrqControl>::from_bits(slot).irq_control_get(33, Cap::from_bits(slot), 0, 64),
+                ],
+                Plan::ChildTcbSlots => {
+                    let tcb = Cap::<Tcb>::from_bits(slot);
+                    let regs = sel4::UserContext::default();
+                    [tcb.tcb_suspend(), tcb.tcb_set_priority(0), tcb.tcb_write_registers(false, 0, 2, &regs), tcb.tcb_resume()]
+                }
+            };
+            if outcomes.iter().any(Result::is_ok) {
+                debug_println!("an invocation on slot {slot} succeeded");
+            }
+            if plan == Plan::EmptySlots {
+                // A cap fault: the parent restarts us at the next slot.
+                Cap::<Endpoint>::from_bits(slot).recv();
+                debug_println!("a Recv on slot {slot} returned");
+            }
+        }
+        let _ = parent.notify();
+    }
+}
