@@ -74,6 +74,13 @@ if section sdf; then
     else
         fail SDF0002 "expected exit 1 and the write-only-map error, got: $out"
     fi
+    # SDF0003: a file that is not UTF-8 fails (exit 1) with the bad byte's offset and position.
+    out=$("$TOOL" check tests/systems/not-utf8.xml 2>&1)
+    if [ $? -eq 1 ] && printf '%s' "$out" | grep -qF "error: the file is not UTF-8 text: invalid byte 0xe9 at byte offset 150 at tests/systems/not-utf8.xml:3:37"; then
+        pass SDF0003
+    else
+        fail SDF0003 "expected exit 1 and the not-UTF-8 error, got: $out"
+    fi
 fi
 
 # boot RUN IMAGE [HARNESS ARG]...: boots IMAGE with the harness, logging to
