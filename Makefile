@@ -103,7 +103,8 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 
 # --- systems: system.xml -> monitor + spec -> bootable image -------------------
 # PD programs are the binaries of the crates in PD_CRATE_DIRS, copied to PD_DIR as
-# <name>.elf, which is the tool's search path. `microkit-tool build` writes the
+# <name>.elf (the directory made anew, so no removed program lingers), which is
+# the tool's search path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
 PD_CRATE_DIRS := tests/microkit tests/runtime-bench tests/attack
@@ -119,7 +120,7 @@ TOOL        := target/release/microkit-tool
 pds: $(KERNEL_ELF) FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
-	@mkdir -p $(PD_DIR) && for pd in $(PD_NAMES); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
+	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
 
 # $(1) system file, $(2) root task, $(3) the monitor it is built with.
 define system_root_task

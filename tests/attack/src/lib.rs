@@ -9,32 +9,22 @@
 //! pass a case; it can only make one fail.
 #![no_std]
 
-use core::fmt::Display;
-
-pub use microkit_examples::ensure;
+pub use microkit_examples::{ensure, report_tagged};
 
 /// Reports `result` as the one-test suite `name`, each line sealed.
 #[macro_export]
 macro_rules! judge {
     ($name:expr, $description:expr, $result:expr) => {
-        $crate::report($name, $description, $result, env!("ATTACK_LOG_SEAL"))
+        $crate::report_tagged($name, $description, $result, concat!(" [seal ", env!("ATTACK_LOG_SEAL"), "]"))
     };
 }
 
-/// What `judge!` expands to; call it through the macro.
-pub fn report<E: Display>(name: &str, description: &str, result: Result<(), E>, seal: &str) {
-    sel4::debug_println!("Running suite {name}: 1 tests ({description}) [seal {seal}]");
-    sel4::debug_println!("Starting test 1: {name} [seal {seal}]");
-    match result {
-        Ok(()) => {
-            sel4::debug_println!("Test {name} passed [seal {seal}]");
-            sel4::debug_println!("1 passed, 0 failed [seal {seal}]");
-        }
-        Err(why) => {
-            sel4::debug_println!("Test {name} failed: {why} [seal {seal}]");
-            sel4::debug_println!("0 passed, 1 failed [seal {seal}]");
-        }
-    }
+/// Receives on `slot`, a cap this PD should only send on (the thieves). The
+/// rights the monitor gives make it a cap fault of this PD's own; if it
+/// returns, the message it stole is printed.
+pub fn receive_on(slot: u64) {
+    let (info, badge) = sel4::Cap::<sel4::cap_type::Endpoint>::from_bits(slot).recv();
+    sel4::debug_println!("STOLE a message on slot {slot}: badge {badge:#x} label {}", info.label());
 }
 
 /// Probing CNode slots from a child PD. Invocations on a slot that holds

@@ -6,16 +6,21 @@ use core::fmt::Display;
 
 /// Prints one test as a one-test suite: announcement, verdict, summary.
 pub fn report<E: Display>(name: &str, description: &str, result: Result<(), E>) {
-    sel4::debug_println!("Running suite {name}: 1 tests ({description})");
-    sel4::debug_println!("Starting test 1: {name}");
+    report_tagged(name, description, result, "");
+}
+
+/// The same, with every line ending in `tail` (the attack judges' seal).
+pub fn report_tagged<E: Display>(name: &str, description: &str, result: Result<(), E>, tail: &str) {
+    sel4::debug_println!("Running suite {name}: 1 tests ({description}){tail}");
+    sel4::debug_println!("Starting test 1: {name}{tail}");
     match result {
         Ok(()) => {
-            sel4::debug_println!("Test {name} passed");
-            sel4::debug_println!("1 passed, 0 failed");
+            sel4::debug_println!("Test {name} passed{tail}");
+            sel4::debug_println!("1 passed, 0 failed{tail}");
         }
         Err(why) => {
-            sel4::debug_println!("Test {name} failed: {why}");
-            sel4::debug_println!("0 passed, 1 failed");
+            sel4::debug_println!("Test {name} failed: {why}{tail}");
+            sel4::debug_println!("0 passed, 1 failed{tail}");
         }
     }
 }

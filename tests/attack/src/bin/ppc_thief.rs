@@ -4,9 +4,7 @@
 #![no_std]
 #![no_main]
 
-use sel4::cap_type::Endpoint;
-use sel4::Cap;
-use sel4_microkit::{debug_println, protection_domain, Handler};
+use sel4_microkit::{protection_domain, Handler};
 
 protection_domain!(init);
 
@@ -14,7 +12,6 @@ struct Thief;
 impl Handler for Thief {}
 
 fn init() -> Thief {
-    let (info, badge) = Cap::<Endpoint>::from_bits(monitor_spec::abi::slot::PP_BASE).recv();
-    debug_println!("STOLE a call: badge {badge:#x} label {}", info.label());
+    attack_pds::receive_on(monitor_spec::abi::slot::PP_BASE);
     Thief
 }

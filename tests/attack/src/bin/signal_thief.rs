@@ -4,9 +4,7 @@
 #![no_std]
 #![no_main]
 
-use sel4::cap_type::Notification;
-use sel4::Cap;
-use sel4_microkit::{debug_println, protection_domain, Handler};
+use sel4_microkit::{protection_domain, Handler};
 
 protection_domain!(init);
 
@@ -14,7 +12,6 @@ struct Thief;
 impl Handler for Thief {}
 
 fn init() -> Thief {
-    let badge = Cap::<Notification>::from_bits(monitor_spec::abi::slot::NOTIFY_BASE).wait();
-    debug_println!("STOLE a signal: badge {badge:#x}");
+    attack_pds::receive_on(monitor_spec::abi::slot::NOTIFY_BASE);
     Thief
 }
