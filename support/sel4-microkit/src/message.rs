@@ -1,13 +1,14 @@
 //! Protected-call messages: a label and up to `MAX_MESSAGE_WORDS` words.
 //!
-//! Message words live in the PD's IPC buffer, which keeps whatever the last
-//! message left there. So the runtime tracks two things: how many words the
-//! message being handled brought (reading past them is an error, not old
-//! data), and which words were set since the last message (a message sends
-//! exactly those: any word below its count that was not set goes as zero,
-//! never as what an earlier caller sent).
+//! Message words live in the PD's IPC buffer, which keeps whatever earlier
+//! messages left there. So the runtime tracks two things: how many words the
+//! message last received brought (reading past them is an error, not old
+//! data), and which words the next message may carry: those set since, and
+//! those of the message last received (a reply may hand a caller its own
+//! words back). Any other word below the next message's count goes as zero,
+//! never as what an earlier caller sent.
 
-use core::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use core::cell::Cell;
 
 /// Words a protected call carries each way (Microkit's limit).
 pub const MAX_MESSAGE_WORDS: usize = 64;
@@ -53,15 +54,24 @@ pub enum MessageError {
     TooFar { index: usize },
 }
 
-/// Words the message being handled brought (or the last reply).
-static RECEIVED: AtomicUsize = AtomicUsize::new(0);
-/// Bit `i`: word `i` was set since the last message went or came.
-static WRITTEN: AtomicU64 = AtomicU64::new(0);
+/// What the runtime knows of the IPC buffer's words.
+struct Words {
+    /// Words the message being handled brought (or the last reply).
+    received: Cell<usize>,
+    /// Bit `i`: word `i` may go in the next message (set, or just received).
+    written: Cell<u64>,
+}
+
+// SAFETY: a PD runs one thread, and its events one at a time, so nothing
+// touches these cells concurrently.
+unsafe impl Sync for Words {}
+
+static WORDS: Words = Words { received: Cell::new(0), written: Cell::new(0) };
 
 /// Message word `i` of the message being handled, or of the reply a
 /// `pp_call` returned.
 pub fn get_mr(i: usize) -> Result<u64, MessageError> {
-    let received = RECEIVED.load(Ordering::Relaxed);
+    let received = WORDS.received.get();
     if i >= received {
         return Err(MessageError::NotReceived { index: i, received });
     }
@@ -74,28 +84,52 @@ pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
         return Err(MessageError::TooFar { index: i });
     }
     sel4::with_ipc_buffer(|b| b.msg[i] = value);
-    WRITTEN.fetch_or(1 << i, Ordering::Relaxed);
+    WORDS.written.set(WORDS.written.get() | 1 << i);
     Ok(())
 }
 
-/// A message arrived with `info`: its words are the readable ones, and none
-/// is set for the next message yet.
+/// A message arrived with `info`: its words are the readable ones, and the
+/// only ones the next message may carry unless set.
 pub(crate) fn received(info: MessageInfo) {
-    RECEIVED.store(info.count(), Ordering::Relaxed);
-    WRITTEN.store(0, Ordering::Relaxed);
+    let count = info.count();
+    WORDS.received.set(count);
+    WORDS.written.set(low_bits(count));
 }
 
-/// Before `msg` goes: zeroes every word below its count that was not set.
+/// Bits 0..count.
+fn low_bits(count: usize) -> u64 {
+    if count >= MAX_MESSAGE_WORDS {
+        u64::MAX
+    } else {
+        (1 << count) - 1
+    }
+}
+
+/// Before `msg` goes: zeroes every word below its count that it may not
+/// carry; afterwards none may go again unless set. Inlined: on every PPC
+/// and reply, and usually there is nothing to zero.
+#[inline]
 pub(crate) fn sending(msg: MessageInfo) {
     let count = msg.count();
-    let wanted = if count == MAX_MESSAGE_WORDS { u64::MAX } else { (1 << count) - 1 };
-    let mut stale = wanted & !WRITTEN.swap(0, Ordering::Relaxed);
+    let wanted = low_bits(count);
+    let stale = wanted & !WORDS.written.replace(0);
     if stale != 0 {
-        sel4::with_ipc_buffer(|b| {
-            while stale != 0 {
-                b.msg[stale.trailing_zeros() as usize] = 0;
-                stale &= stale - 1;
-            }
-        });
+        zero(stale, stale == wanted, count);
     }
+}
+
+/// Zeroes the words in `stale` (`all`: every word below `count`).
+#[cold]
+#[inline(never)]
+fn zero(mut stale: u64, all: bool, count: usize) {
+    sel4::with_ipc_buffer(|b| {
+        if all {
+            b.msg[..count].fill(0);
+            return;
+        }
+        while stale != 0 {
+            b.msg[stale.trailing_zeros() as usize] = 0;
+            stale &= stale - 1;
+        }
+    });
 }

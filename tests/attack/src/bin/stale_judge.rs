@@ -1,6 +1,6 @@
 //! ATTACK0006 (judge): calls the leaky server after the secret caller, with
 //! one word. The ten words of the reply must carry none of the secret: the
-//! server set none, so they come as zeros.
+//! server set none, so word 0 comes back as ours and the rest as zeros.
 #![no_std]
 #![no_main]
 
@@ -16,7 +16,8 @@ fn check() -> Result<(), &'static str> {
     set_mr(0, 42).map_err(|_| "set_mr refused word 0")?;
     let reply = Channel::new(0).pp_call(MessageInfo::new(0, 1)).map_err(|_| "pp_call refused")?;
     ensure(reply.count() == 10, "the reply does not have the ten words the server claimed")?;
-    for i in 0..10 {
+    ensure(get_mr(0) == Ok(42), "the reply's word 0 is not the word we sent")?;
+    for i in 1..10 {
         ensure(get_mr(i) == Ok(0), "a reply word the server never set is not zero (stale words leaked)")?;
     }
     ensure(get_mr(10).is_err(), "a word past the reply could be read")

@@ -30,7 +30,7 @@ fn init() -> Echo {
 
 impl Handler for Echo {
     /// Replies with as many words as came, like the raw bench's echo thread
-    /// (none set, so the runtime sends them as zeros).
+    /// (the words it received, handed back).
     fn protected(&mut self, _channel: Channel, msg: MessageInfo) -> MessageInfo {
         MessageInfo::new(0, msg.count())
     }
