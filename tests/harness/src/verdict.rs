@@ -155,17 +155,22 @@ impl Judge {
         Judge { expect, seen, failure: None, broken: None, open: None, suites: 0, passed: 0, failed: 0, ended: false }
     }
 
+    /// `line` without its seal if it is trusted (sealed, or there is no seal).
+    pub fn trusted<'l>(&self, line: &'l str) -> Option<&'l str> {
+        let line = line.trim_end_matches(['\r', '\n']);
+        match &self.expect.seal {
+            None => Some(line),
+            Some(token) => line.strip_suffix("]")?.strip_suffix(token.as_str())?.strip_suffix(" [seal "),
+        }
+    }
+
     pub fn feed(&mut self, line: &str) -> Progress {
         if self.ended {
             return Progress::Ended;
         }
-        let line = line.trim_end_matches(['\r', '\n']);
-        let (line, trusted) = match &self.expect.seal {
-            None => (line, true),
-            Some(token) => match line.strip_suffix("]").and_then(|l| l.strip_suffix(token.as_str())).and_then(|l| l.strip_suffix(" [seal ")) {
-                Some(text) => (text, true),
-                None => (line, false),
-            },
+        let (line, trusted) = match self.trusted(line) {
+            Some(text) => (text, true),
+            None => (line.trim_end_matches(['\r', '\n']), false),
         };
         let mut expected = false;
         for (text, seen) in self.expect.lines.iter().zip(self.seen.iter_mut()).filter(|_| trusted) {
