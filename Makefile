@@ -19,7 +19,9 @@ TIMEOUT       ?= 120
 TARGET        := aarch64-unknown-none
 PY_VENV       := $(BUILD)/venv
 VENV_STAMP    := $(PY_VENV)/.installed
-CFG_BUILD     := $(BUILD)/$(KERNEL_CONFIG)
+# KERNEL_PATCHES=off: the same config with our kernel patches switched off.
+KERNEL_PATCHES ?= on
+CFG_BUILD     := $(BUILD)/$(KERNEL_CONFIG)$(if $(filter off,$(KERNEL_PATCHES)),-stock)
 IMAGES        := $(CFG_BUILD)/images
 HARNESS       := target/release/run-qemu
 # Every QEMU run goes through the harness, which runs QEMU from here so that
@@ -39,8 +41,8 @@ help:
 # strip); libxml2-utils gives it xmllint (it checks its interface XML);
 # python3 and python3-venv run its generators and our scripts; gcc and
 # libc6-dev link the host crates; g++ builds libFuzzer for the fuzz targets;
-# qemu-system-arm boots every image.
-DEBIAN_PACKAGES := gcc-aarch64-linux-gnu libxml2-utils python3 python3-venv gcc libc6-dev g++ qemu-system-arm
+# patch applies our kernel patches; qemu-system-arm boots every image.
+DEBIAN_PACKAGES := gcc-aarch64-linux-gnu libxml2-utils python3 python3-venv gcc libc6-dev g++ patch qemu-system-arm
 DEPS_STAMP := $(BUILD)/.deps-ok
 
 $(DEPS_STAMP): support/scripts/install-deps.sh
@@ -193,26 +195,33 @@ check-system: $(TOOL)
 	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
 
 # --- benchmarks ------------------------------------------------------------------
-# Built with the bench kernel config (release, user-readable cycle counter).
-# Each image runs twice under -icount so that counts repeat exactly; the
-# report checks that. kernel-bench measures raw seL4, runtime-bench the PD
-# runtime (tests/runtime-bench/system.xml). BUILD_TIMES=0 skips timing a
-# clean build in a fresh checkout (support/scripts/build-times.sh).
+# Built with the bench kernel config (release, user-readable cycle counter),
+# once with our kernel patches and once without (KERNEL_PATCHES=off, in
+# build/bench-stock), so the report shows both. Each image runs twice under
+# -icount so that counts repeat exactly; the report checks that.
+# kernel-bench measures raw seL4, runtime-bench the PD runtime
+# (tests/runtime-bench/system.xml). BUILD_TIMES=0 skips timing a clean build
+# in a fresh checkout (support/scripts/build-times.sh).
 BENCH_DIR    := $(BUILD)/bench
+STOCK_DIR    := $(BUILD)/bench-stock
 BENCH_IMAGES := kernel-bench runtime-bench
 BENCH_QEMU   := --qemu-arg -icount --qemu-arg shift=0,sleep=off
 BUILD_TIMES  ?= 1
 
 bench: $(HARNESS)
-	@$(MAKE) --no-print-directory KERNEL_CONFIG=bench $(BENCH_IMAGES:%=$(BENCH_DIR)/images/%.elf)
-	@for image in $(BENCH_IMAGES); do for run in 1 2; do \
-	  $(HARNESS) --qemu-home $(QEMU_HOME) --image $(BENCH_DIR)/images/$$image.elf \
-	    --log $(BENCH_DIR)/$$image-run$$run.log --timeout $(TIMEOUT) \
-	    --mark "BENCH" --mark "bench: first PD init" $(BENCH_QEMU) > /dev/null \
-	    || { echo "bench: $$image run $$run failed (see $(BENCH_DIR)/$$image-run$$run.log)"; exit 1; }; \
-	done; done
+	@for patches in on off; do \
+	  dir=$(BENCH_DIR); [ $$patches = off ] && dir=$(STOCK_DIR); \
+	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench KERNEL_PATCHES=$$patches \
+	    $(foreach i,$(BENCH_IMAGES),$$dir/images/$(i).elf) || exit 1; \
+	  for image in $(BENCH_IMAGES); do for run in 1 2; do \
+	    $(HARNESS) --qemu-home $(QEMU_HOME) --image $$dir/images/$$image.elf \
+	      --log $$dir/$$image-run$$run.log --timeout $(TIMEOUT) \
+	      --mark "BENCH" --mark "bench: first PD init" $(BENCH_QEMU) > /dev/null \
+	      || { echo "bench: $$image run $$run failed (see $$dir/$$image-run$$run.log)"; exit 1; }; \
+	  done; done; \
+	done
 	@$(if $(filter 1,$(BUILD_TIMES)),support/scripts/build-times.sh $(BENCH_DIR)/build-times.json)
-	@support/scripts/bench-report.py --logs $(BENCH_DIR) --out $(BENCH_DIR)/results.json \
+	@support/scripts/bench-report.py --logs $(BENCH_DIR) --stock-logs $(STOCK_DIR) --out $(BENCH_DIR)/results.json \
 	  --config support/kernel/config/bench.config $(BENCH_IMAGES) \
 	  $(if $(filter 1,$(BUILD_TIMES)),--build-times $(BENCH_DIR)/build-times.json) $(if $(COMPARE),--compare $(COMPARE))
 

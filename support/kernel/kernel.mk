@@ -1,18 +1,25 @@
 # Builds the seL4 5.0.0 kernel for the qemu-arm-virt platform.
-# Included from the top-level Makefile; expects BUILD, KERNEL_CONFIG, VENV_STAMP
+# Included from the top-level Makefile; expects CFG_BUILD, KERNEL_CONFIG, VENV_STAMP
 # and PY_VENV to be defined there.
 #
 #   $(KERNEL_SRC)   upstream source copied into the build tree, with our
-#                   platform port overlaid and the build fixes below applied
+#                   platform port overlaid, the build fixes below applied, and
+#                   our kernel patches (patches/*.patch) applied
 #   $(KERNEL_ELF)   the kernel image the loader boots
+#
+# Each patch guards its code with a CONFIG_PATCH_* switch, which the config
+# files turn on. KERNEL_PATCHES=off (set by the Makefile) builds the same
+# config with every switch off, into its own build directory, so one
+# `make bench` measures both.
 
 KERNEL_DIR       := support/kernel
 KERNEL_CFG_FILE  := $(KERNEL_DIR)/config/$(KERNEL_CONFIG).config
 KERNEL_OVERLAY   := $(KERNEL_DIR)/platform/qemu-arm-virt
-KERNEL_SRC       := $(BUILD)/$(KERNEL_CONFIG)/kernel-src
-KERNEL_OBJ       := $(BUILD)/$(KERNEL_CONFIG)/kernel
+KERNEL_SRC       := $(CFG_BUILD)/kernel-src
+KERNEL_OBJ       := $(CFG_BUILD)/kernel
 KERNEL_ELF       := $(KERNEL_OBJ)/kernel.elf
 KERNEL_SRC_STAMP := $(KERNEL_SRC)/.prepared
+KERNEL_PATCH_FILES := $(sort $(wildcard $(KERNEL_DIR)/patches/*.patch))
 
 ifeq ($(wildcard $(KERNEL_CFG_FILE)),)
 $(error KERNEL_CONFIG=$(KERNEL_CONFIG): no file $(KERNEL_CFG_FILE))
@@ -40,8 +47,8 @@ KERNEL_MAKE_VARS := \
 
 # Copy the fetched source, overlay the platform port, register the platform
 # with the kernel's Makefiles, and write autoconf.h from our config file.
-$(KERNEL_SRC_STAMP): $(KERNEL_DIR)/kernel.mk $(KERNEL_DIR)/source/Cargo.lock \
-        $(KERNEL_CFG_FILE) $(shell find $(KERNEL_OVERLAY) -type f)
+$(KERNEL_SRC_STAMP): $(KERNEL_DIR)/kernel.mk $(KERNEL_DIR)/source/Cargo.lock $(KERNEL_PATCH_FILES) \
+        $(KERNEL_CFG_FILE) $(shell find $(KERNEL_OVERLAY) -type f) | $(DEPS_STAMP)
 	@echo "[kernel] preparing seL4 source in $(KERNEL_SRC)"
 	@upstream=$$($(KERNEL_DIR)/source/locate.sh) && \
 	  rm -rf $(KERNEL_SRC) && mkdir -p $(KERNEL_SRC) && \
@@ -51,7 +58,9 @@ $(KERNEL_SRC_STAMP): $(KERNEL_DIR)/kernel.mk $(KERNEL_DIR)/source/Cargo.lock \
 	@sed -i 's/ -marm / /' $(KERNEL_SRC)/Makefile
 	@printf '\nifeq ($$(PLAT), qemu-arm-virt)\n    ARCH_C_SOURCES += machine/gic_pl390.c\nendif\n' \
 	  >> $(KERNEL_SRC)/src/arch/arm/machine/Makefile
-	@$(KERNEL_DIR)/config-to-autoconf.sh $(KERNEL_CFG_FILE) \
+	@for p in $(KERNEL_PATCH_FILES); do \
+	  echo "[kernel] applying $$p"; patch -s -p1 -d $(KERNEL_SRC) < $$p || exit 1; done
+	@$(KERNEL_DIR)/config-to-autoconf.sh $(KERNEL_CFG_FILE) $(if $(filter off,$(KERNEL_PATCHES)),--without-patches) \
 	  > $(KERNEL_SRC)/include/plat/qemu-arm-virt/autoconf.h
 	@touch $@
 

@@ -1,10 +1,12 @@
 #!/usr/bin/env python3
 """Turns the BENCH lines of the benchmark images' runs into a table and results.json.
 
-usage: bench-report.py --logs DIR --out OUT.json --config CONFIG_FILE
+usage: bench-report.py --logs DIR [--stock-logs DIR] --out OUT.json --config CONFIG_FILE
                        [--build-times FILE] [--compare OLD.json] IMAGE...
 
 Each IMAGE was booted twice, logging to DIR/IMAGE-run1.log and -run2.log.
+With --stock-logs, the same images built on the kernel without our patches
+were too: the table then shows both medians and the change.
 The two runs must agree exactly (QEMU -icount makes them repeatable); if
 they differ, that is reported and the exit status is 1. Wall-clock figures
 (the harness's `--mark` lines, build times) are reported but not compared.
@@ -54,6 +56,25 @@ def derive(result):
         result["bytes_per_instruction"] = round(result["payload_bytes"] / per, 3)
 
 
+def read_images(logs, images):
+    """Every image's results (from run 1) and wall marks, and the images whose two runs differ."""
+    results, walls, differing = [], {}, []
+    for image in images:
+        first, wall1 = read_log(f"{logs}/{image}-run1.log")
+        second, wall2 = read_log(f"{logs}/{image}-run2.log")
+        if not first:
+            sys.exit(f"bench-report: no BENCH lines in {logs}/{image}-run1.log")
+        if first != second:
+            differing.append(f"{logs}/{image}")
+        for r in first:
+            r["image"] = image
+            derive(r)
+        results += first
+        for mark, ms in wall1.items():
+            walls[f"{image}: {mark}"] = [ms, wall2.get(mark)]
+    return results, walls, differing
+
+
 def git_revision():
     try:
         return subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True,
@@ -65,6 +86,7 @@ def git_revision():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--logs", required=True)
+    parser.add_argument("--stock-logs")
     parser.add_argument("--out", required=True)
     parser.add_argument("--config", required=True)
     parser.add_argument("--build-times")
@@ -72,27 +94,29 @@ def main():
     parser.add_argument("images", nargs="+")
     args = parser.parse_args()
 
-    results, walls, differing = [], {}, []
-    for image in args.images:
-        first, wall1 = read_log(f"{args.logs}/{image}-run1.log")
-        second, wall2 = read_log(f"{args.logs}/{image}-run2.log")
-        if not first:
-            sys.exit(f"bench-report: no BENCH lines in {args.logs}/{image}-run1.log")
-        if first != second:
-            differing.append(image)
-        for r in first:
-            r["image"] = image
-            derive(r)
-        results += first
-        for mark, ms in wall1.items():
-            walls[f"{image}: {mark}"] = [ms, wall2.get(mark)]
+    results, walls, differing = read_images(args.logs, args.images)
+    stock = {}
+    if args.stock_logs:
+        stock_results, _, stock_differing = read_images(args.stock_logs, args.images)
+        differing += stock_differing
+        stock = {r["name"]: r for r in stock_results}
+        for r in results:
+            was = stock.get(r["name"], {})
+            key = "median" if "median" in r else "instructions"
+            if key in was:
+                r["stock_" + key] = was[key]
     by_name = {r["name"]: r for r in results}
 
-    print(f"{'benchmark':40} {'min':>8} {'median':>8} {'mean':>10} {'max':>8} {'stddev':>7}")
+    header = f"{'benchmark':40} {'min':>8} {'median':>8} {'mean':>10} {'max':>8} {'stddev':>7}"
+    print(header + (f" {'stock median':>13} {'change':>8}" if stock else ""))
     for r in results:
         if "median" in r:
-            print(f"{r['name']:40} {r['min']:8} {r['median']:8} {r['mean']:10.1f} {r['max']:8} {r['stddev']:7.1f}")
-    print("(guest instructions, counter-read overhead subtracted)")
+            line = f"{r['name']:40} {r['min']:8} {r['median']:8} {r['mean']:10.1f} {r['max']:8} {r['stddev']:7.1f}"
+            if "stock_median" in r:
+                line += f" {r['stock_median']:13} {(r['median'] - r['stock_median']) / r['stock_median']:+8.1%}"
+            print(line)
+    print("(guest instructions, counter-read overhead subtracted" +
+          ("; stock: the same kernel without our patches)" if stock else ")"))
     for r in results:
         if "instructions_per_descriptor" in r:
             line = (f"{r['name']}: {r['instructions_per_descriptor']} instructions per descriptor, "
@@ -102,7 +126,8 @@ def main():
             print(line)
     for r in results:
         if "instructions" in r:
-            print(f"{r['name']}: {r['instructions']} instructions")
+            extra = f" (stock {r['stock_instructions']})" if "stock_instructions" in r else ""
+            print(f"{r['name']}: {r['instructions']} instructions{extra}")
 
     ratios = {}
     for num, den in RATIOS:
