@@ -242,7 +242,8 @@ test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
 	@$(TEST_ENV) SUITES=$(SUITE) SECTIONS=suites tests/run-all.sh
 else
 test: images $(HARNESS) $(TOOL) $(DEPS_STAMP)
-	@$(TEST_ENV) TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
+	@$(MAKE) --no-print-directory KERNEL_PATCHES=off $(SUITES:%=$(BUILD)/$(KERNEL_CONFIG)-stock/images/%-suite.elf)
+	@$(TEST_ENV) STOCK_BUILD_DIR=$(BUILD)/$(KERNEL_CONFIG)-stock TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
 endif
 
 clean:

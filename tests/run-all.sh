@@ -9,6 +9,7 @@
 #   BUILD_DIR    per-config build dir          RESULTS_DIR  JUnit XML
 #   HARNESS      run-qemu                      QEMU_HOME    its --qemu-home
 #   QEMU_RAM_MB, TIMEOUT                       SUITES       suite names
+#   STOCK_BUILD_DIR  the same config built without our kernel patches (optional)
 #   TOOL         microkit-tool                 LOG_SEAL     the attack systems' log seal
 #   PD_DIR       the PD programs
 set -u
@@ -180,13 +181,22 @@ if section boot; then
 fi
 
 # --- sel4test-style suites: per-test lines, counts and JUnit XML ---
+# With STOCK_BUILD_DIR, each suite runs again on the same kernel config built
+# without our kernel patches (`<suite>-stock`): both must pass.
 if section suites; then
+    runs=""
     for suite in ${SUITES:?}; do
-        echo "== suite $suite"
-        log="$logs/suite-$suite.log"
+        runs="$runs $suite:$BUILD_DIR"
+        [ -n "${STOCK_BUILD_DIR:-}" ] && runs="$runs $suite-stock:$STOCK_BUILD_DIR"
+    done
+    for run in $runs; do
+        name=${run%%:*} dir=${run#*:}
+        suite=${name%-stock}
+        echo "== suite $name"
+        log="$logs/suite-$name.log"
         # Stream the per-test lines as they come; the full log is in $log.
-        "$HARNESS" --qemu-home "$QEMU_HOME" --image "$BUILD_DIR/images/$suite-suite.elf" --log "$log" \
-            --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$suite.xml" --suite "$suite" 2>&1 |
+        "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/$suite-suite.elf" --log "$log" \
+            --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$name.xml" --suite "$name" 2>&1 |
             grep --line-buffered -E '^(Starting test|Test |run-qemu: )'
         status=${PIPESTATUS[0]}
         # The suite's own closing line has the counts; without it (a crash or a
@@ -204,7 +214,7 @@ if section suites; then
         failed=$((failed + suite_failed))
         # The harness also fails a suite whose counts do not add up.
         if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
-            fail "suite-$suite" "$(tail -n 1 "$log")"
+            fail "suite-$name" "$(tail -n 1 "$log")"
         fi
     done
 fi

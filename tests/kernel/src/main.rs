@@ -7,6 +7,7 @@
 #![no_main]
 
 mod cnode;
+mod fastpath;
 mod fault;
 mod fpu;
 mod ipc;
