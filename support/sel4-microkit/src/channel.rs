@@ -73,6 +73,7 @@ impl Channel {
     /// A protected procedure call: the message words set with `set_mr` go to
     /// the peer's `protected` (any word below the count not set goes as 0),
     /// and its reply comes back, its words read with `get_mr`.
+    #[inline]
     pub fn pp_call(self, msg: MessageInfo) -> Result<MessageInfo, ChannelError> {
         if !self.granted(symbols::pps()) {
             return Err(ChannelError::NotPp(self));

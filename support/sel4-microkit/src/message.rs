@@ -3,11 +3,11 @@
 //! Message words live in the PD's IPC buffer, which keeps whatever earlier
 //! messages left there. So the runtime tracks two things: how many words the
 //! message last received brought (reading past them is an error, not old
-//! data), and which words the next message may carry: those set since, and
-//! those of the message last received (a reply may hand a caller its own
-//! words back). Any other word below the next message's count goes as zero,
-//! never as what an earlier caller sent.
-
+//! data), and how many leading words the next message may carry: those of
+//! the message last received (a reply may hand a caller its own words back)
+//! and those set since. Setting a word past them zeroes the ones between, and
+//! a message longer than them gets the rest as zeros, so no word ever goes
+//! with what an earlier caller left.
 use core::cell::Cell;
 
 /// Words a protected call carries each way (Microkit's limit).
@@ -58,15 +58,15 @@ pub enum MessageError {
 struct Words {
     /// Words the message being handled brought (or the last reply).
     received: Cell<usize>,
-    /// Bit `i`: word `i` may go in the next message (set, or just received).
-    written: Cell<u64>,
+    /// Words `0..clean` may go in the next message: received, set, or zeroed.
+    clean: Cell<usize>,
 }
 
 // SAFETY: a PD runs one thread, and its events one at a time, so nothing
 // touches these cells concurrently.
 unsafe impl Sync for Words {}
 
-static WORDS: Words = Words { received: Cell::new(0), written: Cell::new(0) };
+static WORDS: Words = Words { received: Cell::new(0), clean: Cell::new(0) };
 
 /// Message word `i` of the message being handled, or of the reply a
 /// `pp_call` returned.
@@ -83,53 +83,41 @@ pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
     if i >= MAX_MESSAGE_WORDS {
         return Err(MessageError::TooFar { index: i });
     }
-    sel4::with_ipc_buffer(|b| b.msg[i] = value);
-    WORDS.written.set(WORDS.written.get() | 1 << i);
+    let clean = WORDS.clean.get();
+    sel4::with_ipc_buffer(|b| {
+        if i > clean {
+            b.msg[clean..i].fill(0);
+        }
+        b.msg[i] = value;
+    });
+    WORDS.clean.set(clean.max(i + 1));
     Ok(())
 }
 
 /// A message arrived with `info`: its words are the readable ones, and the
-/// only ones the next message may carry unless set.
+/// ones the next message may carry unless more are set.
+#[inline]
 pub(crate) fn received(info: MessageInfo) {
     let count = info.count();
     WORDS.received.set(count);
-    WORDS.written.set(low_bits(count));
+    WORDS.clean.set(count);
 }
 
-/// Bits 0..count.
-fn low_bits(count: usize) -> u64 {
-    if count >= MAX_MESSAGE_WORDS {
-        u64::MAX
-    } else {
-        (1 << count) - 1
-    }
-}
-
-/// Before `msg` goes: zeroes every word below its count that it may not
-/// carry; afterwards none may go again unless set. Inlined: on every PPC
-/// and reply, and usually there is nothing to zero.
+/// Before `msg` goes: zeroes the words below its count it may not carry;
+/// afterwards none may go again unless set. Inlined: on every PPC and reply,
+/// and usually there is nothing to zero.
 #[inline]
 pub(crate) fn sending(msg: MessageInfo) {
     let count = msg.count();
-    let wanted = low_bits(count);
-    let stale = wanted & !WORDS.written.replace(0);
-    if stale != 0 {
-        zero(stale, stale == wanted, count);
+    let clean = WORDS.clean.replace(0);
+    if count > clean {
+        zero(clean, count);
     }
 }
 
-/// Zeroes the words in `stale` (`all`: every word below `count`).
+/// Zeroes words `from..to`.
 #[cold]
 #[inline(never)]
-fn zero(mut stale: u64, all: bool, count: usize) {
-    sel4::with_ipc_buffer(|b| {
-        if all {
-            b.msg[..count].fill(0);
-            return;
-        }
-        while stale != 0 {
-            b.msg[stale.trailing_zeros() as usize] = 0;
-            stale &= stale - 1;
-        }
-    });
+fn zero(from: usize, to: usize) {
+    sel4::with_ipc_buffer(|b| b.msg[from..to].fill(0));
 }

@@ -24,6 +24,7 @@ pub struct IpcBuffer {
 /// raw pointer, field by field, so they never hold a reference across a syscall.
 ///
 /// Panics if the thread has no IPC buffer (TPIDR_EL0 is 0): any IPC would fault.
+#[inline]
 pub(crate) fn ipc_buffer_ptr() -> *mut IpcBuffer {
     let addr: Word;
     // SAFETY: reading TPIDR_EL0 has no side effects.

@@ -18,12 +18,14 @@ pub type Badge = Word;
 /// Number of message words that travel in registers.
 const REGISTER_MRS: usize = 4;
 
+#[inline]
 fn load_mrs() -> [Word; REGISTER_MRS] {
     let buf = ipc_buffer_ptr();
     // SAFETY: `buf` is this thread's mapped IPC buffer; plain reads.
     unsafe { core::array::from_fn(|i| addr_of_mut!((*buf).msg[i]).read()) }
 }
 
+#[inline]
 fn store_mrs(mrs: [Word; REGISTER_MRS]) {
     let buf = ipc_buffer_ptr();
     for (i, mr) in mrs.into_iter().enumerate() {
@@ -33,6 +35,7 @@ fn store_mrs(mrs: [Word; REGISTER_MRS]) {
 }
 
 /// A send-only syscall carrying a message (Send, NBSend, Reply).
+#[inline]
 fn sys_send(sys: i64, dest: Word, info: MessageInfo) {
     let [mr0, mr1, mr2, mr3] = load_mrs();
     // SAFETY: the kernel reads only the registers named here and the IPC buffer.
@@ -45,6 +48,7 @@ fn sys_send(sys: i64, dest: Word, info: MessageInfo) {
 }
 
 /// A receive-only syscall (Recv, NBRecv).
+#[inline]
 fn sys_recv(sys: i64, src: Word) -> (MessageInfo, Badge) {
     let (badge, info, mr0, mr1, mr2, mr3): (Word, Word, Word, Word, Word, Word);
     // SAFETY: the kernel writes only the registers named here and the IPC buffer.
@@ -59,6 +63,7 @@ fn sys_recv(sys: i64, src: Word) -> (MessageInfo, Badge) {
 }
 
 /// A send-then-receive syscall (Call, ReplyRecv).
+#[inline]
 fn sys_send_recv(sys: i64, dest: Word, info: MessageInfo) -> (MessageInfo, Badge) {
     let [mut mr0, mut mr1, mut mr2, mut mr3] = load_mrs();
     let (badge, out_info): (Word, Word);
@@ -75,30 +80,36 @@ fn sys_send_recv(sys: i64, dest: Word, info: MessageInfo) -> (MessageInfo, Badge
 
 impl Cap<Endpoint> {
     /// Blocking send of the message in the IPC buffer.
+    #[inline]
     pub fn send(self, info: MessageInfo) {
         sys_send(syscall::SEND, self.bits(), info)
     }
 
     /// Send only if a receiver is waiting; otherwise the message is dropped.
+    #[inline]
     pub fn nb_send(self, info: MessageInfo) {
         sys_send(syscall::NB_SEND, self.bits(), info)
     }
 
     /// Send and wait for the reply, which replaces the message in the IPC buffer.
+    #[inline]
     pub fn call(self, info: MessageInfo) -> MessageInfo {
         sys_send_recv(syscall::CALL, self.bits(), info).0
     }
 
+    #[inline]
     pub fn recv(self) -> (MessageInfo, Badge) {
         sys_recv(syscall::RECV, self.bits())
     }
 
     /// Receive if a sender is waiting; otherwise return at once (length 0, badge 0).
+    #[inline]
     pub fn nb_recv(self) -> (MessageInfo, Badge) {
         sys_recv(syscall::NB_RECV, self.bits())
     }
 
     /// Reply to the last caller, then wait on this endpoint.
+    #[inline]
     pub fn reply_recv(self, info: MessageInfo) -> (MessageInfo, Badge) {
         sys_send_recv(syscall::REPLY_RECV, self.bits(), info)
     }
