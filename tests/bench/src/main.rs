@@ -57,12 +57,17 @@ impl Resources {
 
     /// Starts `entry(arg)` in a new thread at `priority` (one-page stack).
     fn spawn(&mut self, entry: extern "C" fn(Word) -> !, arg: Word, priority: u8) -> Result<Cap<Tcb>, sel4::Error> {
+        self.spawn_with_fault_ep(entry, arg, priority, 0)
+    }
+
+    /// The same, with its faults going to the endpoint at `fault_ep`.
+    fn spawn_with_fault_ep(&mut self, entry: extern "C" fn(Word) -> !, arg: Word, priority: u8, fault_ep: Word) -> Result<Cap<Tcb>, sel4::Error> {
         let tcb = Cap::<Tcb>::from_bits(self.create(ObjectType::Tcb)?);
         let (_, stack) = self.frame()?;
         let (ipc_frame, ipc) = self.frame()?;
         sel4_root_task::start_thread(&sel4_root_task::ThreadStart {
             tcb,
-            fault_ep: 0,
+            fault_ep,
             mcp: 255,
             priority,
             ipc_buffer: ipc,
@@ -83,6 +88,40 @@ extern "C" fn echo_server(ep: Word) -> ! {
     loop {
         (info, _) = ep.reply_recv(MessageInfo::new(0, 0, 0, info.length() as Word));
     }
+}
+
+/// A task that traps forever with `svc` and a number outside seL4's own (an
+/// UnknownSyscall fault, as an OS personality's system calls are).
+extern "C" fn syscall_trapper(_: Word) -> ! {
+    loop {
+        // SAFETY: the fault handler answers each trap by resuming us after the `svc`.
+        unsafe { core::arch::asm!("svc #0", in("x7") 0x80_u64, out("x0") _, options(nostack)) };
+    }
+}
+
+/// A task that executes an undefined instruction forever (a UserException fault).
+extern "C" fn exception_trapper(_: Word) -> ! {
+    loop {
+        // SAFETY: the fault handler answers each one by resuming us after it.
+        unsafe { core::arch::asm!("udf #0", options(nostack)) };
+    }
+}
+
+/// One fault round trip, measured by the handler: it writes the trapping
+/// task's registers back in its reply (pc past the trapping instruction, and
+/// a result in word `result` if given), the task resumes and traps again, and
+/// the next fault arrives. `words` is the reply's length (the fault's
+/// register words), `pc` the index of the fault IP among them.
+fn fault_round_trip(fault_ep: Cap<Endpoint>, words: Word, pc: usize, result: Option<usize>) -> u64 {
+    let start = cycles();
+    sel4::with_ipc_buffer(|b| {
+        b.msg[pc] += 4;
+        if let Some(r) = result {
+            b.msg[r] = 42;
+        }
+    });
+    fault_ep.reply_recv(MessageInfo::new(0, 0, 0, words));
+    cycles() - start
 }
 
 /// When a Signal -> Wait waiter woke, in cycles.
@@ -148,6 +187,20 @@ fn run(bi: &'static BootInfo, booted_at: u64) -> Result<(), sel4::Error> {
             ep.call(MessageInfo::new(0, 0, 0, length));
             cycles() - start
         });
+    }
+
+    // Trap round trips, the floor of an OS personality's system calls: the
+    // handler (us) above the trapping task, as a personality is above its tasks.
+    use sel4::fault_layout::{unknown_syscall, user_exception};
+    let trappers: [(&str, extern "C" fn(Word) -> !, usize, usize, Option<usize>); 2] = [
+        ("unknown_syscall_fault_round_trip", syscall_trapper, unknown_syscall::SPSR + 1, unknown_syscall::FAULT_IP, Some(unknown_syscall::X0)),
+        ("user_exception_fault_round_trip", exception_trapper, user_exception::SPSR + 1, user_exception::FAULT_IP, None),
+    ];
+    for (name, task, words, pc, result) in trappers {
+        let fault_ep = Cap::<Endpoint>::from_bits(res.create(ObjectType::Endpoint)?);
+        res.spawn_with_fault_ep(task, 0, CLIENT_PRIORITY - 1, fault_ep.bits())?;
+        fault_ep.recv();
+        bench.run(name, || fault_round_trip(fault_ep, words as Word, pc, result));
     }
 
     let ntfn = Cap::<Notification>::from_bits(res.create(ObjectType::Notification)?);
