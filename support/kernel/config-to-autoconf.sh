@@ -1,18 +1,14 @@
 #!/bin/sh
 # Turns a kernel config file (NAME=value lines, `y` = defined as 1) into the
-# autoconf.h the seL4 kernel includes. With --without-patches, every
-# CONFIG_PATCH_* switch (our kernel patches, support/kernel/patches) is left out.
-# usage: config-to-autoconf.sh CONFIG_FILE [--without-patches]
+# autoconf.h the seL4 kernel includes.
 set -eu
 cfg=$1
-skip='^$'
-[ "${2:-}" = --without-patches ] && skip='^CONFIG_PATCH_'
 echo "/* Generated from $cfg by support/kernel/config-to-autoconf.sh. Do not edit. */"
 echo "#ifndef AUTOCONF_INCLUDED"
 echo "#define AUTOCONF_INCLUDED"
 sed -e 's/[[:space:]]*#.*$//' -e '/^[[:space:]]*$/d' "$cfg" | while IFS='=' read -r name value; do
     case "$name" in
-        CONFIG_[A-Z0-9_]*) printf '%s\n' "$name" | grep -q "$skip" && continue ;;
+        CONFIG_[A-Z0-9_]*) ;;
         *) echo "config-to-autoconf.sh: $cfg: bad name '$name'" >&2; exit 1 ;;
     esac
     case "$value" in

@@ -9,11 +9,15 @@
 #
 # Each patch guards its code with a CONFIG_PATCH_* switch, which the config
 # files turn on. KERNEL_PATCHES=off (set by the Makefile) builds the same
-# config with every switch off, into its own build directory, so one
-# `make bench` measures both.
+# config with every switch left out, into its own build directory, so one
+# `make bench` measures both and `make test` runs the kernel suite on both.
 
 KERNEL_DIR       := support/kernel
-KERNEL_CFG_FILE  := $(KERNEL_DIR)/config/$(KERNEL_CONFIG).config
+KERNEL_CFG_SRC   := $(KERNEL_DIR)/config/$(KERNEL_CONFIG).config
+# The config this build uses: the source config, or it without the patch
+# switches (KERNEL_PATCHES=off). The kernel's autoconf.h and the Rust
+# bindings (SEL4_CONFIG) both come from it.
+KERNEL_CFG_FILE  := $(CFG_BUILD)/kernel.config
 KERNEL_OVERLAY   := $(KERNEL_DIR)/platform/qemu-arm-virt
 KERNEL_SRC       := $(CFG_BUILD)/kernel-src
 KERNEL_OBJ       := $(CFG_BUILD)/kernel
@@ -21,14 +25,18 @@ KERNEL_ELF       := $(KERNEL_OBJ)/kernel.elf
 KERNEL_SRC_STAMP := $(KERNEL_SRC)/.prepared
 KERNEL_PATCH_FILES := $(sort $(wildcard $(KERNEL_DIR)/patches/*.patch))
 
-ifeq ($(wildcard $(KERNEL_CFG_FILE)),)
-$(error KERNEL_CONFIG=$(KERNEL_CONFIG): no file $(KERNEL_CFG_FILE))
+ifeq ($(wildcard $(KERNEL_CFG_SRC)),)
+$(error KERNEL_CONFIG=$(KERNEL_CONFIG): no file $(KERNEL_CFG_SRC))
 endif
 
 # A debug kernel needs the kernel Makefile's DEBUG=1 as well as CONFIG_DEBUG_BUILD
 # in autoconf.h: 5.0.0 tests the plain DEBUG macro in some places.
-KERNEL_DEBUG := $(if $(shell grep -qx 'CONFIG_DEBUG_BUILD=y' $(KERNEL_CFG_FILE) && echo y),DEBUG=1)
-QEMU_RAM_MB  := $(shell sed -n 's/^CONFIG_QEMU_VIRT_RAM_MB=//p' $(KERNEL_CFG_FILE))
+KERNEL_DEBUG := $(if $(shell grep -qx 'CONFIG_DEBUG_BUILD=y' $(KERNEL_CFG_SRC) && echo y),DEBUG=1)
+QEMU_RAM_MB  := $(shell sed -n 's/^CONFIG_QEMU_VIRT_RAM_MB=//p' $(KERNEL_CFG_SRC))
+
+$(KERNEL_CFG_FILE): $(KERNEL_CFG_SRC)
+	@mkdir -p $(@D)
+	@sed $(if $(filter off,$(KERNEL_PATCHES)),'/^CONFIG_PATCH_/d','') $< > $@
 
 # Build fixes for today's toolchain, each applied here and nowhere else:
 # - WARNINGS: the upstream list contains `error` (-Werror); GCC 12 warns about a
@@ -60,7 +68,7 @@ $(KERNEL_SRC_STAMP): $(KERNEL_DIR)/kernel.mk $(KERNEL_DIR)/source/Cargo.lock $(K
 	  >> $(KERNEL_SRC)/src/arch/arm/machine/Makefile
 	@for p in $(KERNEL_PATCH_FILES); do \
 	  echo "[kernel] applying $$p"; patch -s -p1 -d $(KERNEL_SRC) < $$p || exit 1; done
-	@$(KERNEL_DIR)/config-to-autoconf.sh $(KERNEL_CFG_FILE) $(if $(filter off,$(KERNEL_PATCHES)),--without-patches) \
+	@$(KERNEL_DIR)/config-to-autoconf.sh $(KERNEL_CFG_FILE) \
 	  > $(KERNEL_SRC)/include/plat/qemu-arm-virt/autoconf.h
 	@touch $@
 

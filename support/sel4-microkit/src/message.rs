@@ -43,6 +43,11 @@ impl MessageInfo {
     pub(crate) fn into_sel4(self) -> sel4::MessageInfo {
         self.inner
     }
+    /// The word count as the kernel has it (up to 127), unclamped: the hot
+    /// paths below clamp only where it matters.
+    fn raw_count(&self) -> usize {
+        self.inner.length()
+    }
 }
 
 /// A message word that cannot be read or set.
@@ -71,7 +76,7 @@ static WORDS: Words = Words { received: Cell::new(0), clean: Cell::new(0) };
 /// Message word `i` of the message being handled, or of the reply a
 /// `pp_call` returned.
 pub fn get_mr(i: usize) -> Result<u64, MessageError> {
-    let received = WORDS.received.get();
+    let received = WORDS.received.get().min(MAX_MESSAGE_WORDS);
     if i >= received {
         return Err(MessageError::NotReceived { index: i, received });
     }
@@ -83,7 +88,7 @@ pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
     if i >= MAX_MESSAGE_WORDS {
         return Err(MessageError::TooFar { index: i });
     }
-    let clean = WORDS.clean.get();
+    let clean = WORDS.clean.get().min(MAX_MESSAGE_WORDS);
     sel4::with_ipc_buffer(|b| {
         if i > clean {
             b.msg[clean..i].fill(0);
@@ -98,26 +103,28 @@ pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
 /// ones the next message may carry unless more are set.
 #[inline]
 pub(crate) fn received(info: MessageInfo) {
-    let count = info.count();
+    let count = info.raw_count();
     WORDS.received.set(count);
     WORDS.clean.set(count);
 }
 
-/// Before `msg` goes: zeroes the words below its count it may not carry;
-/// afterwards none may go again unless set. Inlined: on every PPC and reply,
-/// and usually there is nothing to zero.
+/// Before `msg` goes: zeroes the words below its count it may not carry.
+/// Every send here (a PPC, a reply) is followed at once by a receive, which
+/// sets what the next message may carry, so nothing is reset. Inlined: on
+/// every PPC and reply, and usually there is nothing to zero.
 #[inline]
 pub(crate) fn sending(msg: MessageInfo) {
-    let count = msg.count();
-    let clean = WORDS.clean.replace(0);
+    let count = msg.raw_count();
+    let clean = WORDS.clean.get();
     if count > clean {
         zero(clean, count);
     }
 }
 
-/// Zeroes words `from..to`.
+/// Zeroes words `from..to` (of the words a message can carry).
 #[cold]
 #[inline(never)]
 fn zero(from: usize, to: usize) {
+    let (from, to) = (from.min(MAX_MESSAGE_WORDS), to.min(MAX_MESSAGE_WORDS));
     sel4::with_ipc_buffer(|b| b.msg[from..to].fill(0));
 }

@@ -69,6 +69,11 @@ impl Env {
             .ok_or_else(|| Failure::new(format_args!("no device untyped at {paddr:#x}")))
     }
 
+    /// The slots of the frames holding this program's image, first page first.
+    pub fn image_frames(&self) -> Range<Word> {
+        self.bootinfo.user_image_frames.start..self.bootinfo.user_image_frames.end
+    }
+
     /// This test's untyped memory (tests of retype may use it directly).
     pub fn untyped(&self) -> Cap<Untyped> {
         self.untyped
@@ -131,8 +136,21 @@ impl Env {
     /// Maps `frame` at `vaddr`, creating paging structures from the test's memory.
     #[track_caller]
     pub fn map(&mut self, frame: Cap<Page>, vaddr: Word, rights: CapRights, attrs: VmAttributes) -> Result<(), Failure> {
+        self.map_in(self.vspace, frame, vaddr, rights, attrs)
+    }
+
+    /// The same in another VSpace the test made.
+    #[track_caller]
+    pub fn map_in(
+        &mut self,
+        vspace: Cap<PageGlobalDirectory>,
+        frame: Cap<Page>,
+        vaddr: Word,
+        rights: CapRights,
+        attrs: VmAttributes,
+    ) -> Result<(), Failure> {
         let (untyped, cnode, slots) = (self.untyped, self.cnode, &mut self.slots);
-        sel4_root_task::map_frame(frame, vaddr, rights, attrs, &mut |ty| {
+        sel4_root_task::map_frame_in(vspace, frame, vaddr, rights, attrs, &mut |ty| {
             if slots.is_empty() {
                 // Out of test slots: reported as the map failing for lack of resources.
                 return Err(sel4::Error::NotEnoughMemory);
