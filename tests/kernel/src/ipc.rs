@@ -360,3 +360,50 @@ fn ipc0013(env: &mut Env) -> TestResult {
     check_eq!(info.label(), 2);
     Ok(())
 }
+
+/// Receives one message on the endpoint in `arg`, then tells the body.
+fn receive_once(arg: Word) {
+    sel4::Cap::<sel4::cap_type::Endpoint>::from_bits(arg).recv();
+    sel4::Cap::<sel4::cap_type::Notification>::from_bits(IPCBUF_DONE.load(Ordering::SeqCst)).signal();
+}
+static IPCBUF_DONE: AtomicU64 = AtomicU64::new(0);
+
+test_case!(IPC0014, "an IPC buffer at page offset 0xe00 (it would run into the next frame) is refused (upstream d2644e8ab)", ipc0014);
+fn ipc0014(env: &mut Env) -> TestResult {
+    use sel4::cap_type::Page;
+    use sel4::{ObjectType, VmAttributes};
+    // Two frames, physically one after the other (retyped back to back).
+    let first: sel4::Cap<Page> = env.create(ObjectType::SmallPage, 0)?;
+    let second: sel4::Cap<Page> = env.create(ObjectType::SmallPage, 0)?;
+    let (a, b) = (first.page_get_address().or_fail("paddr")?, second.page_get_address().or_fail("paddr")?);
+    check_eq!(b, a + 4096);
+    let (first_at, second_at) = (env.reserve_pages(1)?, env.reserve_pages(1)?);
+    env.map(first, first_at, CapRights::read_write(), VmAttributes::DEFAULT)?;
+    env.map(second, second_at, CapRights::read_write(), VmAttributes::DEFAULT)?;
+
+    let ep = env.endpoint()?;
+    let done = env.notification()?;
+    IPCBUF_DONE.store(done.bits(), Ordering::SeqCst);
+    let t = env.thread(receive_once, ep.bits(), 90, None, false)?;
+    let set = t.tcb.tcb_set_ipc_buffer(first_at + 0xe00, first.cptr());
+    #[cfg(patch_ipc_buffer_align)]
+    check_eq!(set, Err(Error::AlignmentError));
+    #[cfg(not(patch_ipc_buffer_align))]
+    {
+        // 5.0.0 accepts it, and a 120-word message then spills into the next frame.
+        check_eq!(set, Ok(()));
+        t.resume()?;
+        with_ipc_buffer(|buf| {
+            for (i, w) in buf.msg.iter_mut().enumerate() {
+                *w = 0x5911_0000 + i as Word;
+            }
+        });
+        ep.send(MessageInfo::new(0, 0, 0, 120));
+        done.wait();
+        // Word i of the message lands at 0xe00 + 8 + 8 * i: word 63 is the next frame's first.
+        // SAFETY: `second` is mapped read-write at `second_at` for the test.
+        let spilled = unsafe { core::ptr::read_volatile(second_at as *const Word) };
+        check_eq!(spilled, 0x5911_0000 + 63);
+    }
+    Ok(())
+}
