@@ -202,3 +202,54 @@ fn sched0007(env: &mut Env) -> TestResult {
     check_eq!(LIMITED_RESULTS[2].load(Ordering::SeqCst), 0);
     Ok(())
 }
+
+/// What `labeller` received (its label), or 0.
+static LABEL: AtomicU64 = AtomicU64::new(0);
+/// Set when `fault_catcher` took a fault of the labeller's.
+static LABELLER_FAULTED: AtomicBool = AtomicBool::new(false);
+static LABEL_EP: AtomicU64 = AtomicU64::new(0);
+static LABEL_FAULT_EP: AtomicU64 = AtomicU64::new(0);
+static LABEL_DONE: AtomicU64 = AtomicU64::new(0);
+
+/// Receives once and notes the label.
+fn labeller(_: Word) {
+    let (info, _) = Cap::<sel4::cap_type::Endpoint>::from_bits(LABEL_EP.load(Ordering::SeqCst)).recv();
+    LABEL.store(info.label(), Ordering::SeqCst);
+    Cap::<Notification>::from_bits(LABEL_DONE.load(Ordering::SeqCst)).signal();
+}
+
+/// Takes one fault of the labeller's and notes it.
+fn labeller_fault_catcher(_: Word) {
+    Cap::<sel4::cap_type::Endpoint>::from_bits(LABEL_FAULT_EP.load(Ordering::SeqCst)).recv();
+    LABELLER_FAULTED.store(true, Ordering::SeqCst);
+    Cap::<Notification>::from_bits(LABEL_DONE.load(Ordering::SeqCst)).signal();
+}
+
+test_case!(SCHED0008, "a thread suspended after its receive completed, before it ran, resumes past the receive (upstream 7c1a70533)", sched0008);
+fn sched0008(env: &mut Env) -> TestResult {
+    LABEL.store(0, Ordering::SeqCst);
+    LABELLER_FAULTED.store(false, Ordering::SeqCst);
+    let ep = env.endpoint()?;
+    let fault_ep = env.endpoint()?;
+    let done = env.notification()?;
+    LABEL_EP.store(ep.bits(), Ordering::SeqCst);
+    LABEL_FAULT_EP.store(fault_ep.bits(), Ordering::SeqCst);
+    LABEL_DONE.store(done.bits(), Ordering::SeqCst);
+    env.spawn(labeller_fault_catcher, 0, BODY_PRIORITY - 5)?;
+    // Above us it runs at once and blocks in its receive; then it goes below us.
+    let thread = env.thread(labeller, 0, BODY_PRIORITY + 1, Some(fault_ep), true)?;
+    thread.tcb.tcb_set_priority(BODY_PRIORITY - 10).or_fail("lower the thread")?;
+    // The message completes its receive: it is Running, but cannot run yet.
+    ep.send(sel4::MessageInfo::new(7, 0, 0, 0));
+    thread.suspend()?;
+    thread.resume()?;
+    done.wait();
+    let outcome = (LABEL.load(Ordering::SeqCst), LABELLER_FAULTED.load(Ordering::SeqCst));
+    #[cfg(patch_suspend_restart_pc)]
+    check_eq!(outcome, (7, false));
+    // 5.0.0 runs the receive again on resume, with the registers the first one
+    // returned: x0 now holds the badge (0), so it receives on slot 0 and faults.
+    #[cfg(not(patch_suspend_restart_pc))]
+    check_eq!(outcome, (0, true));
+    Ok(())
+}
