@@ -159,3 +159,60 @@ fn fpu0003(env: &mut Env) -> TestResult {
     }
     Ok(())
 }
+
+/// What the FPU owner leaves in d8, and where it tells us it is done.
+const OWNER_MAGIC: u64 = 0x0f9a_5ec7_0f9a_5ec7;
+static OWNER_DONE: AtomicU64 = AtomicU64::new(0);
+/// Nobody signals it: the owner waits there until it is deleted.
+static OWNER_PARK: AtomicU64 = AtomicU64::new(0);
+
+/// Puts a magic value in d8 (taking the FPU), tells the body, then blocks.
+fn fpu_owner(_: Word) {
+    // SAFETY: only writes d8, which nothing else in this thread uses.
+    unsafe { asm!("fmov d8, {0}", in(reg) OWNER_MAGIC, out("d8") _) };
+    Cap::<Notification>::from_bits(OWNER_DONE.load(Ordering::SeqCst)).signal();
+    let park = Cap::<Notification>::from_bits(OWNER_PARK.load(Ordering::SeqCst));
+    loop {
+        park.wait();
+    }
+}
+
+/// Takes the FPU: the kernel then saves the previous owner's registers.
+fn fpu_taker(_: Word) {
+    // SAFETY: only writes d9, which nothing else in this thread uses.
+    unsafe { asm!("fmov d9, xzr", out("d9") _) };
+    Cap::<Notification>::from_bits(OWNER_DONE.load(Ordering::SeqCst)).signal();
+}
+
+test_case!(FPU0004, "deleting the thread that owns the FPU leaves no FPU save into its freed memory (upstream 7d91ce8e8)", fpu0004);
+fn fpu0004(env: &mut Env) -> TestResult {
+    use sel4::cap_type::{Page, Tcb, Untyped};
+    use sel4::{CapRights, ObjectType, VmAttributes};
+    use sel4_test::ResultExt;
+    let done = env.notification()?;
+    OWNER_DONE.store(done.bits(), Ordering::SeqCst);
+    OWNER_PARK.store(env.notification()?.bits(), Ordering::SeqCst);
+    // The owner's TCB in a page-sized untyped of its own, to be a frame later.
+    let memory: Cap<Untyped> = env.create(ObjectType::Untyped, 12)?;
+    let tcb: Cap<Tcb> = Cap::from_bits(env.alloc_slot()?);
+    memory.untyped_retype(ObjectType::Tcb as Word, 0, env.cnode, 0, 0, tcb.bits(), 1).or_fail("retype the TCB")?;
+    env.thread_on(tcb, fpu_owner, 0, BODY_PRIORITY + 1, None, true)?;
+    done.wait();
+    // It owns the FPU now. Delete it, and make its memory a frame we can read.
+    env.cnode.cnode_delete(tcb.bits(), 64).or_fail("delete the owner")?;
+    let frame: Cap<Page> = Cap::from_bits(env.alloc_slot()?);
+    memory.untyped_retype(ObjectType::SmallPage as Word, 0, env.cnode, 0, 0, frame.bits(), 1).or_fail("retype the frame")?;
+    let at = env.reserve_pages(1)?;
+    env.map(frame, at, CapRights::read_write(), VmAttributes::DEFAULT)?;
+    // Someone takes the FPU: a stale owner pointer would now be saved through.
+    env.spawn(fpu_taker, 0, BODY_PRIORITY + 1)?;
+    done.wait();
+    // SAFETY: the frame is mapped read-write at `at` for this test.
+    let found = (0..512).any(|i| unsafe { core::ptr::read_volatile((at as *const u64).add(i)) } == OWNER_MAGIC);
+    #[cfg(patch_fpu_release_on_delete)]
+    check!(!found, "the dead owner's FPU registers were saved into memory retyped after its deletion");
+    // 5.0.0 keeps the dead thread as the FPU's owner and saves into its old TCB.
+    #[cfg(not(patch_fpu_release_on_delete))]
+    check!(found, "the stale FPU save did not happen (the bug this patch fixes)");
+    Ok(())
+}

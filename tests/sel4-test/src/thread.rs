@@ -55,6 +55,19 @@ impl Env {
         resume: bool,
     ) -> Result<Thread, Failure> {
         let tcb: Cap<Tcb> = self.create(ObjectType::Tcb, 0)?;
+        self.thread_on(tcb, entry, arg, priority, fault_ep, resume)
+    }
+
+    /// The same with a TCB the test made itself (from memory it chose).
+    pub fn thread_on(
+        &mut self,
+        tcb: Cap<Tcb>,
+        entry: fn(Word),
+        arg: Word,
+        priority: u8,
+        fault_ep: Option<Cap<Endpoint>>,
+        resume: bool,
+    ) -> Result<Thread, Failure> {
         let stack_base = self.reserve_pages(STACK_PAGES)?;
         for page in 0..STACK_PAGES {
             let frame = self.create(ObjectType::SmallPage, 0)?;
