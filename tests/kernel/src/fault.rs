@@ -290,3 +290,29 @@ fn fault0008(env: &mut Env) -> TestResult {
     check_eq!(RESULT.load(Ordering::SeqCst), 0);
     Ok(())
 }
+
+/// Reads the counter register `arg` names: 0 the physical count, 1 the
+/// virtual count, 2 the PMU cycle count.
+fn counter_reader(which: Word) {
+    let value: Word;
+    // SAFETY: reads a system register; on this kernel that traps (the test's point).
+    unsafe {
+        match which {
+            0 => asm!("mrs {}, cntpct_el0", out(reg) value),
+            1 => asm!("mrs {}, cntvct_el0", out(reg) value),
+            _ => asm!("mrs {}, pmccntr_el0", out(reg) value),
+        }
+    }
+    RESULT.store(value | 1, Ordering::SeqCst);
+}
+
+test_case!(FAULT0010, "EL0 reads of the generic counters and the cycle counter trap on a non-benchmark kernel (access bits set whole at boot)", fault0010);
+fn fault0010(env: &mut Env) -> TestResult {
+    for which in 0..3 {
+        let ep = faulting_thread(env, counter_reader, which)?;
+        let (info, _) = ep.nb_recv();
+        check!(matches!(Fault::decode(info), Fault::UserException { .. }), "counter {} was readable from EL0", which);
+        check_eq!(RESULT.load(Ordering::SeqCst), 0);
+    }
+    Ok(())
+}

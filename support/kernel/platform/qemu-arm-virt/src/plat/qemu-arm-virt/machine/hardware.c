@@ -23,27 +23,31 @@ void resetTimer(void)
     resetGenericTimer();
 }
 
-#ifdef CONFIG_QEMU_VIRT_USER_COUNTERS
-/* Benchmark builds only: let EL0 read the generic counters (CNTKCTL_EL1
- * EL0PCTEN | EL0VCTEN) and the PMU cycle counter (PMUSERENR_EL0.EN), and start
- * the cycle counter (PMCR_EL0.E, reset with .C; PMCNTENSET_EL0 bit 31). */
-static BOOT_CODE void enableUserCounters(void)
+/* What EL0 may touch of the generic timer (CNTKCTL_EL1) and the PMU
+ * (PMUSERENR_EL0), set whole: 5.0.0 never writes either on AArch64, so EL0
+ * would get whatever the firmware or loader left (upstream 2f03e82e3 made
+ * its own export code start from zero too). Normal builds export nothing.
+ * Benchmark builds only (a timing channel) let EL0 read the generic counters
+ * (CNTKCTL_EL1.EL0PCTEN | EL0VCTEN) and the cycle counter (PMUSERENR_EL0.EN),
+ * and start the cycle counter (PMCR_EL0.E, reset with .C; PMCNTENSET_EL0
+ * bit 31). */
+static BOOT_CODE void initUserAccess(void)
 {
-    word_t cntkctl;
-    MRS("cntkctl_el1", cntkctl);
-    MSR("cntkctl_el1", cntkctl | BIT(0) | BIT(1));
+#ifdef CONFIG_QEMU_VIRT_USER_COUNTERS
+    MSR("cntkctl_el1", BIT(0) | BIT(1));
     MSR("pmuserenr_el0", BIT(0));
     MSR("pmcr_el0", BIT(0) | BIT(2));
     MSR("pmcntenset_el0", BIT(31));
-}
+#else
+    MSR("cntkctl_el1", 0);
+    MSR("pmuserenr_el0", 0);
 #endif
+}
 
 BOOT_CODE void initTimer(void)
 {
     initGenericTimer();
-#ifdef CONFIG_QEMU_VIRT_USER_COUNTERS
-    enableUserCounters();
-#endif
+    initUserAccess();
 }
 
 void initL2Cache(void)
