@@ -11,6 +11,13 @@ fn check_empty(env: &mut Env, slot: Word) -> TestResult {
     Ok(())
 }
 
+/// Fails unless `slot` of the root CNode holds a cap (copying from it works).
+fn check_full(env: &mut Env, slot: Word) -> TestResult {
+    let probe = env.alloc_slot()?;
+    env.cnode.cnode_copy(probe, 64, env.cnode, slot, 64, CapRights::all()).or_fail("copy from a slot that should hold a cap")?;
+    env.cnode.cnode_delete(probe, 64).or_fail("delete the probe copy")
+}
+
 /// A notification and a cap to it with `badge` and `rights`.
 fn badged_notification(env: &mut Env, rights: CapRights, badge: Word) -> Result<(Cap<Notification>, Cap<Notification>), Failure> {
     let ntfn = env.notification()?;
@@ -49,8 +56,19 @@ fn cnode0002(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(CNODE0003, "mint sets a badge on an unbadged cap; minting from a badged cap fails with IllegalOperation (sel4test CNODEOP0003)", cnode0003);
+test_case!(CNODE0003, "mint into an empty slot works, into a full one is DeleteFirst, from an empty one FailedLookup (sel4test CNODEOP0003); it sets a badge on an unbadged cap, and minting from a badged cap is IllegalOperation", cnode0003);
 fn cnode0003(env: &mut Env) -> TestResult {
+    // sel4test CNODEOP0003's three cases.
+    let src = env.notification()?;
+    let dest = env.alloc_slot()?;
+    env.cnode.cnode_mint(dest, 64, env.cnode, src.bits(), 64, CapRights::all(), CapData::none()).or_fail("mint into an empty slot")?;
+    check_full(env, dest)?;
+    let occupied = env.notification()?;
+    check_err!(env.cnode.cnode_mint(occupied.bits(), 64, env.cnode, src.bits(), 64, CapRights::all(), CapData::none()), Error::DeleteFirst);
+    let (empty_src, empty_dest) = (env.alloc_slot()?, env.alloc_slot()?);
+    check_err!(env.cnode.cnode_mint(empty_dest, 64, env.cnode, empty_src, 64, CapRights::all(), CapData::none()), Error::FailedLookup);
+    check_empty(env, empty_dest)?;
+    // Badges.
     let (ntfn, badged) = badged_notification(env, CapRights::all(), 0x11)?;
     badged.signal();
     check_eq!(ntfn.poll(), 0x11);
@@ -91,8 +109,25 @@ fn cnode0005(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(CNODE0006, "mutate moves a CNode cap and sets its guard; mutating a notification cap fails with IllegalOperation (sel4test CNODEOP0005)", cnode0006);
+test_case!(CNODE0006, "mutate moves a cap (source emptied), into a full slot is DeleteFirst with both kept, from an empty slot FailedLookup (sel4test CNODEOP0005); it sets a CNode cap's guard, and a badge on a notification is IllegalOperation", cnode0006);
 fn cnode0006(env: &mut Env) -> TestResult {
+    // sel4test CNODEOP0005's three cases, on TCB caps as there (mutate keeps
+    // a TCB cap as it is; it cannot set an endpoint's badge).
+    let tcb = |env: &mut Env| env.create::<sel4::cap_type::Tcb>(ObjectType::Tcb, 0);
+    let src = tcb(env)?;
+    let dest = env.alloc_slot()?;
+    env.cnode.cnode_mutate(dest, 64, env.cnode, src.bits(), 64, CapData::none()).or_fail("mutate into an empty slot")?;
+    check_empty(env, src.bits())?;
+    check_full(env, dest)?;
+    let (full_src, full_dest) = (tcb(env)?, tcb(env)?);
+    check_err!(env.cnode.cnode_mutate(full_dest.bits(), 64, env.cnode, full_src.bits(), 64, CapData::none()), Error::DeleteFirst);
+    check_full(env, full_src.bits())?;
+    check_full(env, full_dest.bits())?;
+    let (empty_src, empty_dest) = (env.alloc_slot()?, env.alloc_slot()?);
+    check_err!(env.cnode.cnode_mutate(empty_dest, 64, env.cnode, empty_src, 64, CapData::none()), Error::FailedLookup);
+    check_empty(env, empty_src)?;
+    check_empty(env, empty_dest)?;
+    // Guards and badges.
     // A 16-slot CNode: its cap from retype has no guard, so it resolves 4 bits.
     let cnode: Cap<CNode> = env.create(ObjectType::CapTable, 4)?;
     let ntfn = env.notification()?;
@@ -170,8 +205,15 @@ fn saving_server(arg: Word) {
     }
 }
 
-test_case!(CNODE0009, "save_caller stores the reply cap; sending on it answers the caller (sel4test CNODEOP0009)", cnode0009);
+test_case!(CNODE0009, "save_caller into an empty slot succeeds, into a full one is DeleteFirst and leaves it (sel4test CNODEOP0009); a saved reply cap answers the caller", cnode0009);
 fn cnode0009(env: &mut Env) -> TestResult {
+    // sel4test CNODEOP0009's two cases (we have no caller: nothing is saved).
+    let free = env.alloc_slot()?;
+    env.cnode.cnode_save_caller(free, 64).or_fail("save_caller into an empty slot")?;
+    let occupied = env.notification()?;
+    check_err!(env.cnode.cnode_save_caller(occupied.bits(), 64), Error::DeleteFirst);
+    check_full(env, occupied.bits())?;
+    // And a real reply cap, saved by a server.
     let ep = env.endpoint()?;
     let slot = env.alloc_slot()?;
     env.spawn(saving_server, crate::ipc::pack(ep.bits(), slot), 150)?;
@@ -199,8 +241,16 @@ fn sender(arg: Word) {
     Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(1, 0, 0, 0));
 }
 
-test_case!(CNODE0011, "cancel_badged_sends restarts senders of that badge, which queue again behind others (sel4test CNODEOP0006)", cnode0011);
+test_case!(CNODE0011, "cancel_badged_sends on an endpoint succeeds and keeps the cap, on an empty slot is IllegalOperation (sel4test CNODEOP0006); it restarts senders of that badge, which queue again behind others", cnode0011);
 fn cnode0011(env: &mut Env) -> TestResult {
+    // sel4test CNODEOP0006's two cases.
+    let plain = env.endpoint()?;
+    env.cnode.cnode_cancel_badged_sends(plain.bits(), 64).or_fail("cancel badged sends on an endpoint")?;
+    check_full(env, plain.bits())?;
+    let empty = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_cancel_badged_sends(empty, 64), Error::IllegalOperation);
+    check_empty(env, empty)?;
+    // Badged senders.
     let ep = env.endpoint()?;
     let first = env.mint(ep, CapRights::all(), 0x1)?;
     let second = env.mint(ep, CapRights::all(), 0x2)?;
