@@ -20,7 +20,7 @@ fn faulting_thread(env: &mut Env, entry: fn(Word), arg: Word) -> Result<Cap<Endp
 }
 
 /// Bit of a data abort's ESR saying the access was a write (ISS.WnR).
-const ESR_WNR: Word = 1 << 6;
+pub(crate) const ESR_WNR: Word = 1 << 6;
 
 fn reader(addr: Word) {
     // SAFETY: `addr` is unmapped until the fault handler maps a frame there.
@@ -204,21 +204,26 @@ fn fault0005(env: &mut Env) -> TestResult {
 /// Not an seL4 syscall number (those are negative).
 const BOGUS_SYSCALL: Word = 0x42;
 
+/// Where `bogus_syscaller`'s `svc` is.
+static SVC_ADDR: AtomicU64 = AtomicU64::new(0);
+
 /// Makes syscall `BOGUS_SYSCALL` with x0..x6 = 10..16 and records x0 after.
 fn bogus_syscaller(_: Word) {
     let mut x0: Word = 10;
+    let svc: Word;
     // SAFETY: the kernel turns the syscall into a fault; the handler's reply
     // may rewrite x0..x7, declared clobbered here.
     unsafe {
-        asm!("svc #0",
+        asm!("adr {svc}, 2f", "2: svc #0", svc = out(reg) svc,
             inout("x0") x0, inout("x1") 11 => _, inout("x2") 12 => _, inout("x3") 13 => _,
             inout("x4") 14 => _, inout("x5") 15 => _, inout("x6") 16 => _, inout("x7") BOGUS_SYSCALL => _,
             options(nostack));
     }
+    SVC_ADDR.store(svc, Ordering::SeqCst);
     RESULT.store(x0, Ordering::SeqCst);
 }
 
-test_case!(FAULT0006, "an unknown syscall reaches the handler with its number and x0..x7; the reply sets x0 and resumes after it (sel4test PAGEFAULT0004)", fault0006);
+test_case!(FAULT0006, "an unknown syscall reaches the handler with its number and x0..x7; at its svc; the reply sets x0 and resumes after it (sel4test PAGEFAULT0004)", fault0006);
 fn fault0006(env: &mut Env) -> TestResult {
     let ep = faulting_thread(env, bogus_syscaller, 0)?;
     let (info, _) = ep.recv();
@@ -233,6 +238,8 @@ fn fault0006(env: &mut Env) -> TestResult {
     sel4::with_ipc_buffer(|b| b.msg[..regs.len()].copy_from_slice(&regs));
     sel4::reply(MessageInfo::new(0, 0, 0, regs.len() as Word));
     check_eq!(RESULT.load(Ordering::SeqCst), 1010);
+    // The fault named the svc itself, so ip + 4 was the instruction after it.
+    check_eq!(SVC_ADDR.load(Ordering::SeqCst), ip);
     Ok(())
 }
 

@@ -7,6 +7,8 @@ use sel4::consts::{LARGE_PAGE_BITS, PAGE_BITS};
 use sel4::{Cap, CapRights, Error, Fault, MessageInfo, ObjectType, VmAttributes, Word};
 use sel4_test::{check, check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
 
+use crate::fault::ESR_WNR;
+
 const PAGE: Word = 1 << PAGE_BITS;
 const LARGE_PAGE: Word = 1 << LARGE_PAGE_BITS;
 
@@ -50,10 +52,21 @@ fn probe(env: &mut Env, probe: fn(Word), addr: Word) -> Result<Fault, Failure> {
     Ok(Fault::decode(info))
 }
 
-/// Checks that a data access to `addr` faulted there.
-fn check_data_fault(fault: Fault, addr: Word) -> TestResult {
+/// Which way a probe's data access went.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Access {
+    Read,
+    Write,
+}
+
+/// Checks that a data access to `addr` faulted there, reported as a read or a write.
+fn check_data_fault(fault: Fault, addr: Word, access: Access) -> TestResult {
     match fault {
-        Fault::VmFault { addr: at, prefetch: false, .. } if at == addr => Ok(()),
+        Fault::VmFault { addr: at, prefetch: false, fsr, .. } if at == addr => {
+            let reported = if fsr & ESR_WNR != 0 { Access::Write } else { Access::Read };
+            check_eq!(reported, access);
+            Ok(())
+        }
         other => Err(Failure::new(format_args!("expected a data fault at {addr:#x}, got {other}"))),
     }
 }
@@ -78,7 +91,7 @@ fn vspace0001(env: &mut Env) -> TestResult {
     env.map(frame.cap, elsewhere, CapRights::read_write(), VmAttributes::DEFAULT)?;
     // SAFETY: mapped read-write just above.
     check_eq!(unsafe { (elsewhere as *const u64).read_volatile() }, 0x1234_5678);
-    check_data_fault(probe(env, read_probe, frame.vaddr)?, frame.vaddr)
+    check_data_fault(probe(env, read_probe, frame.vaddr)?, frame.vaddr, Access::Read)
 }
 
 test_case!(VSPACE0002, "a read-only mapping can be read, and a write to it faults at the written address (sel4test PAGEFAULT0002)", vspace0002);
@@ -91,13 +104,13 @@ fn vspace0002(env: &mut Env) -> TestResult {
     env.map(copy, vaddr, CapRights::read_only(), VmAttributes::DEFAULT)?;
     check_eq!(probe(env, read_probe, vaddr)?, Fault::Null);
     check_eq!(PROBE_READ.load(Ordering::SeqCst), 0xabcd);
-    check_data_fault(probe(env, write_probe, vaddr + 8)?, vaddr + 8)
+    check_data_fault(probe(env, write_probe, vaddr + 8)?, vaddr + 8, Access::Write)
 }
 
 test_case!(VSPACE0003, "reading an address with no mapping faults with that address (sel4test PAGEFAULT0001)", vspace0003);
 fn vspace0003(env: &mut Env) -> TestResult {
     let vaddr = env.reserve_pages(1)? + 0x238;
-    check_data_fault(probe(env, read_probe, vaddr)?, vaddr)
+    check_data_fault(probe(env, read_probe, vaddr)?, vaddr, Access::Read)
 }
 
 test_case!(VSPACE0004, "remapping a frame read-only makes writes fault; remapping read-write allows them again", vspace0004);
@@ -105,7 +118,7 @@ fn vspace0004(env: &mut Env) -> TestResult {
     let frame = env.new_frame()?;
     let vspace = env.vspace.cptr();
     frame.cap.page_remap(vspace, CapRights::read_only(), VmAttributes::DEFAULT).or_fail("remap read-only")?;
-    check_data_fault(probe(env, write_probe, frame.vaddr)?, frame.vaddr)?;
+    check_data_fault(probe(env, write_probe, frame.vaddr)?, frame.vaddr, Access::Write)?;
     frame.cap.page_remap(vspace, CapRights::read_write(), VmAttributes::DEFAULT).or_fail("remap read-write")?;
     check_eq!(probe(env, write_probe, frame.vaddr)?, Fault::Null);
     // SAFETY: mapped read-write again.
@@ -120,7 +133,7 @@ fn vspace0005(env: &mut Env) -> TestResult {
     let vaddr = env.reserve_pages(1)?;
     env.map(read_only, vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
     check_eq!(probe(env, read_probe, vaddr)?, Fault::Null);
-    check_data_fault(probe(env, write_probe, vaddr)?, vaddr)
+    check_data_fault(probe(env, write_probe, vaddr)?, vaddr, Access::Write)
 }
 
 test_case!(VSPACE0006, "page map errors: misaligned vaddr AlignmentError, occupied vaddr DeleteFirst, mapped cap InvalidCapability", vspace0006);
@@ -152,7 +165,7 @@ fn vspace0007(env: &mut Env) -> TestResult {
     page.page_map(vspace, vaddr, CapRights::read_write(), VmAttributes::DEFAULT).or_fail("map the page")?;
     check_eq!(probe(env, write_probe, vaddr)?, Fault::Null);
     table.page_table_unmap().or_fail("unmap the page table")?;
-    check_data_fault(probe(env, read_probe, vaddr)?, vaddr)
+    check_data_fault(probe(env, read_probe, vaddr)?, vaddr, Access::Read)
 }
 
 test_case!(VSPACE0008, "a 2 MiB large page maps only 2 MiB-aligned, and both its ends are usable", vspace0008);
