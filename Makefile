@@ -241,9 +241,18 @@ ifdef SUITE
 test: $(IMAGES)/$(SUITE)-suite.elf $(HARNESS)
 	@$(TEST_ENV) SUITES=$(SUITE) SECTIONS=suites tests/run-all.sh
 else
+# The suites run again on the kernel without our patches and on the benchmark
+# (release) kernel with and without them: a kernel change is judged on each.
+SUITE_KERNELS := stock:$(BUILD)/$(KERNEL_CONFIG)-stock
+ifneq ($(KERNEL_CONFIG),bench)
+SUITE_KERNELS += bench:$(BENCH_DIR) bench-stock:$(STOCK_DIR)
+endif
 test: images $(HARNESS) $(TOOL) $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory KERNEL_PATCHES=off $(SUITES:%=$(BUILD)/$(KERNEL_CONFIG)-stock/images/%-suite.elf)
-	@$(TEST_ENV) STOCK_BUILD_DIR=$(BUILD)/$(KERNEL_CONFIG)-stock TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
+	@$(if $(filter bench:%,$(SUITE_KERNELS)),\
+	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench $(SUITES:%=$(BENCH_DIR)/images/%-suite.elf) && \
+	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench KERNEL_PATCHES=off $(SUITES:%=$(STOCK_DIR)/images/%-suite.elf))
+	@$(TEST_ENV) SUITE_KERNELS="$(SUITE_KERNELS)" TOOL=$(TOOL) SUITES="$(SUITES)" tests/run-all.sh
 endif
 
 clean:

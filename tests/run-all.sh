@@ -9,7 +9,7 @@
 #   BUILD_DIR    per-config build dir          RESULTS_DIR  JUnit XML
 #   HARNESS      run-qemu                      QEMU_HOME    its --qemu-home
 #   QEMU_RAM_MB, TIMEOUT                       SUITES       suite names
-#   STOCK_BUILD_DIR  the same config built without our kernel patches (optional)
+#   SUITE_KERNELS  more kernels to run the suites on, as label:build-dir (optional)
 #   TOOL         microkit-tool                 LOG_SEAL     the attack systems' log seal
 #   PD_DIR       the PD programs
 set -u
@@ -181,17 +181,20 @@ if section boot; then
 fi
 
 # --- sel4test-style suites: per-test lines, counts and JUnit XML ---
-# With STOCK_BUILD_DIR, each suite runs again on the same kernel config built
-# without our kernel patches (`<suite>-stock`): both must pass.
+# Each suite runs on this config's kernel, then once on each of
+# SUITE_KERNELS as `<suite>-<label>` (e.g. kernel-stock, kernel-bench): all
+# must pass.
 if section suites; then
     runs=""
     for suite in ${SUITES:?}; do
-        runs="$runs $suite:$BUILD_DIR"
-        [ -n "${STOCK_BUILD_DIR:-}" ] && runs="$runs $suite-stock:$STOCK_BUILD_DIR"
+        runs="$runs $suite:$suite:$BUILD_DIR"
+        for kernel in ${SUITE_KERNELS:-}; do
+            runs="$runs $suite-${kernel%%:*}:$suite:${kernel#*:}"
+        done
     done
     for run in $runs; do
-        name=${run%%:*} dir=${run#*:}
-        suite=${name%-stock}
+        name=${run%%:*} rest=${run#*:}
+        suite=${rest%%:*} dir=${rest#*:}
         echo "== suite $name"
         log="$logs/suite-$name.log"
         # Stream the per-test lines as they come; the full log is in $log.

@@ -4,7 +4,8 @@
 //! kernel patches this kernel has: `cfg(patch_NAME)` for each
 //! `CONFIG_PATCH_NAME=y` in the build's config (SEL4_CONFIG), so a test of a
 //! backported fix asserts the fix on a kernel with it and the bug on one
-//! without.
+//! without; and `cfg(user_counters)` on a kernel that lets EL0 read the
+//! counters (CONFIG_QEMU_VIRT_USER_COUNTERS, benchmark builds).
 use std::path::Path;
 
 fn switches(config: &Path) -> Vec<String> {
@@ -14,6 +15,11 @@ fn switches(config: &Path) -> Vec<String> {
         .collect()
 }
 
+fn is_set(config: &Path, name: &str) -> bool {
+    let text = std::fs::read_to_string(config).unwrap_or_default();
+    text.lines().any(|l| l.trim() == format!("{name}=y"))
+}
+
 fn main() {
     println!("cargo:rustc-link-arg-bins=-znostart-stop-gc");
     println!("cargo:rerun-if-env-changed=SEL4_TEST_FILTER");
@@ -21,10 +27,14 @@ fn main() {
     // Every switch there is (the debug config turns them all on).
     let all = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../support/kernel/config/debug.config");
     println!("cargo:rerun-if-changed={}", all.display());
-    println!("cargo::rustc-check-cfg=cfg({})", switches(&all).join(", "));
+    println!("cargo::rustc-check-cfg=cfg({}, user_counters)", switches(&all).join(", "));
     let Ok(config) = std::env::var("SEL4_CONFIG") else { return };
     println!("cargo:rerun-if-changed={config}");
-    for cfg in switches(Path::new(&config)) {
+    let config = Path::new(&config);
+    for cfg in switches(config) {
         println!("cargo:rustc-cfg={cfg}");
+    }
+    if is_set(config, "CONFIG_QEMU_VIRT_USER_COUNTERS") {
+        println!("cargo:rustc-cfg=user_counters");
     }
 }

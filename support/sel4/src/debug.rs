@@ -7,6 +7,10 @@ use core::fmt;
 use crate::cap::cap_type::Tcb;
 use crate::Cap;
 
+/// Whether the kernel is a debug build (CONFIG_DEBUG_BUILD), so that
+/// `debug_put_char` reaches a console.
+pub const DEBUG_BUILD: bool = cfg!(sel4_debug_build);
+
 /// Writes one byte to the kernel's console.
 pub fn debug_put_char(c: u8) {
     #[cfg(sel4_debug_build)]

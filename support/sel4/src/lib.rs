@@ -24,7 +24,7 @@ mod types;
 
 pub use bootinfo::{BootInfo, SlotRegion, UntypedDesc};
 pub use cap::{cap_type, init_thread, CPtr, Cap, CapType};
-pub use debug::{debug_name_thread, debug_put_char, DebugWriter};
+pub use debug::{debug_name_thread, debug_put_char, DebugWriter, DEBUG_BUILD};
 pub use error::{Error, Result};
 pub use fault::Fault;
 pub use generated::{config, consts, fault as fault_layout, InvocationLabel, ObjectType, UserContext};

@@ -3,8 +3,8 @@
 //! Delivery uses the PL011 UART's transmit interrupt: QEMU raises it each time a
 //! byte is written, so a test can cause real interrupts without outside input.
 
-use sel4::cap_type::{IrqHandler, Page};
-use sel4::{Cap, CapRights, Error, ObjectType, VmAttributes, Word};
+use sel4::cap_type::IrqHandler;
+use sel4::{Cap, CapRights, Error, VmAttributes, Word};
 use pl011::Pl011;
 use sel4_test::{check, check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
 
@@ -65,13 +65,9 @@ fn irq0004(env: &mut Env) -> TestResult {
 
 /// Maps the PL011's registers uncached into the test's window.
 fn map_uart(env: &mut Env) -> Result<Pl011, Failure> {
-    let device = env.device_untyped(Pl011::PADDR)?;
-    let slot = env.alloc_slot()?;
-    device
-        .untyped_retype(ObjectType::SmallPage as Word, 0, env.cnode, 0, 0, slot, 1)
-        .or_fail("retype the UART's frame")?;
+    let frame = env.uart_frame()?;
     let base = env.reserve_pages(1)?;
-    env.map(Cap::<Page>::from_bits(slot), base, CapRights::read_write(), VmAttributes::NONE)?;
+    env.map(frame, base, CapRights::read_write(), VmAttributes::NONE)?;
     // SAFETY: mapped just above; the mapping lasts until the test ends.
     Ok(unsafe { Pl011::at(base) })
 }

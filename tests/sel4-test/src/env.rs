@@ -1,8 +1,8 @@
 //! The fresh environment each test runs in: an untyped region of its own (all
 //! its objects come from there, and revoking it afterwards removes them, its
 //! threads and its mappings), a range of empty CNode slots, and a window of
-//! virtual addresses in the shared VSpace. Device memory comes from the
-//! kernel's device untypeds, which the driver also revokes after each test.
+//! virtual addresses in the shared VSpace. The one device tests use, the
+//! PL011, comes as a copy of the driver's frame.
 
 use core::ops::Range;
 
@@ -22,6 +22,8 @@ pub struct Env {
     vaddrs: Range<Word>,
     /// Badged endpoint the driver receives this test's faults on.
     fault_ep: Cap<Endpoint>,
+    /// The driver's PL011 frame (see `uart_frame`).
+    uart: Cap<Page>,
     bootinfo: &'static BootInfo,
 }
 
@@ -44,6 +46,7 @@ impl Env {
         slots: Range<Word>,
         vaddrs: Range<Word>,
         fault_ep: Cap<Endpoint>,
+        uart: Cap<Page>,
         bootinfo: &'static BootInfo,
     ) -> Self {
         Env {
@@ -54,19 +57,17 @@ impl Env {
             slots,
             vaddrs,
             fault_ep,
+            uart,
             bootinfo,
         }
     }
 
-    /// The kernel's device untyped that starts at physical address `paddr`
-    /// (e.g. 0x0900_0000, the PL011), to retype frames of the device from.
-    pub fn device_untyped(&self, paddr: Word) -> Result<Cap<Untyped>, Failure> {
-        let bi = self.bootinfo;
-        bi.untyped_list()
-            .iter()
-            .position(|u| u.is_device() && u.paddr == paddr)
-            .map(|i| Cap::from_bits(bi.untyped.start + i as Word))
-            .ok_or_else(|| Failure::new(format_args!("no device untyped at {paddr:#x}")))
+    /// A copy of the PL011's register frame (the driver retyped the frame at
+    /// boot and prints through it on a release kernel), for the test to map.
+    pub fn uart_frame(&mut self) -> Result<Cap<Page>, Failure> {
+        let slot = self.alloc_slot()?;
+        self.cnode.cnode_copy(slot, 64, self.cnode, self.uart.bits(), 64, CapRights::all()).or_fail("copy the PL011's frame")?;
+        Ok(Cap::from_bits(slot))
     }
 
     /// The slots of the frames holding this program's image, first page first.

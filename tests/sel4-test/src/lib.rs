@@ -12,6 +12,7 @@
 #![allow(clippy::result_large_err)]
 
 mod check;
+mod console;
 mod driver;
 mod env;
 mod filter;
