@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 #![no_main]
 
+mod cache;
 mod cnode;
 mod fastpath;
 mod fault;
@@ -14,6 +15,7 @@ mod ipc;
 mod irq;
 mod ntfn;
 mod retype;
+mod remap;
 mod sched;
 mod vspace;
 
