@@ -39,6 +39,19 @@ fn irq0002(env: &mut Env) -> TestResult {
     Ok(())
 }
 
+test_case!(IRQ0006, "an IRQ number above maxIRQ that names a valid IRQ once narrowed to 16 bits (0x10000 + 33) is RangeError (patch 0011; 5.0.0 narrowed it first and issued IRQ 33's handler)", irq0006);
+fn irq0006(env: &mut Env) -> TestResult {
+    let issued = get_handler(env, 0x1_0000 + UART_IRQ)?;
+    if cfg!(patch_irq_range_before_cast) {
+        check_err!(issued, Error::RangeError);
+        get_handler(env, UART_IRQ)?.or_fail("IRQ 33 is still free")?;
+    } else {
+        issued.or_fail("5.0.0 issues the narrowed number")?;
+        check_err!(get_handler(env, UART_IRQ)?, Error::RevokeFirst);
+    }
+    Ok(())
+}
+
 test_case!(IRQ0003, "a handler cap cannot be issued into an occupied slot (DeleteFirst)", irq0003);
 fn irq0003(env: &mut Env) -> TestResult {
     let occupied = env.notification()?;

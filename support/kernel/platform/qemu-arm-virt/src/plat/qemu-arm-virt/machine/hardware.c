@@ -21,6 +21,10 @@
 void resetTimer(void)
 {
     resetGenericTimer();
+    /* The timer's interrupt is level-sensitive: make the re-arm take effect
+     * (and the line drop) before the GIC's end-of-interrupt, or the tick is
+     * taken twice (as upstream 62c814826 does; QEMU drops it at once). */
+    isb();
 }
 
 /* What EL0 may touch of the generic timer (CNTKCTL_EL1) and the PMU
