@@ -11,8 +11,16 @@ pub fn report<E: Display>(name: &str, description: &str, result: Result<(), E>) 
 
 /// The same, with every line ending in `tail` (the attack judges' seal).
 pub fn report_tagged<E: Display>(name: &str, description: &str, result: Result<(), E>, tail: &str) {
+    announce_tagged(name, description, tail);
+    conclude_tagged(name, result, tail);
+}
+
+fn announce_tagged(name: &str, description: &str, tail: &str) {
     sel4::debug_println!("Running suite {name}: 1 tests ({description}){tail}");
     sel4::debug_println!("Starting test 1: {name}{tail}");
+}
+
+fn conclude_tagged<E: Display>(name: &str, result: Result<(), E>, tail: &str) {
     match result {
         Ok(()) => {
             sel4::debug_println!("Test {name} passed{tail}");
@@ -23,6 +31,29 @@ pub fn report_tagged<E: Display>(name: &str, description: &str, result: Result<(
             sel4::debug_println!("0 passed, 1 failed{tail}");
         }
     }
+}
+
+/// Asks the kernel directly (bypassing the library's check) to make a
+/// protected call on channel `id`, through the slot where its endpoint cap
+/// would be: on a channel without pp that slot is empty, and the kernel must
+/// answer InvalidCapability.
+pub fn kernel_refuses_pp_call(id: u8) -> Result<(), &'static str> {
+    let ep = sel4::Cap::<sel4::cap_type::Endpoint>::from_bits(monitor_spec::abi::slot::PP_BASE + u64::from(id));
+    let answer = ep.call(sel4::MessageInfo::new(0, 0, 0, 0));
+    ensure(sel4::Error::from_word(answer.label()) == Some(sel4::Error::InvalidCapability), "the kernel did not refuse a call on the ungranted endpoint slot")
+}
+
+/// The same for acking IRQ channel `id` through its handler cap's slot.
+pub fn kernel_refuses_irq_ack(id: u8) -> Result<(), &'static str> {
+    let handler = sel4::Cap::<sel4::cap_type::IrqHandler>::from_bits(monitor_spec::abi::slot::IRQ_BASE + u64::from(id));
+    ensure(handler.irq_handler_ack() == Err(sel4::Error::InvalidCapability), "the kernel did not refuse an ack on the ungranted IRQ slot")
+}
+
+/// Signals the notification in the slot where channel `id`'s cap would be,
+/// bypassing the library's check. A Signal returns no error, so only the
+/// peer can tell whether it arrived (see `pong`).
+pub fn raw_notify(id: u8) {
+    sel4::Cap::<sel4::cap_type::Notification>::from_bits(monitor_spec::abi::slot::NOTIFY_BASE + u64::from(id)).signal();
 }
 
 /// `Err(message)` unless `cond`.

@@ -1,12 +1,14 @@
 //! MK0003 (with `server`): protected calls to a higher-priority server with
-//! message words both ways, up to the 64-word limit; PPC misuse is refused.
+//! message words both ways, up to the 64-word limit; PPC misuse is refused,
+//! by the library and by the kernel.
 #![no_std]
 #![no_main]
 
 use sel4_microkit::{get_mr, protection_domain, set_mr, Channel, ChannelError, Handler, MessageInfo};
 
 const SERVER: Channel = Channel::new(1);
-const NOT_PP: Channel = Channel::new(2);
+const NOT_PP_ID: u8 = 2;
+const NOT_PP: Channel = Channel::new(NOT_PP_ID);
 
 protection_domain!(init);
 
@@ -35,7 +37,8 @@ fn run() -> Result<(), &'static str> {
     call(8, 4)?;
     call(9, 63)?;
     let misuse = NOT_PP.pp_call(MessageInfo::new(0, 0));
-    microkit_examples::ensure(misuse == Err(ChannelError::NotPp(NOT_PP)), "pp_call without pp was not refused")
+    microkit_examples::ensure(misuse == Err(ChannelError::NotPp(NOT_PP)), "pp_call without pp was not refused")?;
+    microkit_examples::kernel_refuses_pp_call(NOT_PP_ID)
 }
 
 fn init() -> Client {

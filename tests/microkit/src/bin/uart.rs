@@ -9,6 +9,9 @@ use pl011::Pl011;
 use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler};
 
 const UART_IRQ: Channel = Channel::new(1);
+/// A channel id this PD has no IRQ on.
+const NOT_IRQ_ID: u8 = 2;
+const NOT_IRQ: Channel = Channel::new(NOT_IRQ_ID);
 const ROUNDS: u32 = 3;
 const NAME: &str = "MK0008";
 const WHAT: &str = "the PL011 transmit IRQ reaches the PD that owns it, and ack re-arms it";
@@ -49,8 +52,12 @@ impl Handler for Uart {
             result = Err("irq_ack refused on the IRQ's channel");
         }
         // Acking a channel that is not an IRQ must be refused.
-        if result.is_ok() && Channel::new(2).irq_ack().is_ok() {
+        if result.is_ok() && NOT_IRQ.irq_ack().is_ok() {
             result = Err("irq_ack on a non-IRQ channel was accepted");
+        }
+        // And the kernel refuses it too, asked directly.
+        if result.is_ok() {
+            result = microkit_examples::kernel_refuses_irq_ack(NOT_IRQ_ID);
         }
         self.irqs += 1;
         if result.is_err() || self.irqs == ROUNDS {
