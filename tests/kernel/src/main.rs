@@ -10,6 +10,7 @@ mod cnode;
 mod fastpath;
 mod fault;
 mod fpu;
+mod interas;
 mod ipc;
 mod irq;
 mod ntfn;
