@@ -6,6 +6,7 @@
 #![allow(clippy::result_large_err)]
 #![no_main]
 
+mod asid;
 mod cnode;
 mod fastpath;
 mod fault;

@@ -213,6 +213,22 @@ impl Env {
         Ok(Frame { cap, vaddr })
     }
 
+    /// Runs `f` with objects from `untyped` (a child of the test's) instead of
+    /// the test's memory, then removes all it made: revokes `untyped` and
+    /// empties the slots `f` took, for a loop that would otherwise run out.
+    pub fn scope<R>(&mut self, untyped: Cap<Untyped>, f: impl FnOnce(&mut Env) -> Result<R, Failure>) -> Result<R, Failure> {
+        let (own, first) = (self.untyped, self.slots.start);
+        self.untyped = untyped;
+        let result = f(self);
+        self.untyped = own;
+        self.cnode.cnode_revoke(untyped.bits(), 64).or_fail("revoke the scope's untyped")?;
+        for slot in first..self.slots.start {
+            self.cnode.cnode_delete(slot, 64).or_fail("empty a slot of the scope")?;
+        }
+        self.slots.start = first;
+        result
+    }
+
     /// A process whose VSpace takes an ASID from `pool`.
     pub fn process(&mut self, pool: Cap<AsidPool>) -> Result<Process, Failure> {
         let frames = self.image_frames();
