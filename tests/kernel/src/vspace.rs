@@ -230,15 +230,56 @@ fn vspace0010(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(VSPACE0011, "jumping into a frame mapped execute-never faults as an instruction fetch at that address (sel4test FRAMEXN0001)", vspace0011);
-fn vspace0011(env: &mut Env) -> TestResult {
-    let page = new_page(env)?;
-    let vaddr = env.reserve_pages(1)?;
-    env.map(page, vaddr, CapRights::read_only(), VmAttributes::DEFAULT.union(VmAttributes::EXECUTE_NEVER))?;
+/// `movz x0, #0x42`, `strb wzr, [x0]`, `ret`: a write to 0x42 (unmapped).
+const WRITE_TO_0X42: [u32; 3] = [0xd280_0840, 0x3900_001f, 0xd65f_03c0];
+
+/// Code in a frame of type `ty` runs (its write faults at 0x42); remapped
+/// execute-never, jumping to it faults at its first instruction, the code
+/// still in place.
+fn check_execute_never(env: &mut Env, ty: ObjectType) -> TestResult {
+    let frame: Cap<Page> = env.create(ty, 0)?;
+    let vaddr = if ty == ObjectType::LargePage { fresh_large_region(env)? } else { env.reserve_pages(1)? };
+    let vspace = env.vspace.cptr();
+    frame.page_map(vspace, vaddr, CapRights::read_write(), VmAttributes::DEFAULT).or_fail("map the frame")?;
+    // SAFETY: the frame is mapped read-write at `vaddr`.
+    unsafe { (vaddr as *mut [u32; 3]).write_volatile(WRITE_TO_0X42) };
+    let code_len = core::mem::size_of_val(&WRITE_TO_0X42) as Word;
+    frame.page_unify_instruction(0, code_len).or_fail("unify caches over the code")?;
+    frame.page_remap(vspace, CapRights::read_only(), VmAttributes::DEFAULT).or_fail("remap read-only")?;
+    match probe(env, exec_probe, vaddr)? {
+        Fault::VmFault { addr: 0x42, ip, prefetch: false, .. } if ip == vaddr + 4 => {}
+        other => return Err(Failure::new(format_args!("expected the code at {vaddr:#x} to fault writing 0x42, got {other}"))),
+    }
+    let xn = VmAttributes::DEFAULT.union(VmAttributes::EXECUTE_NEVER);
+    frame.page_remap(vspace, CapRights::read_only(), xn).or_fail("remap execute-never")?;
+    // SAFETY: still mapped, readable.
+    check_eq!(unsafe { (vaddr as *const [u32; 3]).read_volatile() }, WRITE_TO_0X42);
     match probe(env, exec_probe, vaddr)? {
         Fault::VmFault { addr, ip, prefetch: true, .. } if addr == vaddr && ip == vaddr => Ok(()),
         other => Err(Failure::new(format_args!("expected an instruction fault at {vaddr:#x}, got {other}"))),
     }
+}
+
+test_case!(VSPACE0011, "code in a small frame runs; remapped execute-never, jumping into it faults as an instruction fetch there (sel4test FRAMEXN0001; 5.0.0 changes the mapping by Page_Remap)", vspace0011);
+fn vspace0011(env: &mut Env) -> TestResult {
+    check_execute_never(env, ObjectType::SmallPage)
+}
+
+test_case!(VSPACE0015, "the same for a 2 MiB large frame (sel4test FRAMEXN0002; 5.0.0 changes the mapping by Page_Remap)", vspace0015);
+fn vspace0015(env: &mut Env) -> TestResult {
+    check_execute_never(env, ObjectType::LargePage)
+}
+
+test_case!(VSPACE0016, "deleting the cap a frame was mapped through unmaps it: a write there faults (sel4test FRAMEDIPC0003)", vspace0016);
+fn vspace0016(env: &mut Env) -> TestResult {
+    let frame = new_page(env)?;
+    let copy = env.mint(frame, CapRights::all(), 0)?;
+    let vaddr = env.reserve_pages(1)?;
+    env.map(copy, vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
+    // SAFETY: mapped read-write just above.
+    unsafe { (vaddr as *mut u32).write_volatile(0) };
+    env.cnode.cnode_delete(copy.bits(), 64).or_fail("delete the mapped copy")?;
+    check_data_fault(probe(env, write_probe, vaddr)?, vaddr, Access::Write)
 }
 
 test_case!(VSPACE0012, "a page mapped in a VSpace whose PGD cap was deleted unmaps without error, and can be mapped again (sel4test VSPACE0001)", vspace0012);
