@@ -11,6 +11,7 @@ mod cnode;
 mod fastpath;
 mod fault;
 mod fpu;
+mod frame;
 mod interas;
 mod ipc;
 mod irq;
