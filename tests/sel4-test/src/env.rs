@@ -56,7 +56,7 @@ pub struct Process {
 }
 
 /// Slots a process has beyond its image frames.
-const PROCESS_SPARE_SLOTS: Word = 64;
+const PROCESS_SPARE_SLOTS: Word = 128;
 /// Where a process's stacks and IPC buffers go (far from the image).
 const PROCESS_VADDRS: Word = 0x40_0000_0000;
 
