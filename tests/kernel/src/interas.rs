@@ -1,14 +1,13 @@
 //! Threads in other address spaces: processes (a VSpace and a CSpace of the
 //! test's own, see `Env::process`) running this program's code.
 
-use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use sel4::cap_type::{Endpoint, Notification, Tcb};
-use sel4::{init_thread, Cap, CapRights, Fault, MessageInfo, Word};
-use sel4_test::{check, check_eq, test_case, Env, TestResult};
+use sel4::cap_type::{Endpoint, Notification};
+use sel4::{init_thread, Cap, MessageInfo, Word};
+use sel4_test::{check_eq, test_case, Env, TestResult};
 
-use crate::fault::ESR_WNR;
+use crate::fault::{self, handled_faults};
 use crate::ipc::{pack, unpack};
 
 /// Sends 42 in one word on the endpoint `ep` (a cptr of its own CSpace).
@@ -209,191 +208,25 @@ fn interas0005(env: &mut Env) -> TestResult {
     pair_between_processes(env, nb_sender, nb_receiver)
 }
 
-// sel4test's PAGEFAULT1001-PAGEFAULT1004: a thread in one process faults
-// (read, write, instruction fetch at an unmapped address, or an unknown
-// syscall), with w0 = BAD_MAGIC; a handler in another process receives the
-// fault on an endpoint, badged or not, checks it, and sets the faulter's x0
-// to GOOD_MAGIC and its pc past the fault: through its TCB for VM faults,
-// through the reply for the syscall. It replies so that the faulter goes on
-// ("restart"), or leaves it stopped. The faulter runs 1 below, at and 1
-// above the handler.
-
-const BAD_VADDR: Word = 0x7edc_ba98_7650;
-const GOOD_MAGIC: u32 = 0x1583_1851;
-const BAD_MAGIC: u32 = !GOOD_MAGIC;
-const BAD_SYSCALL: Word = 0xc1;
-const EXPECTED_BADGE: Word = 0xabab_aba;
-
-const READ: Word = 0;
-const WRITE: Word = 1;
-const EXECUTE: Word = 2;
-const SYSCALL: Word = 3;
-
-static KIND: AtomicU64 = AtomicU64::new(0);
-static BADGED: AtomicU64 = AtomicU64::new(0);
-static RESTART: AtomicU64 = AtomicU64::new(0);
-/// Where the faulting instruction is, and where the handler resumes it.
-static FAULT_AT: AtomicU64 = AtomicU64::new(0);
-static RESUME_AT: AtomicU64 = AtomicU64::new(0);
-/// w0 as the faulter saw it after being resumed.
-static FAULTER_SAW: AtomicU64 = AtomicU64::new(0);
-/// The line of the handler's first failed check (0: all held).
-static HANDLER_FAILED_AT: AtomicU64 = AtomicU64::new(0);
-
-/// Makes the fault KIND names; returns w0 as it is after the handler resumed it.
-fn make_fault(kind: Word) -> u32 {
-    let (at, resume) = (FAULT_AT.as_ptr(), RESUME_AT.as_ptr());
-    let mut val = BAD_MAGIC;
-    // SAFETY: each block faults at label 2 (or, jumping to BAD_VADDR, there)
-    // with w0 = BAD_MAGIC; the handler resumes it at label 3 with only x0
-    // changed (x0..x7 for the syscall, declared clobbered).
-    unsafe {
-        match kind {
-            READ => asm!(
-                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
-                "mov w0, {val:w}", "2: ldr x0, [{addr}]", "3: mov {val:w}, w0",
-                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
-                val = inout(reg) val, out("x0") _, options(nostack)),
-            WRITE => asm!(
-                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
-                "mov w0, {val:w}", "2: str x0, [{addr}]", "3: mov {val:w}, w0",
-                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
-                val = inout(reg) val, out("x0") _, options(nostack)),
-            EXECUTE => asm!(
-                "adr {t}, 3f", "str {t}, [{resume}]",
-                "mov w0, {val:w}", "blr {addr}", "3: mov {val:w}, w0",
-                t = out(reg) _, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
-                val = inout(reg) val, out("x0") _, out("x30") _, options(nostack)),
-            _ => asm!(
-                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
-                "mov w0, {val:w}", "2: svc #0", "3: mov {val:w}, w0",
-                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, val = inout(reg) val,
-                inout("x7") BAD_SYSCALL => _, out("x0") _, out("x1") _, out("x2") _, out("x3") _,
-                out("x4") _, out("x5") _, out("x6") _, options(nostack)),
-        }
-    }
-    val
-}
-
-/// The faulter: `arg` is its done notification's cptr.
-fn faulter(done: Word) {
-    FAULTER_SAW.store(Word::from(make_fault(KIND.load(Ordering::SeqCst))), Ordering::SeqCst);
-    FINISHED.fetch_add(1, Ordering::SeqCst);
-    Cap::<Notification>::from_bits(done).signal();
-}
-
-macro_rules! ensure {
-    ($cond:expr) => {
-        if !$cond {
-            return Err(line!());
-        }
-    };
-}
-
-/// Receives one fault on `ep` and deals with it as the test's flags say;
-/// `tcb` is the faulter's. Err: the line of the check that failed.
-fn handle(ep: Cap<Endpoint>, tcb: Cap<Tcb>) -> Result<(), u32> {
-    let (info, badge) = ep.recv();
-    let restart = RESTART.load(Ordering::SeqCst) != 0;
-    ensure!(badge == if BADGED.load(Ordering::SeqCst) != 0 { EXPECTED_BADGE } else { 0 });
-    let (kind, fault_at, resume) = (KIND.load(Ordering::SeqCst), FAULT_AT.load(Ordering::SeqCst), RESUME_AT.load(Ordering::SeqCst));
-    match Fault::decode(info) {
-        Fault::UnknownSyscall { ip, syscall, x, .. } if kind == SYSCALL => {
-            use sel4::fault_layout::unknown_syscall as u;
-            ensure!(info.length() == u::LENGTH);
-            ensure!(ip == fault_at && syscall == BAD_SYSCALL && x[0] as u32 == BAD_MAGIC);
-            // The reply's words become the registers; a label other than 0 leaves it stopped.
-            sel4::with_ipc_buffer(|b| {
-                b.msg[u::FAULT_IP] = resume;
-                b.msg[u::X0] = Word::from(GOOD_MAGIC);
-            });
-            sel4::reply(MessageInfo::new(Word::from(!restart), 0, 0, info.length() as Word));
-        }
-        Fault::VmFault { ip, addr, prefetch, fsr } if kind != SYSCALL => {
-            ensure!(info.length() == sel4::fault_layout::vm_fault::LENGTH);
-            let expected_ip = if kind == EXECUTE { BAD_VADDR } else { fault_at };
-            ensure!(ip == expected_ip && addr == BAD_VADDR);
-            ensure!(prefetch == (kind == EXECUTE));
-            ensure!((fsr & ESR_WNR != 0) == (kind == WRITE));
-            let mut regs = sel4::UserContext::default();
-            let words = sel4::sys::USER_CONTEXT_WORDS as Word;
-            ensure!(tcb.tcb_read_registers(false, 0, words, &mut regs).is_ok());
-            ensure!(regs.x0 as u32 == BAD_MAGIC);
-            regs.x0 = Word::from(GOOD_MAGIC);
-            regs.pc = resume;
-            ensure!(tcb.tcb_write_registers(false, 0, words, &regs).is_ok());
-            if restart {
-                sel4::reply(info);
-            }
-        }
-        _ => return Err(line!()),
-    }
-    Ok(())
-}
-
-/// The handler: `arg` packs its fault endpoint, the faulter's TCB and its
-/// done notification (cptrs of its own CSpace, below 2^21).
-fn handler(arg: Word) {
-    let slot = |i: u32| (arg >> (21 * i)) & ((1 << 21) - 1);
-    let failed = handle(Cap::from_bits(slot(0)), Cap::from_bits(slot(1))).err().unwrap_or(0);
-    HANDLER_FAILED_AT.store(Word::from(failed), Ordering::SeqCst);
-    FINISHED.fetch_add(1, Ordering::SeqCst);
-    Cap::<Notification>::from_bits(slot(2)).signal();
-}
-
-fn faults_between_processes(env: &mut Env, kind: Word) -> TestResult {
-    const HANDLER: u8 = 101;
-    KIND.store(kind, Ordering::SeqCst);
-    let done = env.notification()?;
-    for badged in [false, true] {
-        BADGED.store(Word::from(badged), Ordering::SeqCst);
-        let ep = env.endpoint()?;
-        let fault_ep = if badged { env.mint(ep, CapRights::all(), EXPECTED_BADGE)? } else { ep };
-        let (mut f, mut h) = (env.process(init_thread::ASID_POOL)?, env.process(init_thread::ASID_POOL)?);
-        let f_done = env.give(&mut f, done)?;
-        let (h_ep, h_done) = (env.give(&mut h, fault_ep)?, env.give(&mut h, done)?);
-        for restart in [false, true] {
-            RESTART.store(Word::from(restart), Ordering::SeqCst);
-            for priority in HANDLER - 1..=HANDLER + 1 {
-                FINISHED.store(0, Ordering::SeqCst);
-                FAULTER_SAW.store(0, Ordering::SeqCst);
-                HANDLER_FAILED_AT.store(0, Ordering::SeqCst);
-                let t = env.process_thread(&mut f, faulter, f_done.bits(), priority, Some(fault_ep), false)?;
-                let h_tcb = env.give(&mut h, t.tcb)?;
-                let arg = h_ep.bits() | h_tcb.bits() << 21 | h_done.bits() << 42;
-                env.process_thread(&mut h, handler, arg, HANDLER, None, true)?;
-                t.resume()?;
-                // The faulter finishes too only when restarted.
-                while FINISHED.load(Ordering::SeqCst) < 1 + Word::from(restart) {
-                    done.wait();
-                }
-                let failed_at = HANDLER_FAILED_AT.load(Ordering::SeqCst);
-                check!(failed_at == 0, "the handler's check at interas.rs:{} failed (badged {}, restart {}, faulter priority {})", failed_at, badged, restart, priority);
-                if restart {
-                    check_eq!(FAULTER_SAW.load(Ordering::SeqCst), Word::from(GOOD_MAGIC));
-                }
-            }
-        }
-    }
-    Ok(())
-}
+// sel4test's PAGEFAULT1001-PAGEFAULT1004: the handled faults of fault.rs
+// (PAGEFAULT0001-0004) with the faulter and the handler each in a process.
 
 test_case!(INTERAS0006, "a read fault in one process handled from another: badged or not, restarted or left, faulter below/at/above the handler (sel4test PAGEFAULT1001)", interas0006);
 fn interas0006(env: &mut Env) -> TestResult {
-    faults_between_processes(env, READ)
+    handled_faults(env, fault::READ, true)
 }
 
 test_case!(INTERAS0007, "a write fault in one process handled from another, in the same cases (sel4test PAGEFAULT1002)", interas0007);
 fn interas0007(env: &mut Env) -> TestResult {
-    faults_between_processes(env, WRITE)
+    handled_faults(env, fault::WRITE, true)
 }
 
 test_case!(INTERAS0008, "an instruction fault in one process handled from another, in the same cases (sel4test PAGEFAULT1003)", interas0008);
 fn interas0008(env: &mut Env) -> TestResult {
-    faults_between_processes(env, EXECUTE)
+    handled_faults(env, fault::EXECUTE, true)
 }
 
 test_case!(INTERAS0009, "an unknown syscall in one process handled from another by the reply's registers, in the same cases (sel4test PAGEFAULT1004)", interas0009);
 fn interas0009(env: &mut Env) -> TestResult {
-    faults_between_processes(env, SYSCALL)
+    handled_faults(env, fault::SYSCALL, true)
 }
