@@ -3,8 +3,8 @@
 use core::arch::asm;
 use core::sync::atomic::{AtomicU64, Ordering};
 
-use sel4::cap_type::{Endpoint, Notification};
-use sel4::{Cap, CapRights, Fault, MessageInfo, ObjectType, VmAttributes, Word};
+use sel4::cap_type::{Endpoint, Notification, Tcb};
+use sel4::{init_thread, Cap, CapRights, Fault, MessageInfo, ObjectType, VmAttributes, Word};
 use sel4_test::{check, check_eq, test_case, Env, Failure, ResultExt, TestResult};
 
 /// What the faulting thread did after being resumed.
@@ -40,7 +40,7 @@ fn map_at(env: &mut Env, vaddr: Word, rights: CapRights) -> Result<Cap<sel4::cap
     Ok(frame)
 }
 
-test_case!(FAULT0001, "a read of an unmapped page faults with its address (data); mapping it and replying resumes the read (sel4test PAGEFAULT0001)", fault0001);
+test_case!(FAULT0001, "a read of an unmapped page faults with its address (data); mapping it and replying resumes the read", fault0001);
 fn fault0001(env: &mut Env) -> TestResult {
     let addr = env.reserve_pages(1)? + 0x18;
     let ep = faulting_thread(env, reader, addr)?;
@@ -61,7 +61,7 @@ fn fault0001(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(FAULT0002, "a write to an unmapped page faults with its address and the write bit; after mapping, the write completes (sel4test PAGEFAULT0002)", fault0002);
+test_case!(FAULT0002, "a write to an unmapped page faults with its address and the write bit; after mapping, the write completes", fault0002);
 fn fault0002(env: &mut Env) -> TestResult {
     let addr = env.reserve_pages(1)? + 0x100;
     let ep = faulting_thread(env, writer, addr)?;
@@ -92,7 +92,7 @@ fn jumper(addr: Word) {
 /// `movz x0, #0x1234` then `ret`.
 const RETURN_0X1234: [u32; 2] = [0xd280_0000 | (0x1234 << 5), 0xd65f_03c0];
 
-test_case!(FAULT0003, "a jump to an unmapped page faults as an instruction fetch at it; mapping code there and replying runs it (sel4test PAGEFAULT0003)", fault0003);
+test_case!(FAULT0003, "a jump to an unmapped page faults as an instruction fetch at it; mapping code there and replying runs it", fault0003);
 fn fault0003(env: &mut Env) -> TestResult {
     let addr = env.reserve_pages(1)?;
     let ep = faulting_thread(env, jumper, addr)?;
@@ -223,7 +223,7 @@ fn bogus_syscaller(_: Word) {
     RESULT.store(x0, Ordering::SeqCst);
 }
 
-test_case!(FAULT0006, "an unknown syscall reaches the handler with its number and x0..x7; at its svc; the reply sets x0 and resumes after it (sel4test PAGEFAULT0004)", fault0006);
+test_case!(FAULT0006, "an unknown syscall reaches the handler with its number and x0..x7; at its svc; the reply sets x0 and resumes after it", fault0006);
 fn fault0006(env: &mut Env) -> TestResult {
     let ep = faulting_thread(env, bogus_syscaller, 0)?;
     let (info, _) = ep.recv();
@@ -251,7 +251,7 @@ fn undefined_instruction(_: Word) {
     RESULT.store(addr, Ordering::SeqCst);
 }
 
-test_case!(FAULT0007, "an undefined instruction is a user exception at its address; replying with pc+4 resumes after it (sel4test PAGEFAULT0005)", fault0007);
+test_case!(FAULT0007, "an undefined instruction is a user exception at its address; replying with pc+4 resumes after it", fault0007);
 fn fault0007(env: &mut Env) -> TestResult {
     let ep = faulting_thread(env, undefined_instruction, 0)?;
     let (info, _) = ep.recv();
@@ -327,4 +327,209 @@ fn fault0010(env: &mut Env) -> TestResult {
         }
     }
     Ok(())
+}
+
+// sel4test's PAGEFAULT0001-0004 (and, in other processes, PAGEFAULT1001-1004):
+// a thread faults (read, write, instruction fetch at an unmapped address, or
+// an unknown syscall) with w0 = BAD_MAGIC; a handler thread receives the
+// fault on an endpoint, badged or not, checks it, and sets the faulter's x0
+// to GOOD_MAGIC and its pc past the fault: through its TCB for VM faults,
+// through the reply for the syscall. It replies so that the faulter goes on
+// ("restart"), or leaves it stopped. The faulter runs 1 below, at and 1
+// above the handler.
+
+const BAD_VADDR: Word = 0x7edc_ba98_7650;
+const GOOD_MAGIC: u32 = 0x1583_1851;
+const BAD_MAGIC: u32 = !GOOD_MAGIC;
+const BAD_SYSCALL: Word = 0xc1;
+const EXPECTED_BADGE: Word = 0xabab_aba;
+
+pub(crate) const READ: Word = 0;
+pub(crate) const WRITE: Word = 1;
+pub(crate) const EXECUTE: Word = 2;
+pub(crate) const SYSCALL: Word = 3;
+
+static KIND: AtomicU64 = AtomicU64::new(0);
+static BADGED: AtomicU64 = AtomicU64::new(0);
+static RESTART: AtomicU64 = AtomicU64::new(0);
+/// Where the faulting instruction is, and where the handler resumes it.
+static FAULT_AT: AtomicU64 = AtomicU64::new(0);
+static RESUME_AT: AtomicU64 = AtomicU64::new(0);
+/// Threads of the current case that finished.
+static FINISHED: AtomicU64 = AtomicU64::new(0);
+/// w0 as the faulter saw it after being resumed.
+static FAULTER_SAW: AtomicU64 = AtomicU64::new(0);
+/// The line of the handler's first failed check (0: all held).
+static HANDLER_FAILED_AT: AtomicU64 = AtomicU64::new(0);
+
+/// Makes the fault KIND names; returns w0 as it is after the handler resumed it.
+fn make_fault(kind: Word) -> u32 {
+    let (at, resume) = (FAULT_AT.as_ptr(), RESUME_AT.as_ptr());
+    let mut val = BAD_MAGIC;
+    // SAFETY: each block faults at label 2 (or, jumping to BAD_VADDR, there)
+    // with w0 = BAD_MAGIC; the handler resumes it at label 3 with only x0
+    // changed (x0..x7 for the syscall, declared clobbered).
+    unsafe {
+        match kind {
+            READ => asm!(
+                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
+                "mov w0, {val:w}", "2: ldr x0, [{addr}]", "3: mov {val:w}, w0",
+                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
+                val = inout(reg) val, out("x0") _, options(nostack)),
+            WRITE => asm!(
+                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
+                "mov w0, {val:w}", "2: str x0, [{addr}]", "3: mov {val:w}, w0",
+                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
+                val = inout(reg) val, out("x0") _, options(nostack)),
+            EXECUTE => asm!(
+                "adr {t}, 3f", "str {t}, [{resume}]",
+                "mov w0, {val:w}", "blr {addr}", "3: mov {val:w}, w0",
+                t = out(reg) _, resume = in(reg) resume, addr = in(reg) BAD_VADDR,
+                val = inout(reg) val, out("x0") _, out("x30") _, options(nostack)),
+            _ => asm!(
+                "adr {t}, 2f", "str {t}, [{at}]", "adr {t}, 3f", "str {t}, [{resume}]",
+                "mov w0, {val:w}", "2: svc #0", "3: mov {val:w}, w0",
+                t = out(reg) _, at = in(reg) at, resume = in(reg) resume, val = inout(reg) val,
+                inout("x7") BAD_SYSCALL => _, out("x0") _, out("x1") _, out("x2") _, out("x3") _,
+                out("x4") _, out("x5") _, out("x6") _, options(nostack)),
+        }
+    }
+    val
+}
+
+/// The faulter: `arg` is its done notification's cptr.
+fn faulter(done: Word) {
+    FAULTER_SAW.store(Word::from(make_fault(KIND.load(Ordering::SeqCst))), Ordering::SeqCst);
+    FINISHED.fetch_add(1, Ordering::SeqCst);
+    Cap::<Notification>::from_bits(done).signal();
+}
+
+macro_rules! ensure {
+    ($cond:expr) => {
+        if !$cond {
+            return Err(line!());
+        }
+    };
+}
+
+/// Receives one fault on `ep` and deals with it as the test's flags say;
+/// `tcb` is the faulter's. Err: the line of the check that failed.
+fn handle(ep: Cap<Endpoint>, tcb: Cap<Tcb>) -> Result<(), u32> {
+    let (info, badge) = ep.recv();
+    let restart = RESTART.load(Ordering::SeqCst) != 0;
+    ensure!(badge == if BADGED.load(Ordering::SeqCst) != 0 { EXPECTED_BADGE } else { 0 });
+    let (kind, fault_at, resume) = (KIND.load(Ordering::SeqCst), FAULT_AT.load(Ordering::SeqCst), RESUME_AT.load(Ordering::SeqCst));
+    match Fault::decode(info) {
+        Fault::UnknownSyscall { ip, syscall, x, .. } if kind == SYSCALL => {
+            use sel4::fault_layout::unknown_syscall as u;
+            ensure!(info.length() == u::LENGTH);
+            ensure!(ip == fault_at && syscall == BAD_SYSCALL && x[0] as u32 == BAD_MAGIC);
+            // The reply's words become the registers; a label other than 0 leaves it stopped.
+            sel4::with_ipc_buffer(|b| {
+                b.msg[u::FAULT_IP] = resume;
+                b.msg[u::X0] = Word::from(GOOD_MAGIC);
+            });
+            sel4::reply(MessageInfo::new(Word::from(!restart), 0, 0, info.length() as Word));
+        }
+        Fault::VmFault { ip, addr, prefetch, fsr } if kind != SYSCALL => {
+            ensure!(info.length() == sel4::fault_layout::vm_fault::LENGTH);
+            let expected_ip = if kind == EXECUTE { BAD_VADDR } else { fault_at };
+            ensure!(ip == expected_ip && addr == BAD_VADDR);
+            ensure!(prefetch == (kind == EXECUTE));
+            ensure!((fsr & ESR_WNR != 0) == (kind == WRITE));
+            let mut regs = sel4::UserContext::default();
+            let words = sel4::sys::USER_CONTEXT_WORDS as Word;
+            ensure!(tcb.tcb_read_registers(false, 0, words, &mut regs).is_ok());
+            ensure!(regs.x0 as u32 == BAD_MAGIC);
+            regs.x0 = Word::from(GOOD_MAGIC);
+            regs.pc = resume;
+            ensure!(tcb.tcb_write_registers(false, 0, words, &regs).is_ok());
+            if restart {
+                sel4::reply(info);
+            }
+        }
+        _ => return Err(line!()),
+    }
+    Ok(())
+}
+
+/// The handler: `arg` packs its fault endpoint, the faulter's TCB and its
+/// done notification (cptrs of its CSpace, below 2^21).
+fn handler(arg: Word) {
+    let slot = |i: u32| (arg >> (21 * i)) & ((1 << 21) - 1);
+    let failed = handle(Cap::from_bits(slot(0)), Cap::from_bits(slot(1))).err().unwrap_or(0);
+    HANDLER_FAILED_AT.store(Word::from(failed), Ordering::SeqCst);
+    FINISHED.fetch_add(1, Ordering::SeqCst);
+    Cap::<Notification>::from_bits(slot(2)).signal();
+}
+
+/// Runs every case of fault `kind`: the two threads in the test's VSpace and
+/// CSpace, or (`inter_as`) each in a process of its own.
+pub(crate) fn handled_faults(env: &mut Env, kind: Word, inter_as: bool) -> TestResult {
+    const HANDLER: u8 = 101;
+    KIND.store(kind, Ordering::SeqCst);
+    let done = env.notification()?;
+    for badged in [false, true] {
+        BADGED.store(Word::from(badged), Ordering::SeqCst);
+        let ep = env.endpoint()?;
+        let fault_ep = if badged { env.mint(ep, CapRights::all(), EXPECTED_BADGE)? } else { ep };
+        let mut processes = if inter_as { Some((env.process(init_thread::ASID_POOL)?, env.process(init_thread::ASID_POOL)?)) } else { None };
+        // The caps each side names, as cptrs of its own CSpace.
+        let (f_done, h_ep, h_done) = match processes.as_mut() {
+            Some((f, h)) => (env.give(f, done)?, env.give(h, fault_ep)?, env.give(h, done)?),
+            None => (done, fault_ep, done),
+        };
+        for restart in [false, true] {
+            RESTART.store(Word::from(restart), Ordering::SeqCst);
+            for priority in HANDLER - 1..=HANDLER + 1 {
+                FINISHED.store(0, Ordering::SeqCst);
+                FAULTER_SAW.store(0, Ordering::SeqCst);
+                HANDLER_FAILED_AT.store(0, Ordering::SeqCst);
+                let t = match processes.as_mut() {
+                    Some((f, _)) => env.process_thread(f, faulter, f_done.bits(), priority, Some(fault_ep), false)?,
+                    None => env.thread(faulter, f_done.bits(), priority, Some(fault_ep), false)?,
+                };
+                let h_tcb = match processes.as_mut() {
+                    Some((_, h)) => env.give(h, t.tcb)?,
+                    None => t.tcb,
+                };
+                let arg = h_ep.bits() | h_tcb.bits() << 21 | h_done.bits() << 42;
+                match processes.as_mut() {
+                    Some((_, h)) => env.process_thread(h, handler, arg, HANDLER, None, true)?,
+                    None => env.thread(handler, arg, HANDLER, None, true)?,
+                };
+                t.resume()?;
+                // The faulter finishes too only when restarted.
+                while FINISHED.load(Ordering::SeqCst) < 1 + Word::from(restart) {
+                    done.wait();
+                }
+                let failed_at = HANDLER_FAILED_AT.load(Ordering::SeqCst);
+                check!(failed_at == 0, "the handler's check at fault.rs:{} failed (badged {}, restart {}, faulter priority {})", failed_at, badged, restart, priority);
+                if restart {
+                    check_eq!(FAULTER_SAW.load(Ordering::SeqCst), Word::from(GOOD_MAGIC));
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
+test_case!(FAULT0011, "a read fault handled by another thread: badged or not, restarted or left, faulter below/at/above the handler (sel4test PAGEFAULT0001)", fault0011);
+fn fault0011(env: &mut Env) -> TestResult {
+    handled_faults(env, READ, false)
+}
+
+test_case!(FAULT0012, "a write fault handled by another thread, in the same cases (sel4test PAGEFAULT0002)", fault0012);
+fn fault0012(env: &mut Env) -> TestResult {
+    handled_faults(env, WRITE, false)
+}
+
+test_case!(FAULT0013, "an instruction fault handled by another thread, in the same cases (sel4test PAGEFAULT0003)", fault0013);
+fn fault0013(env: &mut Env) -> TestResult {
+    handled_faults(env, EXECUTE, false)
+}
+
+test_case!(FAULT0014, "an unknown syscall handled by another thread by the reply's registers, in the same cases (sel4test PAGEFAULT0004)", fault0014);
+fn fault0014(env: &mut Env) -> TestResult {
+    handled_faults(env, SYSCALL, false)
 }

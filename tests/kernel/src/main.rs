@@ -6,16 +6,19 @@
 #![allow(clippy::result_large_err)]
 #![no_main]
 
+mod asid;
 mod cache;
 mod cnode;
 mod fastpath;
 mod fault;
 mod fpu;
+mod frame;
+mod interas;
 mod ipc;
 mod irq;
 mod ntfn;
-mod retype;
 mod remap;
+mod retype;
 mod sched;
 mod vspace;
 

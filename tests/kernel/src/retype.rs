@@ -160,3 +160,63 @@ fn retype0011(env: &mut Env) -> TestResult {
     check_eq!(next, base + 2 * (1 << PAGE_BITS));
     Ok(())
 }
+
+test_case!(RETYPE0012, "retype into a 4-slot CNode: window and count limits (RangeError, with the bounds), occupied slots DeleteFirst, reuse after deleting (sel4test RETYPE0000)", retype0012);
+fn retype0012(env: &mut Env) -> TestResult {
+    const SLOTS: Word = 4;
+    let cnode: Cap<sel4::cap_type::CNode> = env.create(ObjectType::CapTable, 2)?;
+    // Room for exactly 8 TCBs: the 4 + 3 + 1 made below.
+    let untyped = child_untyped(env, TCB_BITS + 3)?;
+    let tcbs = |offset: Word, count: Word| untyped.untyped_retype(ObjectType::Tcb as Word, 0, env.cnode, cnode.bits(), 64, offset, count);
+    check_err!(tcbs(0, 0), Error::RangeError);
+    check_eq!(sel4::with_ipc_buffer(|b| (b.msg[0], b.msg[1])), (1, sel4::config::RETYPE_FAN_OUT_LIMIT));
+    check_err!(tcbs(SLOTS - 1, 2), Error::RangeError);
+    for slot in 0..SLOTS {
+        tcbs(slot, 1).or_fail("retype a TCB into an empty slot")?;
+    }
+    check_err!(tcbs(SLOTS, 2), Error::RangeError);
+    for slot in 0..SLOTS {
+        check_err!(tcbs(slot, 1), Error::DeleteFirst);
+    }
+    for slot in 0..SLOTS {
+        cnode.cnode_delete(slot, 2).or_fail("delete a TCB")?;
+    }
+    check_err!(tcbs(0, 1 << 31), Error::RangeError);
+    check_err!(tcbs(0, SLOTS + 1), Error::RangeError);
+    tcbs(0, SLOTS - 1).or_fail("retype all slots but the last at once")?;
+    for slot in 0..SLOTS - 1 {
+        check_err!(tcbs(slot, 1), Error::DeleteFirst);
+    }
+    tcbs(SLOTS - 1, 1).or_fail("retype into the last slot")?;
+    Ok(())
+}
+
+test_case!(RETYPE0013, "a CapTable bigger than an 8 KiB untyped is refused (NotEnoughMemory, or RangeError past 2^47), one its size fits (sel4test RETYPE0001)", retype0013);
+fn retype0013(env: &mut Env) -> TestResult {
+    const BITS: Word = 13;
+    let untyped = child_untyped(env, BITS)?;
+    let slot = env.alloc_slot()?;
+    for extra in (1..=40).rev() {
+        let size = BITS - SLOT_BITS + extra;
+        let expected = if size > MAX_UNTYPED_BITS { Error::RangeError } else { Error::NotEnoughMemory };
+        check_err!(retype(env, untyped, ObjectType::CapTable, size, slot, 1), expected);
+    }
+    retype(env, untyped, ObjectType::CapTable, BITS - SLOT_BITS, slot, 1).or_fail("retype a CapTable that fits exactly")?;
+    Ok(())
+}
+
+test_case!(RETYPE0014, "16 pages fill a 64 KiB untyped; then 2^20 objects is RangeError, an occupied slot DeleteFirst and one more page NotEnoughMemory (sel4test RETYPE0002)", retype0014);
+fn retype0014(env: &mut Env) -> TestResult {
+    let untyped = child_untyped(env, 16)?;
+    let first = env.alloc_slot()?;
+    for _ in 1..17 {
+        env.alloc_slot()?;
+    }
+    for i in 0..16 {
+        retype(env, untyped, ObjectType::SmallPage, 0, first + i, 1).or_fail("retype one of 16 pages")?;
+    }
+    check_err!(retype(env, untyped, ObjectType::SmallPage, 0, first + 16, 1 << 20), Error::RangeError);
+    check_err!(retype(env, untyped, ObjectType::SmallPage, 0, first, 8), Error::DeleteFirst);
+    check_err!(retype(env, untyped, ObjectType::SmallPage, 0, first + 16, 1), Error::NotEnoughMemory);
+    Ok(())
+}

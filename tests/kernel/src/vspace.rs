@@ -230,13 +230,162 @@ fn vspace0010(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(VSPACE0011, "jumping into a frame mapped execute-never faults as an instruction fetch at that address (sel4test FRAMEXN0001)", vspace0011);
-fn vspace0011(env: &mut Env) -> TestResult {
-    let page = new_page(env)?;
-    let vaddr = env.reserve_pages(1)?;
-    env.map(page, vaddr, CapRights::read_only(), VmAttributes::DEFAULT.union(VmAttributes::EXECUTE_NEVER))?;
+/// `movz x0, #0x42`, `strb wzr, [x0]`, `ret`: a write to 0x42 (unmapped).
+const WRITE_TO_0X42: [u32; 3] = [0xd280_0840, 0x3900_001f, 0xd65f_03c0];
+
+/// Code in a frame of type `ty` runs (its write faults at 0x42); remapped
+/// execute-never, jumping to it faults at its first instruction, the code
+/// still in place.
+fn check_execute_never(env: &mut Env, ty: ObjectType) -> TestResult {
+    let frame: Cap<Page> = env.create(ty, 0)?;
+    let vaddr = if ty == ObjectType::LargePage { fresh_large_region(env)? } else { env.reserve_pages(1)? };
+    let vspace = env.vspace.cptr();
+    frame.page_map(vspace, vaddr, CapRights::read_write(), VmAttributes::DEFAULT).or_fail("map the frame")?;
+    // SAFETY: the frame is mapped read-write at `vaddr`.
+    unsafe { (vaddr as *mut [u32; 3]).write_volatile(WRITE_TO_0X42) };
+    let code_len = core::mem::size_of_val(&WRITE_TO_0X42) as Word;
+    frame.page_unify_instruction(0, code_len).or_fail("unify caches over the code")?;
+    frame.page_remap(vspace, CapRights::read_only(), VmAttributes::DEFAULT).or_fail("remap read-only")?;
+    match probe(env, exec_probe, vaddr)? {
+        Fault::VmFault { addr: 0x42, ip, prefetch: false, .. } if ip == vaddr + 4 => {}
+        other => return Err(Failure::new(format_args!("expected the code at {vaddr:#x} to fault writing 0x42, got {other}"))),
+    }
+    let xn = VmAttributes::DEFAULT.union(VmAttributes::EXECUTE_NEVER);
+    frame.page_remap(vspace, CapRights::read_only(), xn).or_fail("remap execute-never")?;
+    // SAFETY: still mapped, readable.
+    check_eq!(unsafe { (vaddr as *const [u32; 3]).read_volatile() }, WRITE_TO_0X42);
     match probe(env, exec_probe, vaddr)? {
         Fault::VmFault { addr, ip, prefetch: true, .. } if addr == vaddr && ip == vaddr => Ok(()),
         other => Err(Failure::new(format_args!("expected an instruction fault at {vaddr:#x}, got {other}"))),
     }
+}
+
+test_case!(VSPACE0011, "code in a small frame runs; remapped execute-never, jumping into it faults as an instruction fetch there (sel4test FRAMEXN0001; 5.0.0 changes the mapping by Page_Remap)", vspace0011);
+fn vspace0011(env: &mut Env) -> TestResult {
+    check_execute_never(env, ObjectType::SmallPage)
+}
+
+test_case!(VSPACE0015, "the same for a 2 MiB large frame (sel4test FRAMEXN0002; 5.0.0 changes the mapping by Page_Remap)", vspace0015);
+fn vspace0015(env: &mut Env) -> TestResult {
+    check_execute_never(env, ObjectType::LargePage)
+}
+
+test_case!(VSPACE0016, "deleting the cap a frame was mapped through unmaps it: a write there faults (sel4test FRAMEDIPC0003)", vspace0016);
+fn vspace0016(env: &mut Env) -> TestResult {
+    let frame = new_page(env)?;
+    let copy = env.mint(frame, CapRights::all(), 0)?;
+    let vaddr = env.reserve_pages(1)?;
+    env.map(copy, vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
+    // SAFETY: mapped read-write just above.
+    unsafe { (vaddr as *mut u32).write_volatile(0) };
+    env.cnode.cnode_delete(copy.bits(), 64).or_fail("delete the mapped copy")?;
+    check_data_fault(probe(env, write_probe, vaddr)?, vaddr, Access::Write)
+}
+
+test_case!(VSPACE0012, "a page mapped in a VSpace whose PGD cap was deleted unmaps without error, and can be mapped again (sel4test VSPACE0001)", vspace0012);
+fn vspace0012(env: &mut Env) -> TestResult {
+    let attrs = VmAttributes::DEFAULT;
+    let vaddr: Word = 0x1000_0000;
+    let pgd: Cap<sel4::cap_type::PageGlobalDirectory> = env.create(ObjectType::PageGlobalDirectory, 0)?;
+    let pud: Cap<PageUpperDirectory> = env.create(ObjectType::PageUpperDirectory, 0)?;
+    let pd: Cap<PageDirectory> = env.create(ObjectType::PageDirectory, 0)?;
+    let pt: Cap<PageTable> = env.create(ObjectType::PageTable, 0)?;
+    let page = new_page(env)?;
+    sel4::init_thread::ASID_POOL.asid_pool_assign(pgd.cptr()).or_fail("assign the PGD an ASID")?;
+    let root = pgd.cptr();
+    pud.page_upper_directory_map(root, vaddr, attrs).or_fail("map the upper directory")?;
+    pd.page_directory_map(root, vaddr, attrs).or_fail("map the directory")?;
+    pt.page_table_map(root, vaddr, attrs).or_fail("map the table")?;
+    page.page_map(root, vaddr, CapRights::read_write(), attrs).or_fail("map the page")?;
+    env.cnode.cnode_delete(pgd.bits(), 64).or_fail("delete the PGD")?;
+    page.page_unmap().or_fail("unmap the page")?;
+    // The cap no longer says mapped: it maps in our VSpace.
+    let ours = env.reserve_pages(1)?;
+    page.page_map(env.vspace.cptr(), ours, CapRights::read_write(), attrs).or_fail("map the page again")?;
+    Ok(())
+}
+
+/// Fills `len` bytes at `vaddr` with a pattern of their word offsets.
+fn fill(vaddr: Word, len: Word) {
+    for i in 0..len / 8 {
+        // SAFETY: callers pass a range they mapped read-write.
+        unsafe { ((vaddr + i * 8) as *mut Word).write_volatile(i ^ 0xbeef_cafe) };
+    }
+}
+
+/// Whether `len` bytes at `vaddr` hold the pattern `fill` writes.
+fn holds_fill(vaddr: Word, len: Word) -> bool {
+    // SAFETY: as in `fill`.
+    (0..len / 8).all(|i| unsafe { ((vaddr + i * 8) as *const Word).read_volatile() } == i ^ 0xbeef_cafe)
+}
+
+test_case!(VSPACE0013, "large and small pages mapped, unmapped and remapped around page tables keep their contents (sel4test PT0001; mapping a mapped cap elsewhere is InvalidCapability in 5.0.0, InvalidArgument upstream)", vspace0013);
+fn vspace0013(env: &mut Env) -> TestResult {
+    let vspace = env.vspace.cptr();
+    let (rw, attrs) = (CapRights::read_write(), VmAttributes::DEFAULT);
+    // Two large pages' worth, 4 MiB-aligned, that no page table covers (the
+    // directory above exists: the test's own stack is in the same window).
+    let start = env.reserve_pages(4 * LARGE_PAGE / PAGE)?;
+    let vstart = (start + 2 * LARGE_PAGE - 1) & !(2 * LARGE_PAGE - 1);
+    let small = new_page(env)?;
+    let large: Cap<Page> = env.create(ObjectType::LargePage, 0)?;
+    let pt: Cap<PageTable> = env.create(ObjectType::PageTable, 0)?;
+
+    check_err!(large.page_map(vspace, vstart + LARGE_PAGE / 2, rw, attrs), Error::AlignmentError);
+    large.page_map(vspace, vstart + LARGE_PAGE, rw, attrs).or_fail("map the large page")?;
+    large.page_unmap().or_fail("unmap the large page")?;
+    large.page_map(vspace, vstart + LARGE_PAGE, rw, attrs).or_fail("map the large page again")?;
+    fill(vstart + LARGE_PAGE, LARGE_PAGE);
+    large.page_unmap().or_fail("unmap the large page")?;
+    large.page_map(vspace, vstart, rw, attrs).or_fail("map the large page at the start")?;
+    check_err!(large.page_map(vspace, vstart + LARGE_PAGE, rw, attrs), Error::InvalidCapability);
+    check!(holds_fill(vstart, LARGE_PAGE), "the large page lost its contents");
+    large.page_unmap().or_fail("unmap the large page")?;
+
+    check_err!(small.page_map(vspace, vstart, rw, attrs), Error::FailedLookup);
+    // An unaligned address maps the table over the 2 MiB around it.
+    pt.page_table_map(vspace, vstart + LARGE_PAGE + 10, attrs).or_fail("map the table unaligned")?;
+    small.page_map(vspace, vstart + LARGE_PAGE + PAGE, rw, attrs).or_fail("map the small page")?;
+    fill(vstart + LARGE_PAGE + PAGE, PAGE);
+    env.cnode.cnode_delete(pt.bits(), 64).or_fail("delete the table")?;
+    small.page_unmap().or_fail("unmap the small page after its table went")?;
+    large.page_unmap().or_fail("unmap the unmapped large page")?;
+
+    let pt: Cap<PageTable> = env.create(ObjectType::PageTable, 0)?;
+    pt.page_table_map(vspace, vstart, attrs).or_fail("map a new table")?;
+    small.page_map(vspace, vstart + PAGE, rw, attrs).or_fail("map the small page in the new table")?;
+    large.page_map(vspace, vstart + LARGE_PAGE, rw, attrs).or_fail("map the large page next to it")?;
+    check!(holds_fill(vstart + PAGE, PAGE), "the small page lost its contents");
+    check!(holds_fill(vstart + LARGE_PAGE, LARGE_PAGE), "the large page lost its contents");
+    small.page_unmap().or_fail("unmap the small page")?;
+    large.page_unmap().or_fail("unmap the large page")?;
+    Ok(())
+}
+
+test_case!(VSPACE0014, "a virtual address reused for another frame after an unmap reads the new frame, not a stale TLB entry, for small and large pages", vspace0014);
+fn vspace0014(env: &mut Env) -> TestResult {
+    let (rw, attrs) = (CapRights::read_write(), VmAttributes::DEFAULT);
+    for (ty, size) in [(ObjectType::SmallPage, PAGE), (ObjectType::LargePage, LARGE_PAGE)] {
+        // Three frames' worth of addresses, aligned to the frame size, under no page table
+        // when the frames are large.
+        let start = env.reserve_pages(4 * size / PAGE)?;
+        let vstart = (start + size - 1) & !(size - 1);
+        let frames: [Cap<Page>; 2] = [env.create(ty, 0)?, env.create(ty, 0)?];
+        for (i, frame) in frames.into_iter().enumerate() {
+            let vaddr = vstart + i as Word * size;
+            env.map(frame, vaddr, rw, attrs)?;
+            // SAFETY: just mapped read-write.
+            unsafe { (vaddr as *mut Word).write_volatile(i as Word + 1) };
+            frame.page_unmap().or_fail("unmap")?;
+        }
+        // Both at a third address in turn: each read must see its own frame.
+        let reused = vstart + 2 * size;
+        for (i, frame) in frames.into_iter().enumerate() {
+            env.map(frame, reused, rw, attrs)?;
+            // SAFETY: just mapped read-write.
+            check_eq!(unsafe { (reused as *const Word).read_volatile() }, i as Word + 1);
+            frame.page_unmap().or_fail("unmap from the reused address")?;
+        }
+    }
+    Ok(())
 }

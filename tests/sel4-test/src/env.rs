@@ -6,7 +6,7 @@
 
 use core::ops::Range;
 
-use sel4::cap_type::{CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Untyped};
+use sel4::cap_type::{AsidPool, CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Untyped};
 use sel4::{init_thread, BootInfo, Cap, CapRights, CapType, ObjectType, VmAttributes, Word};
 
 use crate::{Failure, ResultExt};
@@ -37,6 +37,48 @@ pub struct Frame {
 impl Frame {
     pub fn ptr<T>(&self) -> *mut T {
         self.vaddr as *mut T
+    }
+}
+
+/// A VSpace and a CSpace of a test's own. This program's image is mapped in
+/// it at the addresses it has in the driver's VSpace, from copies of the image
+/// frame caps: the same memory, so its code runs there and its statics are
+/// the driver's. Every cap the process needs lives in its CNode; the test
+/// keeps only the CNode, the VSpace and the TCBs it makes.
+pub struct Process {
+    pub vspace: Cap<PageGlobalDirectory>,
+    pub cnode: Cap<CNode>,
+    cnode_bits: u8,
+    next_slot: Word,
+    next_vaddr: Word,
+    /// Four slots of the test's CNode where caps wait to move into the process.
+    scratch: Word,
+}
+
+/// Slots a process has beyond its image frames.
+const PROCESS_SPARE_SLOTS: Word = 128;
+/// Where a process's stacks and IPC buffers go (far from the image).
+const PROCESS_VADDRS: Word = 0x40_0000_0000;
+
+impl Process {
+    /// Reserves `pages` pages of the process's address space after a guard page.
+    pub(crate) fn reserve_pages(&mut self, pages: Word) -> Word {
+        let start = self.next_vaddr + PAGE_SIZE;
+        self.next_vaddr = start + pages * PAGE_SIZE;
+        start
+    }
+
+    fn take_slot(&mut self) -> Result<Word, Failure> {
+        if self.next_slot >> self.cnode_bits != 0 {
+            return Err(Failure::new(format_args!("process ran out of CNode slots")));
+        }
+        self.next_slot += 1;
+        Ok(self.next_slot - 1)
+    }
+
+    /// The guard that makes a 64-bit cptr name slot n of the process's CNode.
+    pub(crate) fn cspace_data(&self) -> sel4::CapData {
+        sel4::CapData::guard(0, 64 - Word::from(self.cnode_bits))
     }
 }
 
@@ -169,5 +211,82 @@ impl Env {
         let vaddr = self.reserve_pages(1)?;
         self.map(cap, vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
         Ok(Frame { cap, vaddr })
+    }
+
+    /// Runs `f` with objects from `untyped` (a child of the test's) instead of
+    /// the test's memory, then removes all it made: revokes `untyped` and
+    /// empties the slots `f` took, for a loop that would otherwise run out.
+    pub fn scope<R>(&mut self, untyped: Cap<Untyped>, f: impl FnOnce(&mut Env) -> Result<R, Failure>) -> Result<R, Failure> {
+        let (own, first) = (self.untyped, self.slots.start);
+        self.untyped = untyped;
+        let result = f(self);
+        self.untyped = own;
+        self.cnode.cnode_revoke(untyped.bits(), 64).or_fail("revoke the scope's untyped")?;
+        for slot in first..self.slots.start {
+            self.cnode.cnode_delete(slot, 64).or_fail("empty a slot of the scope")?;
+        }
+        self.slots.start = first;
+        result
+    }
+
+    /// A process whose VSpace takes an ASID from `pool`.
+    pub fn process(&mut self, pool: Cap<AsidPool>) -> Result<Process, Failure> {
+        let frames = self.image_frames();
+        let slots = frames.end - frames.start + PROCESS_SPARE_SLOTS;
+        let cnode_bits = slots.next_power_of_two().trailing_zeros() as u8;
+        let cnode = self.create(ObjectType::CapTable, Word::from(cnode_bits))?;
+        let vspace: Cap<PageGlobalDirectory> = self.create(ObjectType::PageGlobalDirectory, 0)?;
+        pool.asid_pool_assign(vspace.cptr()).or_fail("assign the process's VSpace an ASID")?;
+        let scratch = self.alloc_slot()?;
+        for _ in 1..4 {
+            self.alloc_slot()?;
+        }
+        let mut process = Process { vspace, cnode, cnode_bits, next_slot: 1, next_vaddr: PROCESS_VADDRS, scratch };
+        extern "C" {
+            static __ehdr_start: u8;
+        }
+        // The linker's image-start symbol: only its address is used.
+        let image_base = core::ptr::addr_of!(__ehdr_start) as Word;
+        for (i, frame) in frames.enumerate() {
+            self.cnode.cnode_copy(scratch, 64, self.cnode, frame, 64, CapRights::all()).or_fail("copy an image frame cap")?;
+            let vaddr = image_base + i as Word * PAGE_SIZE;
+            self.map_in_process(&mut process, Cap::from_bits(scratch), vaddr, CapRights::read_write(), VmAttributes::DEFAULT)?;
+        }
+        Ok(process)
+    }
+
+    /// Maps `frame` at `vaddr` in `process` with paging structures from the
+    /// test's memory, then moves the frame cap and theirs into the process.
+    #[track_caller]
+    pub fn map_in_process(
+        &mut self,
+        process: &mut Process,
+        frame: Cap<Page>,
+        vaddr: Word,
+        rights: CapRights,
+        attrs: VmAttributes,
+    ) -> Result<(), Failure> {
+        let (untyped, cnode) = (self.untyped, self.cnode);
+        let mut tables: heapless::Vec<Word, 3> = heapless::Vec::new();
+        let scratch = process.scratch;
+        sel4_root_task::map_frame_in(process.vspace, frame, vaddr, rights, attrs, &mut |ty| {
+            let slot = scratch + 1 + tables.len() as Word;
+            untyped.untyped_retype(ty as Word, 0, cnode, 0, 0, slot, 1)?;
+            tables.push(slot).map_err(|_| sel4::Error::NotEnoughMemory)?;
+            Ok(slot)
+        })
+        .or_fail("map a frame in the process")?;
+        for slot in core::iter::once(frame.bits()).chain(tables) {
+            let dest = process.take_slot()?;
+            process.cnode.cnode_move(dest, process.cnode_bits, cnode, slot, 64).or_fail("move a cap into the process")?;
+        }
+        Ok(())
+    }
+
+    /// Copies `cap` into `process`'s CSpace; returns its cptr there.
+    pub fn give<T: CapType>(&mut self, process: &mut Process, cap: Cap<T>) -> Result<Cap<T>, Failure> {
+        let slot = process.take_slot()?;
+        process.cnode.cnode_copy(slot, process.cnode_bits, self.cnode, cap.bits(), 64, CapRights::all()).or_fail("copy a cap into the process")?;
+        Ok(Cap::from_bits(slot))
     }
 }

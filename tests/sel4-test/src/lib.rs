@@ -21,7 +21,7 @@ mod thread;
 
 pub use check::{Failure, ResultExt, TestResult};
 pub use driver::run_suite;
-pub use env::{Env, Frame};
+pub use env::{Env, Frame, Process};
 pub use registry::TestCase;
 pub use thread::Thread;
 

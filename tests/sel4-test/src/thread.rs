@@ -5,7 +5,7 @@
 use sel4::cap_type::{Endpoint, Tcb};
 use sel4::{Cap, CapRights, ObjectType, Word};
 
-use crate::{Env, Failure, ResultExt};
+use crate::{Env, Failure, Process, ResultExt};
 
 /// Stack of each test thread, in pages (below it stays an unmapped guard page).
 const STACK_PAGES: Word = 4;
@@ -93,5 +93,54 @@ impl Env {
     /// Creates and starts a thread running `entry(arg)` at `priority`.
     pub fn spawn(&mut self, entry: fn(Word), arg: Word, priority: u8) -> Result<Thread, Failure> {
         self.thread(entry, arg, priority, None, true)
+    }
+
+    /// Creates a thread in `process` that will run `entry(arg)` at
+    /// `priority`; `fault_ep` (a cap of the test's, None: the driver's) is
+    /// copied into the process for it. `arg` is passed as is: cptrs in it
+    /// must be the process's (see `Env::give`).
+    pub fn process_thread(
+        &mut self,
+        process: &mut Process,
+        entry: fn(Word),
+        arg: Word,
+        priority: u8,
+        fault_ep: Option<Cap<Endpoint>>,
+        resume: bool,
+    ) -> Result<Thread, Failure> {
+        let tcb: Cap<Tcb> = self.create(ObjectType::Tcb, 0)?;
+        let own_tcb = self.give(process, tcb)?;
+        let fault_ep = self.give(process, fault_ep.unwrap_or(self.fault_ep()))?;
+        let ipc = self.create(ObjectType::SmallPage, 0)?;
+        let ipc_vaddr = process.reserve_pages(1);
+        // Configured before the frame cap moves into the process (the TCB keeps its own copy).
+        tcb.tcb_configure(
+            fault_ep.bits(),
+            sel4::PrioProps::new(Word::from(MAX_TEST_PRIORITY), Word::from(priority)),
+            process.cnode,
+            process.cspace_data(),
+            process.vspace.cast(),
+            sel4::CapData::none(),
+            ipc_vaddr,
+            ipc.cptr(),
+        )
+        .or_fail("configure the process's thread")?;
+        self.map_in_process(process, ipc, ipc_vaddr, CapRights::read_write(), sel4::VmAttributes::DEFAULT)?;
+        let stack_base = process.reserve_pages(STACK_PAGES);
+        for page in 0..STACK_PAGES {
+            let frame = self.create(ObjectType::SmallPage, 0)?;
+            let vaddr = stack_base + page * crate::env::PAGE_SIZE;
+            self.map_in_process(process, frame, vaddr, CapRights::read_write(), sel4::VmAttributes::DEFAULT)?;
+        }
+        let regs = sel4::UserContext {
+            pc: thread_entry as *const () as Word,
+            sp: stack_base + STACK_PAGES * crate::env::PAGE_SIZE,
+            x0: arg,
+            x1: entry as usize as Word,
+            x2: own_tcb.bits(),
+            ..Default::default()
+        };
+        tcb.tcb_write_registers(resume, 0, sel4::sys::USER_CONTEXT_WORDS as Word, &regs).or_fail("start the process's thread")?;
+        Ok(Thread { tcb, ipc_buffer: ipc_vaddr })
     }
 }
