@@ -206,16 +206,13 @@ fn fast0009(env: &mut Env) -> TestResult {
 // installed the stale ASID and let it run on; our patch 0002 makes the
 // fastpath check, as upstream 13.0.0 does.
 
-/// Where the thread's stack and IPC buffer go in its own VSpace.
-const OTHER_STACK: Word = 0x40_0000_0000;
-const OTHER_IPC: Word = OTHER_STACK + 0x2000;
 static REPLIED: AtomicU64 = AtomicU64::new(0);
 static FAULTED: AtomicU64 = AtomicU64::new(0);
 static FAULT_EP: AtomicU64 = AtomicU64::new(0);
 
-/// The server in the other VSpace (its code is this program's, mapped there too).
-extern "C" fn other_server(_: Word) -> ! {
-    let ep: Cap<Endpoint> = cap(&ENDPOINT);
+/// The server in the other process; `ep` is the endpoint's cptr there.
+fn other_server(ep: Word) {
+    let ep: Cap<Endpoint> = Cap::from_bits(ep);
     let (mut info, _) = ep.recv();
     loop {
         (info, _) = ep.reply_recv(MessageInfo::new(info.label(), 0, 0, 0));
@@ -240,41 +237,22 @@ fn fault_catcher(_: Word) {
 
 test_case!(FAST0010, "a thread whose ASID pool was deleted faults when called, on the fastpath as on the slowpath", fast0010);
 fn fast0010(env: &mut Env) -> TestResult {
-    use sel4::cap_type::{AsidPool, Page, PageGlobalDirectory, Tcb, Untyped};
-    use sel4::{init_thread, ObjectType, VmAttributes};
+    use sel4::cap_type::{AsidPool, Untyped};
+    use sel4::{init_thread, ObjectType};
     setup(env)?;
     REPLIED.store(0, Ordering::SeqCst);
     FAULTED.store(0, Ordering::SeqCst);
     let fault_ep = env.endpoint()?;
     FAULT_EP.store(fault_ep.bits(), Ordering::SeqCst);
 
-    // A pool of its own, a VSpace in it, and this program's image mapped there.
+    // A pool of its own, and a process whose VSpace takes an ASID from it.
     let pool_memory: Cap<Untyped> = env.create(ObjectType::Untyped, 12)?;
     let pool: Cap<AsidPool> = Cap::from_bits(env.alloc_slot()?);
     init_thread::ASID_CONTROL.asid_control_make_pool(pool_memory, env.cnode, pool.bits(), 64).or_fail("make an ASID pool")?;
-    let vspace: Cap<PageGlobalDirectory> = env.create(ObjectType::PageGlobalDirectory, 0)?;
-    pool.asid_pool_assign(vspace.cptr()).or_fail("assign the VSpace an ASID")?;
-    extern "C" {
-        static __ehdr_start: u8;
-    }
-    // The linker's image-start symbol: only its address is used.
-    let image_base = core::ptr::addr_of!(__ehdr_start) as Word;
-    for (i, frame) in env.image_frames().enumerate() {
-        let copy: Cap<Page> = Cap::from_bits(env.alloc_slot()?);
-        env.cnode.cnode_copy(copy.bits(), 64, env.cnode, frame, 64, CapRights::all()).or_fail("copy an image frame cap")?;
-        env.map_in(vspace, copy, image_base + i as Word * 4096, CapRights::read_write(), VmAttributes::DEFAULT)?;
-    }
-    let stack: Cap<Page> = env.create(ObjectType::SmallPage, 0)?;
-    env.map_in(vspace, stack, OTHER_STACK, CapRights::read_write(), VmAttributes::DEFAULT)?;
-    let ipc: Cap<Page> = env.create(ObjectType::SmallPage, 0)?;
-    env.map_in(vspace, ipc, OTHER_IPC, CapRights::read_write(), VmAttributes::DEFAULT)?;
-
+    let mut process = env.process(pool)?;
     // The server, above its callers so that Call takes the fastpath.
-    let tcb: Cap<Tcb> = env.create(ObjectType::Tcb, 0)?;
-    tcb.tcb_configure(fault_ep.bits(), sel4::PrioProps::new(0, 90), env.cnode, sel4::CapData::none(), vspace.cast(), sel4::CapData::none(), OTHER_IPC, ipc.cptr())
-        .or_fail("configure the server")?;
-    let regs = sel4::UserContext { pc: other_server as *const () as Word, sp: OTHER_STACK + 4096, ..Default::default() };
-    tcb.tcb_write_registers(true, 0, sel4::sys::USER_CONTEXT_WORDS as Word, &regs).or_fail("start the server")?;
+    let ep_there = env.give(&mut process, cap::<Endpoint>(&ENDPOINT))?;
+    env.process_thread(&mut process, other_server, ep_there.bits(), 90, Some(fault_ep), true)?;
     env.spawn(fault_catcher, 0, 95)?;
 
     // While the pool exists, a call is answered.
