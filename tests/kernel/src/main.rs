@@ -15,6 +15,7 @@ mod irq;
 mod ntfn;
 mod retype;
 mod sched;
+mod syscall;
 mod vspace;
 
 sel4_root_task::root_task!(main);
