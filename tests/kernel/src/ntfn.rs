@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4::cap_type::{Endpoint, Notification};
 use sel4::{Cap, CapRights, Error, MessageInfo, Word};
-use sel4_test::{check_eq, check_err, test_case, Env, ResultExt, TestResult};
+use sel4_test::{check, check_eq, check_err, test_case, Env, ResultExt, TestResult};
 
 /// What helper threads saw, in order: badge and label of up to two receives.
 static SEEN: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
@@ -147,4 +147,61 @@ fn ntfn0008(env: &mut Env) -> TestResult {
     a.tcb.tcb_unbind_notification().or_fail("unbind")?;
     b.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind after unbind")?;
     Ok(())
+}
+
+/// Helpers of the binding-order tests: finishing, each signals `DONE` with
+/// badge 1 after counting itself in `FINISHED`.
+static DONE: AtomicU64 = AtomicU64::new(0);
+static FINISHED: AtomicU64 = AtomicU64::new(0);
+
+fn finished() {
+    FINISHED.fetch_add(1, Ordering::SeqCst);
+    Cap::<Notification>::from_bits(DONE.load(Ordering::SeqCst)).signal();
+}
+
+/// Waits on its own bound notification (cptr `arg`), then finishes.
+fn bound_waiter(arg: Word) {
+    SEEN[0].store(Cap::<Notification>::from_bits(arg).wait(), Ordering::SeqCst);
+    finished();
+}
+
+/// Signals the notification at `arg` once (a Send on it, as sel4test's sender does), then finishes.
+fn one_signal(arg: Word) {
+    Cap::<Notification>::from_bits(arg).signal();
+    finished();
+}
+
+/// A thread bound to a notification waits on it and another thread signals
+/// it once; both below the test, started waiter first. Fails unless both finish.
+fn bound_wait_order(env: &mut Env, waiter_priority: u8, sender_priority: u8) -> TestResult {
+    reset_seen();
+    FINISHED.store(0, Ordering::SeqCst);
+    let done = env.notification()?;
+    let badged_done = env.mint(done, CapRights::all(), 1)?;
+    DONE.store(badged_done.bits(), Ordering::SeqCst);
+    let ntfn = env.notification()?;
+    let waiter = env.thread(bound_waiter, ntfn.bits(), waiter_priority, None, false)?;
+    waiter.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind notification")?;
+    let sender = env.thread(one_signal, ntfn.bits(), sender_priority, None, false)?;
+    crate::sched::stall_alarm_on(env, done)?;
+    waiter.resume()?;
+    sender.resume()?;
+    while FINISHED.load(Ordering::SeqCst) < 2 {
+        let badges = done.wait();
+        check!(badges & crate::sched::STALLED == 0 || FINISHED.load(Ordering::SeqCst) == 2,
+            "stuck: {} of the two threads finished, the waiter saw {:#x}", FINISHED.load(Ordering::SeqCst), seen(0));
+    }
+    // sel4test's sender signals with an unbadged cap.
+    check_eq!(seen(0), 0);
+    Ok(())
+}
+
+test_case!(NTFN0009, "a bound thread waiting on its notification, above the thread that then signals it, wakes; both finish (sel4test BIND0003)", ntfn0009);
+fn ntfn0009(env: &mut Env) -> TestResult {
+    bound_wait_order(env, 90, 89)
+}
+
+test_case!(NTFN0010, "a thread signals a notification first and the thread bound to it, below, then waits and gets it; both finish (sel4test BIND0004)", ntfn0010);
+fn ntfn0010(env: &mut Env) -> TestResult {
+    bound_wait_order(env, 89, 90)
 }

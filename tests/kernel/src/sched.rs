@@ -253,3 +253,18 @@ fn sched0008(env: &mut Env) -> TestResult {
     check_eq!(outcome, (0, true));
     Ok(())
 }
+
+/// Badge the stall alarm signals with.
+pub(crate) const STALLED: Word = 1 << 27;
+
+fn stall_alarm(arg: Word) {
+    Cap::<Notification>::from_bits(arg).signal();
+}
+
+/// Starts a thread at the lowest priority that signals `ntfn` with badge
+/// `STALLED`: it runs only once every other thread is blocked, so a test
+/// waiting on `ntfn` for helpers learns they are stuck instead of hanging.
+pub(crate) fn stall_alarm_on(env: &mut Env, ntfn: Cap<Notification>) -> TestResult {
+    let badged = env.mint(ntfn, sel4::CapRights::all(), STALLED)?;
+    env.spawn(stall_alarm, badged.bits(), 0).map(|_| ())
+}
