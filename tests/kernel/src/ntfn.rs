@@ -205,3 +205,38 @@ test_case!(NTFN0010, "a thread signals a notification first and the thread bound
 fn ntfn0010(env: &mut Env) -> TestResult {
     bound_wait_order(env, 89, 90)
 }
+
+/// Sends one word, 0x5e4d_0001, through the endpoint cap at `arg`.
+fn one_word_sender(arg: Word) {
+    sel4::with_ipc_buffer(|b| b.msg[0] = 0x5e4d_0001);
+    Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(0, 0, 0, 1));
+}
+
+test_case!(NTFN0011, "the test thread bound to a notification: nb_recv and poll return 0 with nothing pending, poll and then nb_recv on an endpoint return a signal's badge once, nb_recv returns a queued sender's message once (sel4test NBWAIT0001)", ntfn0011);
+fn ntfn0011(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    let badged_ep = env.mint(ep, CapRights::all(), 1)?;
+    let badged_ntfn = env.mint(ntfn, CapRights::all(), 2)?;
+    check_eq!(ep.nb_recv().1, 0);
+    check_eq!(ntfn.poll(), 0);
+    badged_ntfn.signal();
+    check_eq!(ntfn.poll(), 2);
+    check_eq!(ntfn.poll(), 0);
+    badged_ntfn.signal();
+    check_eq!(ep.nb_recv().1, 2);
+    check_eq!(ep.nb_recv().1, 0);
+    // The sender starts level with the test, which then drops below it: it
+    // runs and blocks in its send.
+    const BODY: u8 = 100;
+    env.spawn(one_word_sender, badged_ep.bits(), BODY)?;
+    env.tcb().tcb_set_priority(BODY - 1).or_fail("lower the test thread")?;
+    let (info, badge) = ep.nb_recv();
+    check_eq!(badge, 1);
+    check_eq!(info.length(), 1);
+    check_eq!(sel4::with_ipc_buffer(|b| b.msg[0]), 0x5e4d_0001);
+    check_eq!(ep.nb_recv().1, 0);
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
+    Ok(())
+}
