@@ -268,3 +268,138 @@ pub(crate) fn stall_alarm_on(env: &mut Env, ntfn: Cap<Notification>) -> TestResu
     let badged = env.mint(ntfn, sel4::CapRights::all(), STALLED)?;
     env.spawn(stall_alarm, badged.bits(), 0).map(|_| ())
 }
+
+test_case!(SCHED0009, "a thread resuming itself (already running) succeeds and carries on (sel4test SCHED0002)", sched0009);
+fn sched0009(env: &mut Env) -> TestResult {
+    env.tcb().tcb_resume().or_fail("resume the test thread")?;
+    // Still the only thread at its priority, and it runs on.
+    sel4::r#yield();
+    Ok(())
+}
+
+/// The priority the last `by_priority` thread ran at, and how many ran out of order.
+static LAST_PRIORITY: AtomicU64 = AtomicU64::new(0);
+static OUT_OF_ORDER: AtomicU64 = AtomicU64::new(0);
+static ALL_RAN: AtomicU64 = AtomicU64::new(0);
+
+/// Checks it runs right after the thread one priority above; the thread at
+/// priority 0 signals the notification in `ALL_RAN`.
+fn by_priority(priority: Word) {
+    if LAST_PRIORITY.load(Ordering::SeqCst) != priority + 1 {
+        OUT_OF_ORDER.fetch_add(1, Ordering::SeqCst);
+    }
+    LAST_PRIORITY.store(priority, Ordering::SeqCst);
+    if priority == 0 {
+        Cap::<Notification>::from_bits(ALL_RAN.load(Ordering::SeqCst)).signal();
+    }
+}
+
+test_case!(SCHED0010, "threads started at every priority from 0 to just below the test run one by one from the highest down once the test blocks (sel4test SCHED0004)", sched0010);
+fn sched0010(env: &mut Env) -> TestResult {
+    LAST_PRIORITY.store(Word::from(BODY_PRIORITY), Ordering::SeqCst);
+    OUT_OF_ORDER.store(0, Ordering::SeqCst);
+    let all_ran = env.notification()?;
+    ALL_RAN.store(all_ran.bits(), Ordering::SeqCst);
+    for priority in 0..BODY_PRIORITY {
+        env.spawn(by_priority, Word::from(priority), priority)?;
+    }
+    check_eq!(LAST_PRIORITY.load(Ordering::SeqCst), Word::from(BODY_PRIORITY));
+    all_ran.wait();
+    check_eq!(LAST_PRIORITY.load(Ordering::SeqCst), 0);
+    check_eq!(OUT_OF_ORDER.load(Ordering::SeqCst), 0);
+    Ok(())
+}
+
+/// Steps of a multi-thread test: each thread checks the step it expects and
+/// moves it on; the first unexpected step seen is kept.
+static STEP: AtomicU64 = AtomicU64::new(0);
+static BAD_STEP: AtomicU64 = AtomicU64::new(NO_BAD_STEP);
+const NO_BAD_STEP: Word = u64::MAX;
+/// Results of invocations helpers made, in order (error numbers, 0 = success).
+static CODES: [AtomicU64; 8] = [const { AtomicU64::new(u64::MAX) }; 8];
+
+fn step(expected: Word) {
+    let at = STEP.load(Ordering::SeqCst);
+    if at != expected {
+        let _ = BAD_STEP.compare_exchange(NO_BAD_STEP, expected << 32 | at, Ordering::SeqCst, Ordering::SeqCst);
+    }
+    STEP.store(expected + 1, Ordering::SeqCst);
+}
+
+fn reset_steps() {
+    STEP.store(0, Ordering::SeqCst);
+    BAD_STEP.store(NO_BAD_STEP, Ordering::SeqCst);
+    for c in &CODES {
+        c.store(u64::MAX, Ordering::SeqCst);
+    }
+}
+
+/// Fails if a step came out of order (saying which step expected which).
+fn check_steps(last: Word) -> TestResult {
+    let bad = BAD_STEP.load(Ordering::SeqCst);
+    check!(bad == NO_BAD_STEP, "step {} was reached at step {}", bad >> 32, bad & 0xffff_ffff);
+    check_eq!(STEP.load(Ordering::SeqCst), last);
+    Ok(())
+}
+
+/// The two TCBs of the set-priority test.
+static PRIO_TCBS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+/// Its highest priority (sel4test's is 2 below the maximum; all of its
+/// priorities are relative to this one).
+const HIGHEST: u8 = BODY_PRIORITY - 1;
+
+fn prio_tcb(i: usize) -> Cap<Tcb> {
+    Cap::from_bits(PRIO_TCBS[i].load(Ordering::SeqCst))
+}
+
+/// Thread 1 (priority and MCP HIGHEST).
+fn set_priority_first(_: Word) {
+    let me = prio_tcb(0);
+    step(0);
+    // Dropping below thread 2 lets it run now.
+    CODES[0].store(code(me.tcb_set_priority(HIGHEST - 4)), Ordering::SeqCst);
+    step(2);
+    CODES[1].store(code(me.tcb_set_priority(HIGHEST)), Ordering::SeqCst);
+    CODES[2].store(code(me.tcb_set_mc_priority(HIGHEST - 4)), Ordering::SeqCst);
+    CODES[3].store(code(me.tcb_set_priority(HIGHEST - 3)), Ordering::SeqCst);
+    CODES[4].store(code(me.tcb_set_mc_priority(HIGHEST)), Ordering::SeqCst);
+    finish();
+}
+
+/// Thread 2 (priority HIGHEST - 1, MCP HIGHEST - 2).
+fn set_priority_second(_: Word) {
+    let (first, me) = (prio_tcb(0), prio_tcb(1));
+    step(1);
+    CODES[5].store(code(first.tcb_set_priority(HIGHEST)), Ordering::SeqCst);
+    CODES[6].store(code(first.tcb_set_priority(HIGHEST - 2)), Ordering::SeqCst);
+    // Dropping below thread 1 lets it run now.
+    CODES[7].store(code(me.tcb_set_priority(HIGHEST - 3)), Ordering::SeqCst);
+    step(3);
+    finish();
+}
+
+test_case!(SCHED0011, "threads lowering and raising their own and each other's priority within their MCPs run in the order that implies; past the MCP is RangeError (sel4test SCHED0005)", sched0011);
+fn sched0011(env: &mut Env) -> TestResult {
+    reset_steps();
+    reset_workers();
+    let done = env.notification()?;
+    DONE.store(done.bits(), Ordering::SeqCst);
+    let first = env.thread(set_priority_first, 0, HIGHEST, None, false)?;
+    first.tcb.tcb_set_mc_priority(HIGHEST).or_fail("thread 1's MCP")?;
+    let second = env.thread(set_priority_second, 0, HIGHEST - 1, None, false)?;
+    second.tcb.tcb_set_mc_priority(HIGHEST - 2).or_fail("thread 2's MCP")?;
+    PRIO_TCBS[0].store(first.tcb.bits(), Ordering::SeqCst);
+    PRIO_TCBS[1].store(second.tcb.bits(), Ordering::SeqCst);
+    first.resume()?;
+    second.resume()?;
+    stall_alarm_on(env, done)?;
+    while FINISHED.load(Ordering::SeqCst) < 2 {
+        let badges = done.wait();
+        check!(badges & STALLED == 0 || FINISHED.load(Ordering::SeqCst) == 2, "the threads got stuck at step {}", STEP.load(Ordering::SeqCst));
+    }
+    check_steps(4)?;
+    let codes: [Word; 8] = core::array::from_fn(|i| CODES[i].load(Ordering::SeqCst));
+    let range = Error::RangeError as Word;
+    check_eq!(codes, [0, 0, 0, range, range, range, 0, 0]);
+    Ok(())
+}
