@@ -403,3 +403,120 @@ fn sched0011(env: &mut Env) -> TestResult {
     check_eq!(codes, [0, 0, 0, range, range, range, 0, 0]);
     Ok(())
 }
+
+// sel4test SCHED0006: four threads below the test, at priorities BASE + 0..3,
+// pass messages; a bouncer at the lowest priority lets a thread wait until
+// every thread above the bouncer has blocked.
+
+const BASE: u8 = 10;
+static IPC_EPS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+static SPINS: AtomicU64 = AtomicU64::new(0);
+static BOUNCES: AtomicU64 = AtomicU64::new(0);
+/// The first check a thread found false (its number), or 0.
+static FAILED_CHECK: AtomicU64 = AtomicU64::new(0);
+
+fn expect(ok: bool, id: Word) {
+    if !ok {
+        let _ = FAILED_CHECK.compare_exchange(0, id, Ordering::SeqCst, Ordering::SeqCst);
+    }
+}
+
+fn ipc_ep(i: usize) -> Cap<sel4::cap_type::Endpoint> {
+    Cap::from_bits(IPC_EPS[i].load(Ordering::SeqCst))
+}
+
+/// A call to the bouncer: returns once it runs, i.e. once every thread above it has blocked.
+fn bounce() {
+    ipc_ep(0).call(sel4::MessageInfo::new(0, 0, 0, 0));
+}
+
+fn counting_bouncer(_: Word) {
+    loop {
+        let (info, _) = ipc_ep(0).recv();
+        BOUNCES.fetch_add(1, Ordering::SeqCst);
+        sel4::reply(info);
+    }
+}
+
+/// True if the message just received has `len` words 0, 1, 2, ...
+fn counted_words(info: sel4::MessageInfo, len: usize) -> bool {
+    info.length() == len && sel4::with_ipc_buffer(|b| b.msg[..len].iter().enumerate().all(|(i, &w)| w == i as Word))
+}
+
+fn send_counted_words(len: usize) {
+    sel4::with_ipc_buffer(|b| b.msg[..len].iter_mut().enumerate().for_each(|(i, w)| *w = i as Word));
+    ipc_ep(1).send(sel4::MessageInfo::new(0, 0, 0, len as Word));
+}
+
+/// BASE + 1: receives a send already pending, then one not yet sent.
+fn pending_receiver(_: Word) {
+    step(1);
+    let (info, _) = ipc_ep(1).recv();
+    // The sender, above, ran first; this runs once it has blocked.
+    step(3);
+    expect(counted_words(info, 20), 1);
+    bounce();
+    step(5);
+    let (info, _) = ipc_ep(1).recv();
+    step(8);
+    expect(counted_words(info, 19), 2);
+    finish();
+}
+
+/// BASE + 2: spins (nothing else may run meanwhile), then bounces, forever.
+fn spinner_bouncing(_: Word) {
+    loop {
+        let at = STEP.load(Ordering::SeqCst);
+        for _ in 0..100_000 {
+            core::hint::spin_loop();
+        }
+        expect(STEP.load(Ordering::SeqCst) == at, 3);
+        SPINS.fetch_add(1, Ordering::SeqCst);
+        bounce();
+    }
+}
+
+/// BASE + 3: sends to a receiver not yet waiting, then to one waiting.
+fn priority_sender(_: Word) {
+    let counts = || (SPINS.load(Ordering::SeqCst), BOUNCES.load(Ordering::SeqCst));
+    step(0);
+    let (spins, bounces) = counts();
+    send_counted_words(20);
+    step(2);
+    expect(counts() == (spins + 1, bounces), 4);
+    bounce();
+    expect(counts() == (spins + 2, bounces + 2), 5);
+    step(4);
+    let (spins, bounces) = counts();
+    bounce();
+    step(6);
+    send_counted_words(19);
+    step(7);
+    bounce();
+    step(9);
+    expect(counts() == (spins + 2, bounces + 5), 6);
+    finish();
+}
+
+test_case!(SCHED0012, "four threads below the test passing sends and bounces run strictly by priority: each step, spin and bounce count as expected (sel4test SCHED0006)", sched0012);
+fn sched0012(env: &mut Env) -> TestResult {
+    reset_steps();
+    reset_workers();
+    FAILED_CHECK.store(0, Ordering::SeqCst);
+    SPINS.store(0, Ordering::SeqCst);
+    BOUNCES.store(0, Ordering::SeqCst);
+    for ep in &IPC_EPS {
+        ep.store(env.endpoint()?.bits(), Ordering::SeqCst);
+    }
+    let done = env.notification()?;
+    DONE.store(done.bits(), Ordering::SeqCst);
+    for (i, entry) in [counting_bouncer as fn(Word), pending_receiver, spinner_bouncing, priority_sender].into_iter().enumerate() {
+        env.spawn(entry, 0, BASE + i as u8)?;
+    }
+    // The bouncer and the spinner never finish; the other two do.
+    while FINISHED.load(Ordering::SeqCst) < 2 {
+        done.wait();
+    }
+    check_eq!(FAILED_CHECK.load(Ordering::SeqCst), 0);
+    check_steps(10)
+}
