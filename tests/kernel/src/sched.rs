@@ -520,3 +520,33 @@ fn sched0012(env: &mut Env) -> TestResult {
     check_eq!(FAILED_CHECK.load(Ordering::SeqCst), 0);
     check_steps(10)
 }
+
+/// Set by `yield_then_mark` once it got past its yield.
+static MARKED: AtomicBool = AtomicBool::new(false);
+
+fn yield_then_mark(_: Word) {
+    // If it ran before the test raised it, the yield hands back to the test.
+    sel4::r#yield();
+    MARKED.store(true, Ordering::SeqCst);
+}
+
+test_case!(SCHED0013, "a thread level with the test, raised above it, runs at the test's next yield: 5.0.0's setPriority does not preempt the caller, where sel4test SCHED0020 expects it to run at once", sched0013);
+fn sched0013(env: &mut Env) -> TestResult {
+    env.tcb().tcb_set_priority(BODY_PRIORITY - 1).or_fail("lower the test thread")?;
+    // A timer tick ending the test's time slice right after the raise would
+    // run the thread too; that cannot happen twice in a row.
+    for attempt in 0..2 {
+        MARKED.store(false, Ordering::SeqCst);
+        let thread = env.spawn(yield_then_mark, 0, BODY_PRIORITY - 1)?;
+        check!(!MARKED.load(Ordering::SeqCst), "the thread got past its yield before being raised");
+        thread.tcb.tcb_set_priority(BODY_PRIORITY).or_fail("raise the thread")?;
+        let ran_at_once = MARKED.load(Ordering::SeqCst);
+        sel4::r#yield();
+        check!(MARKED.load(Ordering::SeqCst), "the raised thread did not run at the test's yield");
+        if !ran_at_once {
+            return Ok(());
+        }
+        check!(attempt == 0, "the raised thread ran before the test yielded, twice: setPriority preempted its caller");
+    }
+    Ok(())
+}
