@@ -16,6 +16,7 @@ mod ntfn;
 mod retype;
 mod sched;
 mod syscall;
+mod tcb;
 mod vspace;
 
 sel4_root_task::root_task!(main);
