@@ -550,3 +550,79 @@ fn sched0013(env: &mut Env) -> TestResult {
     }
     Ok(())
 }
+
+// The exclusive monitor across a context switch (sel4test REGRESSIONS0002).
+// 5.0.0's AArch64 exits to user (restore_user_context, the fastpath) have
+// no clrex, nor do current seL4's: the exception itself clears the monitor,
+// so a store-exclusive fails after any syscall, switch or not.
+
+/// The word the exclusive pairs work on.
+static EXCLUSIVE: AtomicU64 = AtomicU64::new(0);
+/// The store-exclusive's status (0 = it stored, 1 = it failed).
+static STXR_STATUS: AtomicU64 = AtomicU64::new(u64::MAX);
+static SWITCH_NTFNS: [AtomicU64; 2] = [AtomicU64::new(0), AtomicU64::new(0)];
+
+fn load_exclusive() -> Word {
+    let value: Word;
+    // SAFETY: reads the atomic word and marks it in the exclusive monitor.
+    unsafe { core::arch::asm!("ldxr {v}, [{a}]", v = out(reg) value, a = in(reg) EXCLUSIVE.as_ptr(), options(nostack)) };
+    value
+}
+
+/// Stores `value` to the word if the monitor still holds it; returns the status.
+fn store_exclusive(value: Word) -> Word {
+    let status: Word;
+    // SAFETY: a store-exclusive to the atomic word.
+    unsafe {
+        core::arch::asm!("mov {s:w}, #2", "stxr {s:w}, {v}, [{a}]", s = out(reg) status, v = in(reg) value,
+            a = in(reg) EXCLUSIVE.as_ptr(), options(nostack))
+    };
+    status
+}
+
+/// Load-exclusive, then `between`, then store-exclusive; notes the status.
+fn exclusive_pair(between: fn()) {
+    let value = load_exclusive();
+    between();
+    STXR_STATUS.store(store_exclusive(value + 1), Ordering::SeqCst);
+}
+
+fn nothing() {}
+
+/// Wakes the test (above this thread) and continues once it blocks again.
+fn switch_to_test() {
+    Cap::<Notification>::from_bits(SWITCH_NTFNS[0].load(Ordering::SeqCst)).signal();
+}
+
+fn pair_with_switch(_: Word) {
+    exclusive_pair(switch_to_test);
+    Cap::<Notification>::from_bits(SWITCH_NTFNS[1].load(Ordering::SeqCst)).signal();
+}
+
+fn pair_with_syscall(_: Word) {
+    exclusive_pair(sel4::r#yield);
+}
+
+test_case!(SCHED0014, "a store-exclusive fails after a context switch to another thread since its load-exclusive (sel4test REGRESSIONS0002), and after a syscall that switches to no other thread; with nothing between it succeeds", sched0014);
+fn sched0014(env: &mut Env) -> TestResult {
+    // The probe works: with nothing in between, the store-exclusive succeeds.
+    STXR_STATUS.store(u64::MAX, Ordering::SeqCst);
+    exclusive_pair(nothing);
+    check_eq!(STXR_STATUS.load(Ordering::SeqCst), 0);
+    // A syscall that switches to no other thread.
+    STXR_STATUS.store(u64::MAX, Ordering::SeqCst);
+    env.spawn(pair_with_syscall, 0, BODY_PRIORITY + 1)?;
+    let after_syscall = STXR_STATUS.load(Ordering::SeqCst);
+    // A switch to the test and back.
+    STXR_STATUS.store(u64::MAX, Ordering::SeqCst);
+    let (woken, done) = (env.notification()?, env.notification()?);
+    SWITCH_NTFNS[0].store(woken.bits(), Ordering::SeqCst);
+    SWITCH_NTFNS[1].store(done.bits(), Ordering::SeqCst);
+    env.spawn(pair_with_switch, 0, BODY_PRIORITY - 1)?;
+    woken.wait();
+    check_eq!(STXR_STATUS.load(Ordering::SeqCst), u64::MAX);
+    done.wait();
+    let after_switch = STXR_STATUS.load(Ordering::SeqCst);
+    check_eq!((after_syscall, after_switch), (1, 1));
+    Ok(())
+}
