@@ -7,6 +7,7 @@
 #![no_main]
 
 mod cnode;
+mod domain;
 mod fastpath;
 mod fault;
 mod fpu;
