@@ -426,3 +426,72 @@ fn cnode0013(env: &mut Env) -> TestResult {
     check_eq!(CLIENT_ERRORS.load(Ordering::SeqCst), 0);
     Ok(())
 }
+
+// sel4test CSPACE0001: a CSpace of 64 one-bit CNodes, one per level.
+
+/// The endpoint's cptr in the test's CSpace and in the 64-level one.
+static FULL_EP: AtomicU64 = AtomicU64::new(0);
+static FULL_EP_POS: AtomicU64 = AtomicU64::new(0);
+/// Calls the helper found answered otherwise than expected.
+static FULL_WRONG: AtomicU64 = AtomicU64::new(0);
+const READY: Word = 0x4ead_1001;
+const SUCCESS: Word = 0x5cce_55ed;
+const SUCCESS_LABEL: Word = 0x5c;
+
+/// Tells the test it is ready (in the test's CSpace), then, moved into the
+/// 64-level one: calls every cptr 0..64 and the endpoint's with each one bit
+/// flipped, all of which must be empty slots, then sends through the endpoint.
+fn deep_cspace_prober(_: Word) {
+    sel4::with_ipc_buffer(|b| b.msg[0] = READY);
+    Cap::<Endpoint>::from_bits(FULL_EP.load(Ordering::SeqCst)).send(MessageInfo::new(0, 0, 0, 1));
+    let pos = FULL_EP_POS.load(Ordering::SeqCst);
+    let empty = |cptr: Word| Cap::<Endpoint>::from_bits(cptr).call(MessageInfo::new(0, 0, 0, 0)).label() == Error::InvalidCapability as Word;
+    for i in 0..64 {
+        if !empty(i) || !empty(pos ^ (1 << i)) {
+            FULL_WRONG.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    sel4::with_ipc_buffer(|b| b.msg[0] = SUCCESS);
+    Cap::<Endpoint>::from_bits(pos).send(MessageInfo::new(SUCCESS_LABEL, 0, 0, 1));
+    // Block for good (the stall alarm needs every thread blocked).
+    Cap::<Endpoint>::from_bits(pos).recv();
+}
+
+test_case!(CNODE0014, "a thread in a CSpace of 64 one-bit CNodes reaches an endpoint through all 64 levels; cptrs 0..63 and the endpoint's with any bit flipped are empty slots (sel4test CSPACE0001)", cnode0014);
+fn cnode0014(env: &mut Env) -> TestResult {
+    FULL_WRONG.store(0, Ordering::SeqCst);
+    let ep = env.endpoint()?;
+    let mut levels = [Cap::<CNode>::from_bits(0); 64];
+    for level in &mut levels {
+        *level = env.create(ObjectType::CapTable, 1)?;
+    }
+    // Level i resolves bit 63 - i; the next level sits in alternating slots.
+    let (mut slot, mut pos) = (0, 0);
+    for i in 1..64 {
+        levels[i - 1].cnode_copy(slot, 1, env.cnode, levels[i].bits(), 64, CapRights::all()).or_fail("link a level")?;
+        pos |= slot << (64 - i);
+        slot ^= 1;
+    }
+    levels[63].cnode_copy(slot, 1, env.cnode, ep.bits(), 64, CapRights::all()).or_fail("place the endpoint")?;
+    pos |= slot;
+    FULL_EP.store(ep.bits(), Ordering::SeqCst);
+    FULL_EP_POS.store(pos, Ordering::SeqCst);
+    // Should the prober get stuck, the stall alarm's signal ends the test's
+    // receive (the test thread is bound to its notification).
+    let stall = env.notification()?;
+    env.tcb().tcb_bind_notification(stall.cptr()).or_fail("bind the test thread")?;
+    crate::sched::stall_alarm_on(env, stall)?;
+    // Below the test: it runs once the test waits.
+    let prober = env.thread(deep_cspace_prober, 0, 90, None, true)?;
+    let (info, badge) = ep.recv();
+    check_eq!(badge, 0);
+    check_eq!((info.length(), sel4::with_ipc_buffer(|b| b.msg[0])), (1, READY));
+    // Its faults now go to the endpoint too, so the test sees them instead of waiting on.
+    prober.tcb.tcb_set_space(pos, levels[0], CapData::none(), env.vspace.cast(), CapData::none()).or_fail("move the prober")?;
+    let (info, badge) = ep.recv();
+    check!(badge != crate::sched::STALLED, "the prober got stuck");
+    check!(info.label() == SUCCESS_LABEL, "the prober did not finish: {}", sel4::Fault::decode(info));
+    check_eq!((info.length(), sel4::with_ipc_buffer(|b| b.msg[0])), (1, SUCCESS));
+    check_eq!(FULL_WRONG.load(Ordering::SeqCst), 0);
+    Ok(())
+}
