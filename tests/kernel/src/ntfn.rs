@@ -92,7 +92,7 @@ fn bound_thread(env: &mut Env, entry: fn(Word), arg: Word) -> Result<(sel4_test:
     Ok((thread, ntfn))
 }
 
-test_case!(NTFN0005, "a bound thread blocked in recv gets a signal's badge, then a normal message (sel4test BIND0001)", ntfn0005);
+test_case!(NTFN0005, "a bound thread blocked in recv gets a signal's badge, then a normal message", ntfn0005);
 fn ntfn0005(env: &mut Env) -> TestResult {
     reset_seen();
     let ep = env.endpoint()?;
@@ -106,7 +106,7 @@ fn ntfn0005(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(NTFN0006, "a bound thread waiting on its own notification receives its signals (sel4test BIND0002)", ntfn0006);
+test_case!(NTFN0006, "a bound thread waiting on its own notification receives its signals", ntfn0006);
 fn ntfn0006(env: &mut Env) -> TestResult {
     reset_seen();
     let ntfn = env.notification()?;
@@ -237,6 +237,55 @@ fn ntfn0011(env: &mut Env) -> TestResult {
     check_eq!(info.length(), 1);
     check_eq!(sel4::with_ipc_buffer(|b| b.msg[0]), 0x5e4d_0001);
     check_eq!(ep.nb_recv().1, 0);
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
+    Ok(())
+}
+
+const RUNS: usize = 10;
+const ASYNC: Word = 1;
+const SYNC: Word = 2;
+
+/// Sends (a signal, on a notification cap) RUNS times through the cap at `arg`.
+fn repeated_sender(arg: Word) {
+    for _ in 0..RUNS {
+        Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(0, 0, 0, 0));
+    }
+}
+
+test_case!(NTFN0012, "the test thread, bound, receiving on an endpoint gets all 10 signals and all 10 messages of two threads below it, told apart by badge (sel4test BIND0001)", ntfn0012);
+fn ntfn0012(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    crate::sched::stall_alarm_on(env, ntfn)?;
+    let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
+    let messages = env.mint(ep, CapRights::all(), SYNC)?;
+    env.spawn(repeated_sender, signals.bits(), 90)?;
+    env.spawn(repeated_sender, messages.bits(), 90)?;
+    let (mut from_signals, mut from_messages) = (0, 0);
+    for _ in 0..2 * RUNS {
+        match ep.recv().1 {
+            ASYNC => from_signals += 1,
+            SYNC => from_messages += 1,
+            _ => {}
+        }
+    }
+    check_eq!((from_signals, from_messages), (RUNS, RUNS));
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
+    Ok(())
+}
+
+test_case!(NTFN0013, "the test thread, bound, waiting on its own notification gets all 10 signals of a thread below it (sel4test BIND0002)", ntfn0013);
+fn ntfn0013(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    crate::sched::stall_alarm_on(env, ntfn)?;
+    let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
+    env.spawn(repeated_sender, signals.bits(), 90)?;
+    let received = (0..RUNS).filter(|_| ntfn.wait() == ASYNC).count();
+    check_eq!(received, RUNS);
     env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
     Ok(())
 }
