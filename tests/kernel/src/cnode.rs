@@ -1,8 +1,10 @@
 //! CNode operations: copy, mint, move, mutate, delete, revoke, and lookup errors.
 
+use core::sync::atomic::{AtomicU64, Ordering};
+
 use sel4::cap_type::{CNode, Endpoint, Notification};
 use sel4::{Cap, CapData, CapRights, Error, MessageInfo, ObjectType, Word};
-use sel4_test::{check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
+use sel4_test::{check, check_eq, check_err, test_case, Env, Failure, ResultExt, TestResult};
 
 /// Fails unless `slot` of the root CNode is empty (copying from it fails the lookup).
 fn check_empty(env: &mut Env, slot: Word) -> TestResult {
@@ -259,5 +261,237 @@ fn cnode0011(env: &mut Env) -> TestResult {
     env.cnode.cnode_cancel_badged_sends(first.bits(), 64).or_fail("cancel badged sends")?;
     check_eq!(ep.recv().1, 0x2);
     check_eq!(ep.recv().1, 0x1);
+    Ok(())
+}
+
+// sel4test's CANCEL_BADGED_SENDS tests: 32 clients, each holding a copy of
+// its own badged cap to one endpoint.
+
+const CLIENTS: usize = 32;
+
+/// Per client: its progress (`NOT_STARTED`, then 0 once its first call was
+/// answered, 1 once its second call failed) or its last call's status.
+static CLIENT_STATE: [AtomicU64; CLIENTS] = [const { AtomicU64::new(NOT_STARTED) }; CLIENTS];
+/// Checks a client found wrong (a reply it did not expect).
+static CLIENT_ERRORS: AtomicU64 = AtomicU64::new(0);
+const NOT_STARTED: Word = u64::MAX;
+
+fn reset_clients() {
+    for state in &CLIENT_STATE {
+        state.store(NOT_STARTED, Ordering::SeqCst);
+    }
+    CLIENT_ERRORS.store(0, Ordering::SeqCst);
+}
+
+fn client_error() {
+    CLIENT_ERRORS.fetch_add(1, Ordering::SeqCst);
+}
+
+/// Client `index` of the 32 badged endpoint caps, each with a copy derived from it.
+struct Client {
+    badged: Word,
+    copy: Word,
+}
+
+fn badged_clients(env: &mut Env, ep: Cap<Endpoint>) -> Result<[Client; CLIENTS], Failure> {
+    let mut clients: [Client; CLIENTS] = core::array::from_fn(|_| Client { badged: 0, copy: 0 });
+    for (i, client) in clients.iter_mut().enumerate() {
+        client.badged = env.mint(ep, CapRights::all(), 200 + i as Word)?.bits();
+        client.copy = env.alloc_slot()?;
+        env.cnode.cnode_copy(client.copy, 64, env.cnode, client.badged, 64, CapRights::all()).or_fail("copy the badged cap")?;
+    }
+    Ok(clients)
+}
+
+/// Answers each call on the endpoint at `arg` with an empty reply, forever.
+fn bouncer(arg: Word) {
+    let ep = Cap::<Endpoint>::from_bits(arg);
+    ep.recv();
+    loop {
+        ep.reply_recv(MessageInfo::new(0, 0, 0, 0));
+    }
+}
+
+/// Calls with word `index + 100` through its cap, expects the word inverted
+/// back, then calls again and expects that call to fail with InvalidCapability.
+fn twice_caller(arg: Word) {
+    let (cap, index) = crate::ipc::unpack(arg);
+    let ep = Cap::<Endpoint>::from_bits(cap);
+    let word = index + 100;
+    sel4::with_ipc_buffer(|b| b.msg[0] = word);
+    let reply = ep.call(MessageInfo::new(0, 0, 0, 1));
+    if reply.length() != 1 || sel4::with_ipc_buffer(|b| b.msg[0]) != !word {
+        client_error();
+    }
+    CLIENT_STATE[index as usize].store(0, Ordering::SeqCst);
+    sel4::with_ipc_buffer(|b| b.msg[0] = word);
+    let reply = ep.call(MessageInfo::new(0, 0, 0, 1));
+    if reply.label() != Error::InvalidCapability as Word {
+        client_error();
+    }
+    CLIENT_STATE[index as usize].store(1, Ordering::SeqCst);
+}
+
+fn states() -> [Word; CLIENTS] {
+    core::array::from_fn(|i| CLIENT_STATE[i].load(Ordering::SeqCst))
+}
+
+test_case!(CNODE0012, "32 clients blocked calling through copies of their badged caps: revoking one badged cap and cancelling its badged sends makes only that client's restarted call fail (sel4test CANCEL_BADGED_SENDS_0001)", cnode0012);
+fn cnode0012(env: &mut Env) -> TestResult {
+    reset_clients();
+    let ep = env.endpoint()?;
+    let clients = badged_clients(env, ep)?;
+    // The bouncer is below every client: a call to it returns once they are all blocked.
+    let bounce = env.endpoint()?;
+    env.spawn(bouncer, bounce.bits(), 1)?;
+    for (i, client) in clients.iter().enumerate() {
+        env.spawn(twice_caller, crate::ipc::pack(client.copy, i as Word), 90)?;
+    }
+    let wait_for_clients = || bounce.call(MessageInfo::new(0, 0, 0, 0));
+    wait_for_clients();
+    for _ in 0..CLIENTS {
+        let (info, badge) = ep.recv();
+        check_eq!(info.length(), 1);
+        let word = sel4::with_ipc_buffer(|b| b.msg[0]);
+        check_eq!(word, badge - 100);
+        sel4::with_ipc_buffer(|b| b.msg[0] = !word);
+        sel4::reply(MessageInfo::new(0, 0, 0, 1));
+    }
+    wait_for_clients();
+    check_eq!(states(), [0; CLIENTS]);
+    for (i, client) in clients.iter().enumerate() {
+        env.cnode.cnode_revoke(client.badged, 64).or_fail("revoke a badged cap")?;
+        env.cnode.cnode_cancel_badged_sends(client.badged, 64).or_fail("cancel its badged sends")?;
+        wait_for_clients();
+        let expected: [Word; CLIENTS] = core::array::from_fn(|j| Word::from(j <= i));
+        check_eq!(states(), expected);
+    }
+    check_eq!(CLIENT_ERRORS.load(Ordering::SeqCst), 0);
+    Ok(())
+}
+
+/// Root CNode slots fit in 16 bits, leaving room for a client's index.
+const INDEX_SHIFT: Word = 16;
+
+/// Per call on its own endpoint (`arg` packs it, and its copy of a badged
+/// cap with its index): calls through the badged cap, notes whether that
+/// call got through (1) or failed with InvalidCapability (0), and replies.
+fn probing_client(arg: Word) {
+    let (own, cap_and_index) = crate::ipc::unpack(arg);
+    let (cap, index) = (cap_and_index & ((1 << INDEX_SHIFT) - 1), (cap_and_index >> INDEX_SHIFT) as usize);
+    let own = Cap::<Endpoint>::from_bits(own);
+    own.recv();
+    loop {
+        let reply = Cap::<Endpoint>::from_bits(cap).call(MessageInfo::new(0, 0, 0, 0));
+        let status = match reply.label() {
+            0 => 1,
+            l if l == Error::InvalidCapability as Word => 0,
+            _ => {
+                client_error();
+                2
+            }
+        };
+        CLIENT_STATE[index].store(status, Ordering::SeqCst);
+        own.reply_recv(MessageInfo::new(0, 0, 0, 0));
+    }
+}
+
+test_case!(CNODE0013, "revoking a badged cap deletes the copies derived from it: after revoke and cancel_badged_sends of each in turn, exactly the clients whose caps were revoked get InvalidCapability (sel4test CANCEL_BADGED_SENDS_0002)", cnode0013);
+fn cnode0013(env: &mut Env) -> TestResult {
+    reset_clients();
+    let ep = env.endpoint()?;
+    // Above everyone: it answers each call at once.
+    env.spawn(bouncer, ep.bits(), 120)?;
+    let clients = badged_clients(env, ep)?;
+    let mut own = [Cap::<Endpoint>::from_bits(0); CLIENTS];
+    for (i, client) in clients.iter().enumerate() {
+        own[i] = env.endpoint()?;
+        check!(client.copy < 1 << INDEX_SHIFT, "slot {:#x} too large to pack", client.copy);
+        env.spawn(probing_client, crate::ipc::pack(own[i].bits(), client.copy | (i as Word) << INDEX_SHIFT), 110)?;
+    }
+    let probe_all = || {
+        for ep in &own {
+            ep.call(MessageInfo::new(0, 0, 0, 0));
+        }
+    };
+    probe_all();
+    check_eq!(states(), [1; CLIENTS]);
+    for (i, client) in clients.iter().enumerate() {
+        env.cnode.cnode_revoke(client.badged, 64).or_fail("revoke a badged cap")?;
+        env.cnode.cnode_cancel_badged_sends(client.badged, 64).or_fail("cancel its badged sends")?;
+        probe_all();
+        let expected: [Word; CLIENTS] = core::array::from_fn(|j| Word::from(j > i));
+        check_eq!(states(), expected);
+    }
+    check_eq!(CLIENT_ERRORS.load(Ordering::SeqCst), 0);
+    Ok(())
+}
+
+// sel4test CSPACE0001: a CSpace of 64 one-bit CNodes, one per level.
+
+/// The endpoint's cptr in the test's CSpace and in the 64-level one.
+static FULL_EP: AtomicU64 = AtomicU64::new(0);
+static FULL_EP_POS: AtomicU64 = AtomicU64::new(0);
+/// Calls the helper found answered otherwise than expected.
+static FULL_WRONG: AtomicU64 = AtomicU64::new(0);
+const READY: Word = 0x4ead_1001;
+const SUCCESS: Word = 0x5cce_55ed;
+const SUCCESS_LABEL: Word = 0x5c;
+
+/// Tells the test it is ready (in the test's CSpace), then, moved into the
+/// 64-level one: calls every cptr 0..64 and the endpoint's with each one bit
+/// flipped, all of which must be empty slots, then sends through the endpoint.
+fn deep_cspace_prober(_: Word) {
+    sel4::with_ipc_buffer(|b| b.msg[0] = READY);
+    Cap::<Endpoint>::from_bits(FULL_EP.load(Ordering::SeqCst)).send(MessageInfo::new(0, 0, 0, 1));
+    let pos = FULL_EP_POS.load(Ordering::SeqCst);
+    let empty = |cptr: Word| Cap::<Endpoint>::from_bits(cptr).call(MessageInfo::new(0, 0, 0, 0)).label() == Error::InvalidCapability as Word;
+    for i in 0..64 {
+        if !empty(i) || !empty(pos ^ (1 << i)) {
+            FULL_WRONG.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    sel4::with_ipc_buffer(|b| b.msg[0] = SUCCESS);
+    Cap::<Endpoint>::from_bits(pos).send(MessageInfo::new(SUCCESS_LABEL, 0, 0, 1));
+    // Block for good (the stall alarm needs every thread blocked).
+    Cap::<Endpoint>::from_bits(pos).recv();
+}
+
+test_case!(CNODE0014, "a thread in a CSpace of 64 one-bit CNodes reaches an endpoint through all 64 levels; cptrs 0..63 and the endpoint's with any bit flipped are empty slots (sel4test CSPACE0001)", cnode0014);
+fn cnode0014(env: &mut Env) -> TestResult {
+    FULL_WRONG.store(0, Ordering::SeqCst);
+    let ep = env.endpoint()?;
+    let mut levels = [Cap::<CNode>::from_bits(0); 64];
+    for level in &mut levels {
+        *level = env.create(ObjectType::CapTable, 1)?;
+    }
+    // Level i resolves bit 63 - i; the next level sits in alternating slots.
+    let (mut slot, mut pos) = (0, 0);
+    for i in 1..64 {
+        levels[i - 1].cnode_copy(slot, 1, env.cnode, levels[i].bits(), 64, CapRights::all()).or_fail("link a level")?;
+        pos |= slot << (64 - i);
+        slot ^= 1;
+    }
+    levels[63].cnode_copy(slot, 1, env.cnode, ep.bits(), 64, CapRights::all()).or_fail("place the endpoint")?;
+    pos |= slot;
+    FULL_EP.store(ep.bits(), Ordering::SeqCst);
+    FULL_EP_POS.store(pos, Ordering::SeqCst);
+    // Should the prober get stuck, the stall alarm's signal ends the test's
+    // receive (the test thread is bound to its notification).
+    let stall = env.notification()?;
+    env.tcb().tcb_bind_notification(stall.cptr()).or_fail("bind the test thread")?;
+    crate::sched::stall_alarm_on(env, stall)?;
+    // Below the test: it runs once the test waits.
+    let prober = env.thread(deep_cspace_prober, 0, 90, None, true)?;
+    let (info, badge) = ep.recv();
+    check_eq!(badge, 0);
+    check_eq!((info.length(), sel4::with_ipc_buffer(|b| b.msg[0])), (1, READY));
+    // Its faults now go to the endpoint too, so the test sees them instead of waiting on.
+    prober.tcb.tcb_set_space(pos, levels[0], CapData::none(), env.vspace.cast(), CapData::none()).or_fail("move the prober")?;
+    let (info, badge) = ep.recv();
+    check!(badge != crate::sched::STALLED, "the prober got stuck");
+    check!(info.label() == SUCCESS_LABEL, "the prober did not finish: {}", sel4::Fault::decode(info));
+    check_eq!((info.length(), sel4::with_ipc_buffer(|b| b.msg[0])), (1, SUCCESS));
+    check_eq!(FULL_WRONG.load(Ordering::SeqCst), 0);
     Ok(())
 }

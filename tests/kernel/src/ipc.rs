@@ -575,3 +575,46 @@ test_case!(IPC0018, "nb_send + recv of every length: a receiver above the sender
 fn ipc0018(env: &mut Env) -> TestResult {
     ipc_pair(env, pair_nb_send, pair_nb_recv)
 }
+
+/// Calls the endpoint at `arg` with one word and counts the replies it gets.
+fn counting_caller(arg: Word) {
+    with_ipc_buffer(|b| b.msg[0] = 0xabba_cafe);
+    Endpoint::from_bits(arg).call(MessageInfo::new(0x19, 0, 0, 1));
+    SEEN_COUNT.fetch_add(1, Ordering::SeqCst);
+}
+
+test_case!(IPC0019, "a caller suspended while its call awaits the reply loses the reply cap; resumed, suspended again and deleted it never returns, and the endpoint serves the next caller (sel4test IPC0010)", ipc0019);
+fn ipc0019(env: &mut Env) -> TestResult {
+    reset_seen();
+    let ep = env.endpoint()?;
+    // Badged, so that an nb_recv can tell a caller (badge 1) from none (0).
+    let badged = env.mint(ep, CapRights::all(), 1)?;
+    // Below the test: it calls once the test waits.
+    let caller = env.spawn(counting_caller, badged.bits(), 90)?;
+    let (info, _) = ep.recv();
+    check_eq!((info.label(), info.length()), (0x19, 1));
+    check_eq!(with_ipc_buffer(|b| b.msg[0]), 0xabba_cafe);
+    caller.suspend()?;
+    // Suspending cancelled the call: the test holds no reply cap to save.
+    let saved = env.alloc_slot()?;
+    env.cnode.cnode_save_caller(saved, 64).or_fail("save_caller")?;
+    let probe = env.alloc_slot()?;
+    check_err!(env.cnode.cnode_copy(probe, 64, env.cnode, saved, 64, CapRights::all()), Error::FailedLookup);
+    caller.resume()?;
+    caller.suspend()?;
+    env.cnode.cnode_delete(caller.tcb.bits(), 64).or_fail("delete the caller")?;
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
+    // Nobody is left queued on the endpoint, and a new caller is served.
+    check_eq!(ep.nb_recv().1, 0);
+    env.spawn(counting_caller, badged.bits(), 90)?;
+    let (info, _) = ep.recv();
+    check_eq!(info.label(), 0x19);
+    sel4::reply(MessageInfo::new(0, 0, 0, 0));
+    // The caller, below the test, returns from its call while the test waits
+    // for every other thread to block.
+    let idle = env.notification()?;
+    crate::sched::stall_alarm_on(env, idle)?;
+    idle.wait();
+    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 1);
+    Ok(())
+}

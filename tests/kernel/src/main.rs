@@ -9,6 +9,7 @@
 mod asid;
 mod cache;
 mod cnode;
+mod domain;
 mod fastpath;
 mod fault;
 mod fpu;
@@ -20,6 +21,8 @@ mod ntfn;
 mod remap;
 mod retype;
 mod sched;
+mod syscall;
+mod tcb;
 mod vspace;
 
 sel4_root_task::root_task!(main);

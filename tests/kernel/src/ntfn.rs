@@ -4,7 +4,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4::cap_type::{Endpoint, Notification};
 use sel4::{Cap, CapRights, Error, MessageInfo, Word};
-use sel4_test::{check_eq, check_err, test_case, Env, ResultExt, TestResult};
+use sel4_test::{check, check_eq, check_err, test_case, Env, ResultExt, TestResult};
 
 /// What helper threads saw, in order: badge and label of up to two receives.
 static SEEN: [AtomicU64; 4] = [AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0), AtomicU64::new(0)];
@@ -92,7 +92,7 @@ fn bound_thread(env: &mut Env, entry: fn(Word), arg: Word) -> Result<(sel4_test:
     Ok((thread, ntfn))
 }
 
-test_case!(NTFN0005, "a bound thread blocked in recv gets a signal's badge, then a normal message (sel4test BIND0001)", ntfn0005);
+test_case!(NTFN0005, "a bound thread blocked in recv gets a signal's badge, then a normal message", ntfn0005);
 fn ntfn0005(env: &mut Env) -> TestResult {
     reset_seen();
     let ep = env.endpoint()?;
@@ -106,7 +106,7 @@ fn ntfn0005(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(NTFN0006, "a bound thread waiting on its own notification receives its signals (sel4test BIND0002)", ntfn0006);
+test_case!(NTFN0006, "a bound thread waiting on its own notification receives its signals", ntfn0006);
 fn ntfn0006(env: &mut Env) -> TestResult {
     reset_seen();
     let ntfn = env.notification()?;
@@ -146,5 +146,146 @@ fn ntfn0008(env: &mut Env) -> TestResult {
     check_err!(b.tcb.tcb_bind_notification(ntfn.cptr()), Error::IllegalOperation);
     a.tcb.tcb_unbind_notification().or_fail("unbind")?;
     b.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind after unbind")?;
+    Ok(())
+}
+
+/// Helpers of the binding-order tests: finishing, each signals `DONE` with
+/// badge 1 after counting itself in `FINISHED`.
+static DONE: AtomicU64 = AtomicU64::new(0);
+static FINISHED: AtomicU64 = AtomicU64::new(0);
+
+fn finished() {
+    FINISHED.fetch_add(1, Ordering::SeqCst);
+    Cap::<Notification>::from_bits(DONE.load(Ordering::SeqCst)).signal();
+}
+
+/// Waits on its own bound notification (cptr `arg`), then finishes.
+fn bound_waiter(arg: Word) {
+    SEEN[0].store(Cap::<Notification>::from_bits(arg).wait(), Ordering::SeqCst);
+    finished();
+}
+
+/// Signals the notification at `arg` once (a Send on it, as sel4test's sender does), then finishes.
+fn one_signal(arg: Word) {
+    Cap::<Notification>::from_bits(arg).signal();
+    finished();
+}
+
+/// A thread bound to a notification waits on it and another thread signals
+/// it once; both below the test, started waiter first. Fails unless both finish.
+fn bound_wait_order(env: &mut Env, waiter_priority: u8, sender_priority: u8) -> TestResult {
+    reset_seen();
+    FINISHED.store(0, Ordering::SeqCst);
+    let done = env.notification()?;
+    let badged_done = env.mint(done, CapRights::all(), 1)?;
+    DONE.store(badged_done.bits(), Ordering::SeqCst);
+    let ntfn = env.notification()?;
+    let waiter = env.thread(bound_waiter, ntfn.bits(), waiter_priority, None, false)?;
+    waiter.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind notification")?;
+    let sender = env.thread(one_signal, ntfn.bits(), sender_priority, None, false)?;
+    crate::sched::stall_alarm_on(env, done)?;
+    waiter.resume()?;
+    sender.resume()?;
+    while FINISHED.load(Ordering::SeqCst) < 2 {
+        let badges = done.wait();
+        check!(badges & crate::sched::STALLED == 0 || FINISHED.load(Ordering::SeqCst) == 2,
+            "stuck: {} of the two threads finished, the waiter saw {:#x}", FINISHED.load(Ordering::SeqCst), seen(0));
+    }
+    // sel4test's sender signals with an unbadged cap.
+    check_eq!(seen(0), 0);
+    Ok(())
+}
+
+test_case!(NTFN0009, "a bound thread waiting on its notification, above the thread that then signals it, wakes; both finish (sel4test BIND0003)", ntfn0009);
+fn ntfn0009(env: &mut Env) -> TestResult {
+    bound_wait_order(env, 90, 89)
+}
+
+test_case!(NTFN0010, "a thread signals a notification first and the thread bound to it, below, then waits and gets it; both finish (sel4test BIND0004)", ntfn0010);
+fn ntfn0010(env: &mut Env) -> TestResult {
+    bound_wait_order(env, 89, 90)
+}
+
+/// Sends one word, 0x5e4d_0001, through the endpoint cap at `arg`.
+fn one_word_sender(arg: Word) {
+    sel4::with_ipc_buffer(|b| b.msg[0] = 0x5e4d_0001);
+    Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(0, 0, 0, 1));
+}
+
+test_case!(NTFN0011, "the test thread bound to a notification: nb_recv and poll return 0 with nothing pending, poll and then nb_recv on an endpoint return a signal's badge once, nb_recv returns a queued sender's message once (sel4test NBWAIT0001)", ntfn0011);
+fn ntfn0011(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    let badged_ep = env.mint(ep, CapRights::all(), 1)?;
+    let badged_ntfn = env.mint(ntfn, CapRights::all(), 2)?;
+    check_eq!(ep.nb_recv().1, 0);
+    check_eq!(ntfn.poll(), 0);
+    badged_ntfn.signal();
+    check_eq!(ntfn.poll(), 2);
+    check_eq!(ntfn.poll(), 0);
+    badged_ntfn.signal();
+    check_eq!(ep.nb_recv().1, 2);
+    check_eq!(ep.nb_recv().1, 0);
+    // The sender starts level with the test, which then drops below it: it
+    // runs and blocks in its send.
+    const BODY: u8 = 100;
+    env.spawn(one_word_sender, badged_ep.bits(), BODY)?;
+    env.tcb().tcb_set_priority(BODY - 1).or_fail("lower the test thread")?;
+    let (info, badge) = ep.nb_recv();
+    check_eq!(badge, 1);
+    check_eq!(info.length(), 1);
+    check_eq!(sel4::with_ipc_buffer(|b| b.msg[0]), 0x5e4d_0001);
+    check_eq!(ep.nb_recv().1, 0);
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
+    Ok(())
+}
+
+const RUNS: usize = 10;
+const ASYNC: Word = 1;
+const SYNC: Word = 2;
+
+/// Sends (a signal, on a notification cap) RUNS times through the cap at `arg`.
+fn repeated_sender(arg: Word) {
+    for _ in 0..RUNS {
+        Cap::<Endpoint>::from_bits(arg).send(MessageInfo::new(0, 0, 0, 0));
+    }
+}
+
+test_case!(NTFN0012, "the test thread, bound, receiving on an endpoint gets all 10 signals and all 10 messages of two threads below it, told apart by badge (sel4test BIND0001)", ntfn0012);
+fn ntfn0012(env: &mut Env) -> TestResult {
+    let ep = env.endpoint()?;
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    crate::sched::stall_alarm_on(env, ntfn)?;
+    let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
+    let messages = env.mint(ep, CapRights::all(), SYNC)?;
+    env.spawn(repeated_sender, signals.bits(), 90)?;
+    env.spawn(repeated_sender, messages.bits(), 90)?;
+    let (mut from_signals, mut from_messages) = (0, 0);
+    for _ in 0..2 * RUNS {
+        match ep.recv().1 {
+            ASYNC => from_signals += 1,
+            SYNC => from_messages += 1,
+            _ => {}
+        }
+    }
+    check_eq!((from_signals, from_messages), (RUNS, RUNS));
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
+    Ok(())
+}
+
+test_case!(NTFN0013, "the test thread, bound, waiting on its own notification gets all 10 signals of a thread below it (sel4test BIND0002)", ntfn0013);
+fn ntfn0013(env: &mut Env) -> TestResult {
+    let ntfn = env.notification()?;
+    env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
+    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    crate::sched::stall_alarm_on(env, ntfn)?;
+    let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
+    env.spawn(repeated_sender, signals.bits(), 90)?;
+    let received = (0..RUNS).filter(|_| ntfn.wait() == ASYNC).count();
+    check_eq!(received, RUNS);
+    env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
     Ok(())
 }

@@ -144,7 +144,7 @@ impl Driver {
         // SAFETY: no test thread exists between tests, so nothing else touches RUN.
         let run = unsafe { &mut *addr_of_mut!(RUN) };
         let run = run.insert(Run { case, env, result: Ok(()), done: self.done });
-        let outcome = match run.env.spawn(run_body, 0, TEST_PRIORITY) {
+        let outcome = match run.env.start_body(run_body, TEST_PRIORITY) {
             Err(failure) => Err(failure),
             Ok(_) => {
                 let (info, badge) = self.endpoint.recv();

@@ -6,7 +6,7 @@
 
 use core::ops::Range;
 
-use sel4::cap_type::{AsidPool, CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Untyped};
+use sel4::cap_type::{AsidPool, CNode, Endpoint, IrqControl, Notification, Page, PageGlobalDirectory, Tcb, Untyped};
 use sel4::{init_thread, BootInfo, Cap, CapRights, CapType, ObjectType, VmAttributes, Word};
 
 use crate::{Failure, ResultExt};
@@ -25,6 +25,8 @@ pub struct Env {
     /// The driver's PL011 frame (see `uart_frame`).
     uart: Cap<Page>,
     bootinfo: &'static BootInfo,
+    /// The TCB of the thread running the test body (set when the driver starts it).
+    pub(crate) tcb: Option<Cap<Tcb>>,
 }
 
 /// A frame mapped into the test's window.
@@ -101,7 +103,14 @@ impl Env {
             fault_ep,
             uart,
             bootinfo,
+            tcb: None,
         }
+    }
+
+    /// The TCB of the thread running the test body, for tests of a thread
+    /// acting on itself. Null before the driver starts the body.
+    pub fn tcb(&self) -> Cap<Tcb> {
+        self.tcb.unwrap_or(Cap::from_bits(0))
     }
 
     /// A copy of the PL011's register frame (the driver retyped the frame at

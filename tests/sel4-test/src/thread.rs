@@ -90,6 +90,13 @@ impl Env {
         Ok(Thread { tcb, ipc_buffer: ipc.vaddr })
     }
 
+    /// Creates and starts the thread running the test body, noting its TCB.
+    pub(crate) fn start_body(&mut self, entry: fn(Word), priority: u8) -> Result<Thread, Failure> {
+        let tcb: Cap<Tcb> = self.create(ObjectType::Tcb, 0)?;
+        self.tcb = Some(tcb);
+        self.thread_on(tcb, entry, 0, priority, None, true)
+    }
+
     /// Creates and starts a thread running `entry(arg)` at `priority`.
     pub fn spawn(&mut self, entry: fn(Word), arg: Word, priority: u8) -> Result<Thread, Failure> {
         self.thread(entry, arg, priority, None, true)
