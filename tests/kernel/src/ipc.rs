@@ -299,20 +299,29 @@ fn ipc0010(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-test_case!(IPC0011, "send through a cap without write delivers nothing; call through it returns InvalidCapability (sel4test IPCRIGHTS0001)", ipc0011);
+test_case!(IPC0011, "for every rights value of an endpoint cap (grant, read, write), send through it delivers only with write; without write, call returns InvalidCapability; the full cap still delivers (sel4test IPCRIGHTS0001)", ipc0011);
 fn ipc0011(env: &mut Env) -> TestResult {
     reset_seen();
     let ep = env.endpoint()?;
-    let read_only = env.mint(ep, CapRights::read_only(), 0)?;
     env.spawn(recording_receiver, ep.bits(), 150)?;
-    read_only.send(MessageInfo::new(1, 0, 0, 0));
-    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
-    let reply = read_only.call(MessageInfo::new(1, 0, 0, 0));
-    check_eq!(reply.label(), Error::InvalidCapability as Word);
-    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 0);
-    ep.send(MessageInfo::new(2, 0, 0, 0));
-    check_eq!(SEEN_COUNT.load(Ordering::SeqCst), 1);
-    check_eq!(SEEN_LABEL.load(Ordering::SeqCst), 2);
+    let mut delivered = 0;
+    for bits in 0..8u8 {
+        let (grant, read, write) = (bits & 4 != 0, bits & 2 != 0, bits & 1 != 0);
+        let minted = env.mint(ep, CapRights::new(grant, read, write), 0)?;
+        let label = 100 + Word::from(bits);
+        minted.send(MessageInfo::new(label, 0, 0, 0));
+        if write {
+            delivered += 1;
+            check_eq!(SEEN_LABEL.load(Ordering::SeqCst), label);
+        } else {
+            let reply = minted.call(MessageInfo::new(label, 0, 0, 0));
+            check_eq!(reply.label(), Error::InvalidCapability as Word);
+        }
+        check_eq!(SEEN_COUNT.load(Ordering::SeqCst), delivered);
+        ep.send(MessageInfo::new(2, 0, 0, 0));
+        delivered += 1;
+        check_eq!((SEEN_COUNT.load(Ordering::SeqCst), SEEN_LABEL.load(Ordering::SeqCst)), (delivered, 2));
+    }
     Ok(())
 }
 
