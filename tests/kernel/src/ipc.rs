@@ -5,6 +5,8 @@ use core::sync::atomic::{AtomicU64, Ordering};
 use sel4::{with_ipc_buffer, CapRights, Error, MessageInfo, Word};
 use sel4_test::{check, check_eq, check_err, test_case, Env, ResultExt, TestResult};
 
+use crate::ipc_pairs::{self, Space};
+
 /// Receives one message on the endpoint in `arg` and echoes it back, words
 /// doubled, as the reply.
 fn doubling_server(arg: Word) {
@@ -417,172 +419,26 @@ fn ipc0014(env: &mut Env) -> TestResult {
     Ok(())
 }
 
-// sel4test's IPC0001-IPC0004 (test_ipc_pair): two threads, a sender-side role
-// at each priority from 2 below to 2 above the receiver-side one, each started
-// first and then second, pass one message of every length 0..=120 (words
-// counting up from a seed that moves between runs) and check every word.
-
-static PAIR_EP: AtomicU64 = AtomicU64::new(0);
-static PAIR_SEED: AtomicU64 = AtomicU64::new(0);
-static PAIR_WAITS: AtomicU64 = AtomicU64::new(0);
-static PAIR_FAILS: AtomicU64 = AtomicU64::new(0);
-static PAIR_FINISHED: AtomicU64 = AtomicU64::new(0);
-static PAIR_DONE: AtomicU64 = AtomicU64::new(0);
-
-fn pair_ep() -> Endpoint {
-    Endpoint::from_bits(PAIR_EP.load(Ordering::SeqCst))
-}
-
-fn pair_finish(ok: bool) {
-    if !ok {
-        PAIR_FAILS.fetch_add(1, Ordering::SeqCst);
-    }
-    PAIR_FINISHED.fetch_add(1, Ordering::SeqCst);
-    sel4::Cap::<sel4::cap_type::Notification>::from_bits(PAIR_DONE.load(Ordering::SeqCst)).signal();
-}
-
-/// Sets words 0..len to seed, seed + 1, ...; returns the next seed.
-fn put_words(len: usize, mut seed: Word) -> Word {
-    with_ipc_buffer(|b| {
-        for w in &mut b.msg[..len] {
-            *w = seed;
-            seed = seed.wrapping_add(1);
-        }
-    });
-    seed
-}
-
-/// True when `info` has `len` words holding seed, seed + 1, ...; moves `seed` past them.
-fn got_words(info: MessageInfo, len: usize, seed: &mut Word) -> bool {
-    let ok = info.length() == len
-        && with_ipc_buffer(|b| b.msg[..len].iter().enumerate().all(|(i, &w)| w == seed.wrapping_add(i as Word)));
-    *seed = seed.wrapping_add(len as Word);
-    ok
-}
-
-fn pair_send(_: Word) {
-    let mut seed = PAIR_SEED.load(Ordering::SeqCst);
-    for len in 0..=MSG_MAX {
-        seed = put_words(len, seed);
-        pair_ep().send(MessageInfo::new(0, 0, 0, len as Word));
-    }
-    pair_finish(true);
-}
-
-fn pair_nb_send(_: Word) {
-    let mut seed = PAIR_SEED.load(Ordering::SeqCst);
-    for len in 0..=MSG_MAX {
-        seed = put_words(len, seed);
-        pair_ep().nb_send(MessageInfo::new(0, 0, 0, len as Word));
-    }
-    pair_finish(true);
-}
-
-fn pair_recv(_: Word) {
-    let (mut seed, mut ok) = (PAIR_SEED.load(Ordering::SeqCst), true);
-    for len in 0..=MSG_MAX {
-        let (info, _) = pair_ep().recv();
-        ok &= got_words(info, len, &mut seed);
-    }
-    pair_finish(ok);
-}
-
-/// For nb_send: only a receiver above its sender is waiting when it sends,
-/// and then it gets every message; otherwise they are all dropped.
-fn pair_nb_recv(arg: Word) {
-    if PAIR_WAITS.load(Ordering::SeqCst) == 0 {
-        return pair_finish(true);
-    }
-    pair_recv(arg);
-}
-
-fn pair_call(_: Word) {
-    let (mut seed, mut ok) = (PAIR_SEED.load(Ordering::SeqCst), true);
-    for len in 0..=MSG_MAX {
-        seed = put_words(len, seed);
-        let reply = pair_ep().call(MessageInfo::new(0, 0, 0, len as Word));
-        ok &= got_words(reply, len, &mut seed);
-    }
-    pair_finish(ok);
-}
-
-/// The server side: checks each call, answers with the next `len` words.
-/// `reply_recv`: reply and receive in one call (IPC0002), or a reply and
-/// then a receive (IPC0003).
-fn pair_serve(reply_recv: bool) {
-    let (mut seed, mut ok) = (PAIR_SEED.load(Ordering::SeqCst), true);
-    let mut info = pair_ep().recv().0;
-    for len in 0..=MSG_MAX {
-        ok &= got_words(info, len, &mut seed);
-        seed = put_words(len, seed);
-        let answer = MessageInfo::new(0, 0, 0, len as Word);
-        if len == MSG_MAX {
-            sel4::reply(answer);
-        } else if reply_recv {
-            info = pair_ep().reply_recv(answer).0;
-        } else {
-            sel4::reply(answer);
-            info = pair_ep().recv().0;
-        }
-    }
-    pair_finish(ok);
-}
-
-fn pair_reply_recv(_: Word) {
-    pair_serve(true);
-}
-
-fn pair_reply_then_recv(_: Word) {
-    pair_serve(false);
-}
-
-/// Runs `sender` and `receiver` in every order sel4test does; both check.
-fn ipc_pair(env: &mut Env, sender: fn(Word), receiver: fn(Word)) -> TestResult {
-    const RECEIVER: u8 = 50;
-    PAIR_FAILS.store(0, Ordering::SeqCst);
-    PAIR_EP.store(env.endpoint()?.bits(), Ordering::SeqCst);
-    let done = env.notification()?;
-    PAIR_DONE.store(done.bits(), Ordering::SeqCst);
-    let mut seed: Word = 0xabba_cafe;
-    for sender_priority in RECEIVER - 2..=RECEIVER + 2 {
-        for sender_first in [false, true] {
-            PAIR_SEED.store(seed, Ordering::SeqCst);
-            PAIR_WAITS.store(Word::from(sender_priority < RECEIVER), Ordering::SeqCst);
-            PAIR_FINISHED.store(0, Ordering::SeqCst);
-            let a = env.thread(sender, 0, sender_priority, None, false)?;
-            let b = env.thread(receiver, 0, RECEIVER, None, false)?;
-            // Threads are queued at the head: the one started last runs first.
-            let (first, second) = if sender_first { (b, a) } else { (a, b) };
-            first.resume()?;
-            second.resume()?;
-            while PAIR_FINISHED.load(Ordering::SeqCst) < 2 {
-                done.wait();
-            }
-            check_eq!(PAIR_FAILS.load(Ordering::SeqCst), 0);
-            seed = seed.wrapping_add(0x7171_7171);
-        }
-    }
-    Ok(())
-}
+// sel4test's IPC0001-IPC0004: the IPC pairs of ipc_pairs.rs, both sides here.
 
 test_case!(IPC0015, "send + recv of every length 0..=120, the sender from 2 below to 2 above the receiver, each started first (sel4test IPC0001)", ipc0015);
 fn ipc0015(env: &mut Env) -> TestResult {
-    ipc_pair(env, pair_send, pair_recv)
+    ipc_pairs::run(env, ipc_pairs::sender, ipc_pairs::receiver, Space::Shared)
 }
 
 test_case!(IPC0016, "call + reply_recv of every length 0..=120, in every priority order and start order (sel4test IPC0002)", ipc0016);
 fn ipc0016(env: &mut Env) -> TestResult {
-    ipc_pair(env, pair_call, pair_reply_recv)
+    ipc_pairs::run(env, ipc_pairs::caller, ipc_pairs::server_reply_recv, Space::Shared)
 }
 
 test_case!(IPC0017, "call + reply, then recv, of every length 0..=120, in every priority order and start order (sel4test IPC0003)", ipc0017);
 fn ipc0017(env: &mut Env) -> TestResult {
-    ipc_pair(env, pair_call, pair_reply_then_recv)
+    ipc_pairs::run(env, ipc_pairs::caller, ipc_pairs::server_reply_then_recv, Space::Shared)
 }
 
 test_case!(IPC0018, "nb_send + recv of every length: a receiver above the sender gets all, one below none (sel4test IPC0004)", ipc0018);
 fn ipc0018(env: &mut Env) -> TestResult {
-    ipc_pair(env, pair_nb_send, pair_nb_recv)
+    ipc_pairs::run(env, ipc_pairs::nb_sender, ipc_pairs::nb_receiver, Space::Shared)
 }
 
 /// Calls the endpoint at `arg` with one word and counts the replies it gets.

@@ -16,6 +16,7 @@ mod fpu;
 mod frame;
 mod interas;
 mod ipc;
+mod ipc_pairs;
 mod irq;
 mod ntfn;
 mod remap;
