@@ -207,11 +207,12 @@ fn saving_server(arg: Word) {
     }
 }
 
-test_case!(CNODE0009, "save_caller into an empty slot succeeds, into a full one is DeleteFirst and leaves it (sel4test CNODEOP0009); a saved reply cap answers the caller", cnode0009);
+test_case!(CNODE0009, "save_caller into an empty slot succeeds (with no caller it stays empty), into a full one is DeleteFirst and leaves it (sel4test CNODEOP0009); a saved reply cap answers the caller", cnode0009);
 fn cnode0009(env: &mut Env) -> TestResult {
     // sel4test CNODEOP0009's two cases (we have no caller: nothing is saved).
     let free = env.alloc_slot()?;
     env.cnode.cnode_save_caller(free, 64).or_fail("save_caller into an empty slot")?;
+    check_empty(env, free)?;
     let occupied = env.notification()?;
     check_err!(env.cnode.cnode_save_caller(occupied.bits(), 64), Error::DeleteFirst);
     check_full(env, occupied.bits())?;

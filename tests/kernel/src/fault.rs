@@ -184,7 +184,7 @@ fn receiver(arg: Word) {
     RESULT.store(1, Ordering::SeqCst);
 }
 
-test_case!(FAULT0005, "recv through an endpoint cap without read is a cap fault in the receive phase (sel4test IPCRIGHTS0002)", fault0005);
+test_case!(FAULT0005, "recv through an endpoint cap without read is a cap fault in the receive phase", fault0005);
 fn fault0005(env: &mut Env) -> TestResult {
     let ep = env.endpoint()?;
     let write_only = env.mint(ep, CapRights::write_only(), 0)?;
@@ -466,9 +466,14 @@ fn handler(arg: Word) {
 /// Runs every case of fault `kind`: the two threads in the test's VSpace and
 /// CSpace, or (`inter_as`) each in a process of its own.
 pub(crate) fn handled_faults(env: &mut Env, kind: Word, inter_as: bool) -> TestResult {
-    const HANDLER: u8 = 101;
+    // Both threads below the test, as upstream has them: a faulter above the
+    // handler (or level with it, resumed last) faults before the handler
+    // waits, so its fault is queued; one below faults into a waiting handler.
+    const HANDLER: u8 = 90;
     KIND.store(kind, Ordering::SeqCst);
     let done = env.notification()?;
+    // Every thread blocked before the case finished means it is stuck.
+    crate::sched::stall_alarm_on(env, done)?;
     for badged in [false, true] {
         BADGED.store(Word::from(badged), Ordering::SeqCst);
         let ep = env.endpoint()?;
@@ -501,7 +506,8 @@ pub(crate) fn handled_faults(env: &mut Env, kind: Word, inter_as: bool) -> TestR
                 t.resume()?;
                 // The faulter finishes too only when restarted.
                 while FINISHED.load(Ordering::SeqCst) < 1 + Word::from(restart) {
-                    done.wait();
+                    let badge = done.wait();
+                    check!(badge & crate::sched::STALLED == 0, "stuck (badged {}, restart {}, faulter priority {})", badged, restart, priority);
                 }
                 let failed_at = HANDLER_FAILED_AT.load(Ordering::SeqCst);
                 check!(failed_at == 0, "the handler's check at fault.rs:{} failed (badged {}, restart {}, faulter priority {})", failed_at, badged, restart, priority);

@@ -9,7 +9,7 @@ use core::sync::atomic::{AtomicU64, Ordering};
 
 use sel4::cap_type::{Endpoint, Notification};
 use sel4::{init_thread, Cap, MessageInfo, Word};
-use sel4_test::{check_eq, Env, TestResult};
+use sel4_test::{check, check_eq, Env, TestResult};
 
 use crate::ipc::{pack, unpack};
 
@@ -18,6 +18,8 @@ static SEED: AtomicU64 = AtomicU64::new(0);
 static WAITS: AtomicU64 = AtomicU64::new(0);
 static FAILS: AtomicU64 = AtomicU64::new(0);
 static FINISHED: AtomicU64 = AtomicU64::new(0);
+/// The badge of the first side's endpoint cap.
+const FIRST_SIDE_BADGE: Word = 1;
 
 const MSG_MAX: usize = sel4::consts::MSG_MAX_LENGTH as usize;
 
@@ -88,10 +90,12 @@ pub(crate) fn receiver(arg: Word) {
 }
 
 /// For nb_send: only a receiver above its sender is waiting when it sends,
-/// and then it gets every message; otherwise they are all dropped.
+/// and then it gets every message; otherwise they are all dropped, and the
+/// receiver, run once the sender is done, finds nothing.
 pub(crate) fn nb_receiver(arg: Word) {
     if WAITS.load(Ordering::SeqCst) == 0 {
-        return finish(pair_caps(arg).1, true);
+        let (ep, done) = pair_caps(arg);
+        return finish(done, ep.nb_recv().1 == 0);
     }
     receiver(arg);
 }
@@ -151,14 +155,18 @@ pub(crate) fn run(env: &mut Env, first: fn(Word), second: fn(Word), space: Space
     const SECOND: u8 = 50;
     FAILS.store(0, Ordering::SeqCst);
     let (ep, done) = (env.endpoint()?, env.notification()?);
+    // The first side's cap is badged, so a receiver can tell a message from none.
+    let first_ep = env.mint(ep, sel4::CapRights::all(), FIRST_SIDE_BADGE)?;
+    // Every thread blocked before both sides finished means a side is stuck.
+    crate::sched::stall_alarm_on(env, done)?;
     let mut processes = match space {
         Space::Shared => None,
         Space::Separate => Some((env.process(init_thread::ASID_POOL)?, env.process(init_thread::ASID_POOL)?)),
     };
     let args = match &mut processes {
-        None => (pack(ep.bits(), done.bits()), pack(ep.bits(), done.bits())),
+        None => (pack(first_ep.bits(), done.bits()), pack(ep.bits(), done.bits())),
         Some((a, b)) => (
-            pack(env.give(a, ep)?.bits(), env.give(a, done)?.bits()),
+            pack(env.give(a, first_ep)?.bits(), env.give(a, done)?.bits()),
             pack(env.give(b, ep)?.bits(), env.give(b, done)?.bits()),
         ),
     };
@@ -180,7 +188,8 @@ pub(crate) fn run(env: &mut Env, first: fn(Word), second: fn(Word), space: Space
             earlier.resume()?;
             later.resume()?;
             while FINISHED.load(Ordering::SeqCst) < 2 {
-                done.wait();
+                let badge = done.wait();
+                check!(badge & crate::sched::STALLED == 0, "stuck: first side at priority {}, second started first {}", first_priority, second_started_first);
             }
             check_eq!(FAILS.load(Ordering::SeqCst), 0);
             seed = seed.wrapping_add(0x7171_7171);

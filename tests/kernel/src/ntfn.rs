@@ -159,30 +159,44 @@ fn finished() {
     Cap::<Notification>::from_bits(DONE.load(Ordering::SeqCst)).signal();
 }
 
+/// Steps the two threads of a binding-order test take: which came first,
+/// the waiter's wait or the sender's signal.
+static STEP: AtomicU64 = AtomicU64::new(0);
+static WAITED_AT: AtomicU64 = AtomicU64::new(0);
+static SIGNALLED_AT: AtomicU64 = AtomicU64::new(0);
+/// The badge the sender's cap carries.
+const ORDER_BADGE: Word = 0x5;
+
 /// Waits on its own bound notification (cptr `arg`), then finishes.
 fn bound_waiter(arg: Word) {
+    WAITED_AT.store(STEP.fetch_add(1, Ordering::SeqCst), Ordering::SeqCst);
     SEEN[0].store(Cap::<Notification>::from_bits(arg).wait(), Ordering::SeqCst);
     finished();
 }
 
 /// Signals the notification at `arg` once (a Send on it, as sel4test's sender does), then finishes.
 fn one_signal(arg: Word) {
+    SIGNALLED_AT.store(STEP.fetch_add(1, Ordering::SeqCst), Ordering::SeqCst);
     Cap::<Notification>::from_bits(arg).signal();
     finished();
 }
 
 /// A thread bound to a notification waits on it and another thread signals
-/// it once; both below the test, started waiter first. Fails unless both finish.
-fn bound_wait_order(env: &mut Env, waiter_priority: u8, sender_priority: u8) -> TestResult {
+/// it once; both below the test, started waiter first. Fails unless both
+/// finish, the waiter gets the sender's badge, and `waiter_first` says which
+/// of the wait and the signal came first.
+fn bound_wait_order(env: &mut Env, waiter_priority: u8, sender_priority: u8, waiter_first: bool) -> TestResult {
     reset_seen();
     FINISHED.store(0, Ordering::SeqCst);
+    STEP.store(0, Ordering::SeqCst);
     let done = env.notification()?;
     let badged_done = env.mint(done, CapRights::all(), 1)?;
     DONE.store(badged_done.bits(), Ordering::SeqCst);
     let ntfn = env.notification()?;
     let waiter = env.thread(bound_waiter, ntfn.bits(), waiter_priority, None, false)?;
     waiter.tcb.tcb_bind_notification(ntfn.cptr()).or_fail("bind notification")?;
-    let sender = env.thread(one_signal, ntfn.bits(), sender_priority, None, false)?;
+    let badged = env.mint(ntfn, CapRights::all(), ORDER_BADGE)?;
+    let sender = env.thread(one_signal, badged.bits(), sender_priority, None, false)?;
     crate::sched::stall_alarm_on(env, done)?;
     waiter.resume()?;
     sender.resume()?;
@@ -191,19 +205,20 @@ fn bound_wait_order(env: &mut Env, waiter_priority: u8, sender_priority: u8) -> 
         check!(badges & crate::sched::STALLED == 0 || FINISHED.load(Ordering::SeqCst) == 2,
             "stuck: {} of the two threads finished, the waiter saw {:#x}", FINISHED.load(Ordering::SeqCst), seen(0));
     }
-    // sel4test's sender signals with an unbadged cap.
-    check_eq!(seen(0), 0);
+    // (sel4test's sender signals with an unbadged cap; a badge tells its signal apart.)
+    check_eq!(seen(0), ORDER_BADGE);
+    check_eq!(WAITED_AT.load(Ordering::SeqCst) < SIGNALLED_AT.load(Ordering::SeqCst), waiter_first);
     Ok(())
 }
 
 test_case!(NTFN0009, "a bound thread waiting on its notification, above the thread that then signals it, wakes; both finish (sel4test BIND0003)", ntfn0009);
 fn ntfn0009(env: &mut Env) -> TestResult {
-    bound_wait_order(env, 90, 89)
+    bound_wait_order(env, 90, 89, true)
 }
 
 test_case!(NTFN0010, "a thread signals a notification first and the thread bound to it, below, then waits and gets it; both finish (sel4test BIND0004)", ntfn0010);
 fn ntfn0010(env: &mut Env) -> TestResult {
-    bound_wait_order(env, 89, 90)
+    bound_wait_order(env, 89, 90, false)
 }
 
 /// Sends one word, 0x5e4d_0001, through the endpoint cap at `arg`.
@@ -257,7 +272,7 @@ fn ntfn0012(env: &mut Env) -> TestResult {
     let ep = env.endpoint()?;
     let ntfn = env.notification()?;
     env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
-    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    // Should a sender get stuck, the stall alarm's badge fails the test.
     crate::sched::stall_alarm_on(env, ntfn)?;
     let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
     let messages = env.mint(ep, CapRights::all(), SYNC)?;
@@ -265,7 +280,9 @@ fn ntfn0012(env: &mut Env) -> TestResult {
     env.spawn(repeated_sender, messages.bits(), 90)?;
     let (mut from_signals, mut from_messages) = (0, 0);
     for _ in 0..2 * RUNS {
-        match ep.recv().1 {
+        let badge = ep.recv().1;
+        check!(badge & crate::sched::STALLED == 0, "stuck after {} signals and {} messages", from_signals, from_messages);
+        match badge {
             ASYNC => from_signals += 1,
             SYNC => from_messages += 1,
             _ => {}
@@ -280,12 +297,15 @@ test_case!(NTFN0013, "the test thread, bound, waiting on its own notification ge
 fn ntfn0013(env: &mut Env) -> TestResult {
     let ntfn = env.notification()?;
     env.tcb().tcb_bind_notification(ntfn.cptr()).or_fail("bind the test thread")?;
-    // Should a sender get stuck, the stall alarm's badge ends the count short.
+    // Should the sender get stuck, the stall alarm's badge fails the test.
     crate::sched::stall_alarm_on(env, ntfn)?;
     let signals = env.mint(ntfn, CapRights::all(), ASYNC)?;
     env.spawn(repeated_sender, signals.bits(), 90)?;
-    let received = (0..RUNS).filter(|_| ntfn.wait() == ASYNC).count();
-    check_eq!(received, RUNS);
+    for received in 0..RUNS {
+        let badge = ntfn.wait();
+        check!(badge & crate::sched::STALLED == 0, "stuck after {} signals", received);
+        check_eq!(badge, ASYNC);
+    }
     env.tcb().tcb_unbind_notification().or_fail("unbind the test thread")?;
     Ok(())
 }

@@ -94,7 +94,7 @@ fn vspace0001(env: &mut Env) -> TestResult {
     check_data_fault(probe(env, read_probe, frame.vaddr)?, frame.vaddr, Access::Read)
 }
 
-test_case!(VSPACE0002, "a read-only mapping can be read, and a write to it faults at the written address (sel4test PAGEFAULT0002)", vspace0002);
+test_case!(VSPACE0002, "a read-only mapping can be read, and a write to it faults at the written address", vspace0002);
 fn vspace0002(env: &mut Env) -> TestResult {
     let frame = env.new_frame()?;
     // SAFETY: mapped read-write.
@@ -107,7 +107,7 @@ fn vspace0002(env: &mut Env) -> TestResult {
     check_data_fault(probe(env, write_probe, vaddr + 8)?, vaddr + 8, Access::Write)
 }
 
-test_case!(VSPACE0003, "reading an address with no mapping faults with that address (sel4test PAGEFAULT0001)", vspace0003);
+test_case!(VSPACE0003, "reading an address with no mapping faults with that address", vspace0003);
 fn vspace0003(env: &mut Env) -> TestResult {
     let vaddr = env.reserve_pages(1)? + 0x238;
     check_data_fault(probe(env, read_probe, vaddr)?, vaddr, Access::Read)

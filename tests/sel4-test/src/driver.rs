@@ -149,7 +149,8 @@ impl Driver {
             Ok(_) => {
                 let (info, badge) = self.endpoint.recv();
                 if badge == BADGE_DONE {
-                    // SAFETY: the test thread has signalled and is blocked or done.
+                    // SAFETY: the body wrote its result before signalling and
+                    // touches RUN no more (it only returns and suspends itself).
                     unsafe { (*addr_of_mut!(RUN)).as_mut().map_or(Ok(()), |r| r.result.clone()) }
                 } else {
                     Err(Failure::new(format_args!("a test thread faulted: {}", Fault::decode(info))))

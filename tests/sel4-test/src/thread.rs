@@ -33,7 +33,9 @@ impl Thread {
 /// Where every test thread starts: x0 = argument, x1 = the function, x2 = its
 /// own TCB. When the function returns the thread suspends itself.
 extern "C" fn thread_entry(arg: Word, entry: usize, tcb: Word) -> ! {
-    // SAFETY: `Env::thread` stores a `fn(Word)` in x1 and nothing else.
+    // SAFETY: every starter of this entry (`thread_on`, `process_thread`)
+    // puts a `fn(Word)` of this image in x1, and a process maps the image at
+    // the same addresses, so the pointer is valid wherever the thread runs.
     let entry: fn(Word) = unsafe { core::mem::transmute::<usize, fn(Word)>(entry) };
     entry(arg);
     let _ = Cap::<Tcb>::from_bits(tcb).tcb_suspend();
