@@ -122,7 +122,7 @@ impl Env {
     }
 
     /// The slots of the frames holding this program's image, first page first.
-    pub fn image_frames(&self) -> Range<Word> {
+    fn image_frames(&self) -> Range<Word> {
         self.bootinfo.user_image_frames.start..self.bootinfo.user_image_frames.end
     }
 
@@ -188,21 +188,8 @@ impl Env {
     /// Maps `frame` at `vaddr`, creating paging structures from the test's memory.
     #[track_caller]
     pub fn map(&mut self, frame: Cap<Page>, vaddr: Word, rights: CapRights, attrs: VmAttributes) -> Result<(), Failure> {
-        self.map_in(self.vspace, frame, vaddr, rights, attrs)
-    }
-
-    /// The same in another VSpace the test made.
-    #[track_caller]
-    pub fn map_in(
-        &mut self,
-        vspace: Cap<PageGlobalDirectory>,
-        frame: Cap<Page>,
-        vaddr: Word,
-        rights: CapRights,
-        attrs: VmAttributes,
-    ) -> Result<(), Failure> {
         let (untyped, cnode, slots) = (self.untyped, self.cnode, &mut self.slots);
-        sel4_root_task::map_frame_in(vspace, frame, vaddr, rights, attrs, &mut |ty| {
+        sel4_root_task::map_frame_in(self.vspace, frame, vaddr, rights, attrs, &mut |ty| {
             if slots.is_empty() {
                 // Out of test slots: reported as the map failing for lack of resources.
                 return Err(sel4::Error::NotEnoughMemory);
