@@ -539,3 +539,63 @@ test_case!(FAULT0014, "an unknown syscall handled by another thread by the reply
 fn fault0014(env: &mut Env) -> TestResult {
     handled_faults(env, SYSCALL, false)
 }
+
+/// Makes the debug syscall `number` with x0 = '\n' (DebugPutChar then adds
+/// only an empty line to the log); RESULT is 1 once it got past the svc.
+fn debug_syscaller(number: Word) {
+    // SAFETY: DebugPutChar reads x0 and returns; any other outcome is a
+    // fault that the test never replies to. Nothing else is touched.
+    unsafe { asm!("svc #0", in("x7") number, in("x0") Word::from(b'\n'), options(nostack)) };
+    RESULT.store(1, Ordering::SeqCst);
+}
+
+/// Runs `debug_syscaller(number)` in a thread with maximum controlled
+/// priority `mcp`; returns the fault it raised (Null: none) and whether it
+/// got past its svc.
+fn debug_call(env: &mut Env, number: i64, mcp: u8) -> Result<(Fault, bool), Failure> {
+    RESULT.store(0, Ordering::SeqCst);
+    let ep = env.endpoint()?;
+    let thread = env.thread(debug_syscaller, number as Word, 150, Some(ep), false)?;
+    thread.tcb.tcb_set_mc_priority(mcp).or_fail("set the thread's MCP")?;
+    // Above the test: it has made its call, or faulted, when resume returns.
+    thread.resume()?;
+    let (info, _) = ep.nb_recv();
+    Ok((Fault::decode(info), RESULT.load(Ordering::SeqCst) == 1))
+}
+
+/// Checks that `fault` is the UnknownSyscall of `debug_syscaller(number)`
+/// and that the thread did not get past it.
+fn check_unknown(fault: Fault, passed: bool, number: i64) -> TestResult {
+    let Fault::UnknownSyscall { syscall, x, .. } = fault else {
+        return Err(Failure::new(format_args!("syscall {number}: expected an unknown-syscall fault, got {fault}")));
+    };
+    check_eq!(syscall, number as Word);
+    check_eq!(x[0], Word::from(b'\n'));
+    check!(!passed, "syscall {}: the thread got past its svc", number);
+    Ok(())
+}
+
+test_case!(FAULT0015, "a thread with MCP 0 gets no debug syscall: DebugPutChar and DebugHalt are UnknownSyscall faults with their number (patch 0012; stock 5.0.0's debug kernel prints for it, which is checked there, and DebugHalt is not tried); MCP 1 still prints; release kernels know neither number", fault0015);
+fn fault0015(env: &mut Env) -> TestResult {
+    use crate::syscall::{DEBUG_HALT, DEBUG_PUT_CHAR};
+    let gated = cfg!(patch_debug_syscall_gate) || !sel4::DEBUG_BUILD;
+    let (fault, passed) = debug_call(env, DEBUG_PUT_CHAR, 0)?;
+    if gated {
+        check_unknown(fault, passed, DEBUG_PUT_CHAR)?;
+    } else {
+        check!(matches!(fault, Fault::Null) && passed, "MCP 0 DebugPutChar on stock 5.0.0: {}, passed {}", fault, passed);
+    }
+    let (fault, passed) = debug_call(env, DEBUG_PUT_CHAR, 1)?;
+    if sel4::DEBUG_BUILD {
+        check!(matches!(fault, Fault::Null) && passed, "MCP 1 DebugPutChar: {}, passed {}", fault, passed);
+    } else {
+        check_unknown(fault, passed, DEBUG_PUT_CHAR)?;
+    }
+    // Only where the gate or a release kernel makes the number harmless:
+    // stock 5.0.0's debug kernel would halt the machine.
+    if gated {
+        let (fault, passed) = debug_call(env, DEBUG_HALT, 0)?;
+        check_unknown(fault, passed, DEBUG_HALT)?;
+    }
+    Ok(())
+}

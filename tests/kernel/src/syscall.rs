@@ -194,9 +194,10 @@ fn syscall0005(env: &mut Env) -> TestResult {
     check_registers(&to_cnode(env, syscall::CALL, buffer_mrs()), &refused_call(), &nothing)
 }
 
-/// DebugPutChar's number on a debug kernel: syscall.xml numbers the debug
-/// syscalls on from the API ones, and it comes first.
-const DEBUG_PUT_CHAR: i64 = syscall::NB_RECV - 1;
+/// DebugPutChar's and DebugHalt's numbers on a debug kernel: syscall.xml
+/// numbers the debug syscalls on from the API ones, these two first.
+pub(crate) const DEBUG_PUT_CHAR: i64 = syscall::NB_RECV - 1;
+pub(crate) const DEBUG_HALT: i64 = syscall::NB_RECV - 2;
 
 const PUT_CHARS: &[u8; ROUNDS] = b"putchar 6\n";
 
