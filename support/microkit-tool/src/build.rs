@@ -65,7 +65,9 @@ pub fn build_spec(system: &System, options: &Options) -> Result<Vec<u8>, BuildEr
             return Err(BuildError::Patch { pd: pd.name.clone(), element, pos, rule });
         }
         let has_endpoint = !pd.children.is_empty() || callees.contains(&(i as u32));
-        let flags = flag(pd.fpu, monitor_spec::PD_FPU) | flag(has_endpoint, monitor_spec::PD_ENDPOINT);
+        let flags = flag(pd.fpu, monitor_spec::PD_FPU)
+            | flag(has_endpoint, monitor_spec::PD_ENDPOINT)
+            | flag(pd.debug_syscalls, monitor_spec::PD_DEBUG_SYSCALLS);
         let segments = program
             .segments
             .iter()

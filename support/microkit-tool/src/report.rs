@@ -34,7 +34,8 @@ fn write_pd(out: &mut String, pd: &ProtectionDomain, depth: usize) {
     let indent = "  ".repeat(depth);
     let id = pd.id.map(|id| format!(", child id {id}")).unwrap_or_default();
     let image = pd.program_image.as_ref().map(|i| i.path.as_str()).unwrap_or("?");
-    let _ = writeln!(out, "{indent}{}: priority {}{id}, stack {:#x}, image {image}", pd.name, pd.priority, pd.stack_size);
+    let debug = if pd.debug_syscalls { "" } else { ", no debug syscalls" };
+    let _ = writeln!(out, "{indent}{}: priority {}{id}, stack {:#x}, image {image}{debug}", pd.name, pd.priority, pd.stack_size);
     for m in &pd.maps {
         let _ = writeln!(out, "{indent}  map {} at {:#x} perms {} cached {}", m.mr, m.vaddr, m.perms, m.cached);
     }

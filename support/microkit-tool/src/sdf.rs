@@ -33,6 +33,10 @@ pub struct ProtectionDomain {
     pub stack_size: u64,
     pub cpu: u64,
     pub fpu: bool,
+    /// Our extension (`debug_syscalls`, default true as in Microkit): false
+    /// runs the PD with maximum controlled priority 0, so a kernel with patch
+    /// 0012 turns its debug syscalls into UnknownSyscall faults.
+    pub debug_syscalls: bool,
     /// Child id, required on (and only on) a child PD.
     pub id: Option<u64>,
     /// Symbol in the parent's ELF patched with this child's id.
@@ -357,7 +361,7 @@ impl<'a, 'input> Parser<'input, '_> {
     fn protection_domain(&mut self, node: Node<'a, 'input>, is_child: bool) -> Option<ProtectionDomain> {
         const ATTRS: &[&str] = &[
             "name", "priority", "budget", "period", "passive", "stack_size", "cpu", "fpu", "id", "setvar_id",
-            "domain",
+            "domain", "debug_syscalls",
         ];
         self.pd_count += 1;
         let elements = self.check_shape(node, ATTRS);
@@ -391,6 +395,7 @@ impl<'a, 'input> Parser<'input, '_> {
             self.error(node, Rule::Cpu(cpu));
         }
         let fpu = self.boolean(node, "fpu", true);
+        let debug_syscalls = self.boolean(node, "debug_syscalls", true);
         let domain = self.pd_domain(node);
 
         let id = if is_child {
@@ -463,6 +468,7 @@ impl<'a, 'input> Parser<'input, '_> {
             stack_size,
             cpu,
             fpu,
+            debug_syscalls,
             id,
             setvar_id,
             program_image: images.into_iter().next(),

@@ -113,7 +113,8 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
     std::fs::write(dir.join("pd.elf"), tiny_elf()).unwrap();
     let xml = "<system><memory_region name=\"m\" size=\"0x1000\"/><protection_domain name=\"a\" priority=\"7\">\
                <program_image path=\"pd.elf\"/><map mr=\"m\" vaddr=\"0x403000\" perms=\"r\" setvar_vaddr=\"good\"/>\
-               </protection_domain></system>";
+               </protection_domain><protection_domain name=\"b\" debug_syscalls=\"false\">\
+               <program_image path=\"pd.elf\"/></protection_domain></system>";
     let options = Options { search_paths: vec![], system_dir: dir.clone(), any_board: false };
     let outcome = check("system.xml", xml, &options);
     assert!(outcome.is_valid(), "{:#?}", outcome.errors);
@@ -132,6 +133,10 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
     assert_eq!(bytes[0x10..0x18], 0x40_3000u64.to_le_bytes());
     let map = spec.maps(&pd).next().unwrap().unwrap();
     assert_eq!((map.vaddr, map.perms), (0x40_3000, monitor_spec::PERM_READ));
+    // debug_syscalls: true unless the system says false.
+    let no_debug = spec.pd(1).unwrap();
+    assert_ne!(pd.flags & monitor_spec::PD_DEBUG_SYSCALLS, 0);
+    assert_eq!(no_debug.flags & monitor_spec::PD_DEBUG_SYSCALLS, 0);
 
     assert!(matches!(missing, Err(BuildError::MissingImage { ref pd, .. }) if pd == "a"), "{missing:?}");
     // The image writer needs the monitor's spec-location symbol.

@@ -29,7 +29,7 @@ fn valid(xml: &str) {
 fn valid_features() {
     valid(&format!("<system>{PD}</system>"));
     valid(r#"<system><!-- c --><memory_region name="m" size="0x200_000" page_size="0x200000" phys_addr="0x4000_0000"/>
-        <protection_domain name="a" priority="254" stack_size="0x10000" fpu="false" cpu="0">
+        <protection_domain name="a" priority="254" stack_size="0x10000" fpu="false" cpu="0" debug_syscalls="false">
           <program_image path="a.elf"/>
           <map mr="m" vaddr="0x2_000_000" perms="rwx" cached="false" setvar_vaddr="m_vaddr"/>
           <irq irq="33" id="4" trigger="edge"/>
@@ -42,6 +42,14 @@ fn valid_features() {
         <protection_domain name="b" priority="3"><program_image path="b.elf"/></protection_domain>
         <channel><end pd="b" id="61" pp="true" notify="false"/><end pd="a" id="0" notify="false"/></channel>
         </system>"#);
+}
+
+#[test]
+fn debug_syscalls_default_to_true() {
+    let outcome = run(&format!("<system>{PD}{}</system>", PD.replace("\"a\"", "\"b\" debug_syscalls=\"false\"")));
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+    let flags: Vec<bool> = outcome.system.protection_domains.iter().map(|pd| pd.debug_syscalls).collect();
+    assert_eq!(flags, [true, false]);
 }
 
 #[test]
@@ -78,6 +86,11 @@ fn structure_rules() {
     fails(&format!("<system>{}</system>", PD.replace("priority=\"10\"", "fpu=\"yes\"")), "protection_domain", 1, 9, |r| {
         matches!(r, Rule::BadBool { attr: "fpu", .. })
     });
+    // Our extension takes only true or false, as Microkit's booleans do.
+    for value in ["no", "0", "False", ""] {
+        let xml = format!("<system>\n{}</system>", PD.replace("priority=\"10\"", &format!("debug_syscalls=\"{value}\"")));
+        fails(&xml, "protection_domain", 2, 1, |r| matches!(r, Rule::BadBool { attr: "debug_syscalls", .. }));
+    }
 }
 
 #[test]

@@ -47,9 +47,12 @@ pub mod slot {
     pub const PP_BASE: u64 = 74;
     /// IRQ handler delivered as channel `ch`: `IRQ_BASE + ch`.
     pub const IRQ_BASE: u64 = 138;
-    /// TCB of child `id`: `CHILD_TCB_BASE + id` (the parent's only; every
-    /// PD runs with maximum controlled priority 0, so a parent cannot raise
-    /// a child's priority).
+    /// TCB of child `id`: `CHILD_TCB_BASE + id` (the parent's only). Every
+    /// PD runs with maximum controlled priority (MCP) 1, or 0 without debug
+    /// syscalls (`PD_DEBUG_SYSCALLS`), and 5.0.0 bounds a new priority or MCP
+    /// by the caller's own MCP: through this cap a parent can set its
+    /// child's priority or MCP to at most 1, so it can lower the child (to
+    /// 0 or 1) or lift one at 0 to 1, but never above that.
     pub const CHILD_TCB_BASE: u64 = 202;
     /// log2 of the PD's CNode size: 512 slots cover every slot above.
     pub const CNODE_BITS: u8 = 9;

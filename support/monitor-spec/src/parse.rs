@@ -207,7 +207,7 @@ impl<'a> Spec<'a> {
         if !stack_ok {
             return bad("pd stack size", pd.stack_size);
         }
-        if pd.flags & !(PD_FPU | PD_ENDPOINT) != 0 {
+        if pd.flags & !(PD_FPU | PD_ENDPOINT | PD_DEBUG_SYSCALLS) != 0 {
             return bad("pd flags", u64::from(pd.flags));
         }
         let runs = [

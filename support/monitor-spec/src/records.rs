@@ -61,6 +61,11 @@ pub const NO_PARENT: u32 = u32::MAX;
 pub const PD_FPU: u8 = 1 << 0;
 /// The PD receives PPCs or has children, so its input cap is an endpoint.
 pub const PD_ENDPOINT: u8 = 1 << 1;
+/// The PD may make the debug kernel's debug syscalls (`debug_syscalls`, on
+/// unless the system says false): the monitor gives it maximum controlled
+/// priority 1, else 0, which on a kernel with patch 0012 turns every debug
+/// syscall it makes into an UnknownSyscall fault.
+pub const PD_DEBUG_SYSCALLS: u8 = 1 << 2;
 
 /// One protection domain. Parents come before their children in the table.
 #[repr(C)]

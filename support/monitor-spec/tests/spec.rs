@@ -15,7 +15,7 @@ fn sample() -> Vec<u8> {
         parent: None,
         child_id: 0,
         priority: 10,
-        flags: PD_FPU,
+        flags: PD_FPU | PD_DEBUG_SYSCALLS,
         segments: vec![SegmentDesc { vaddr: 0x20_0000, mem_size: 0x1000, perms: PERM_READ | PERM_EXECUTE, bytes: &code }],
         maps: vec![Map { vaddr: 0x400_0000, region: shared, perms: PERM_READ | PERM_WRITE, cached: 1, _pad: 0 }],
         irqs: vec![Irq { irq: 33, id: 5, trigger: TRIGGER_LEVEL, _pad: 0 }],
@@ -51,6 +51,7 @@ fn round_trip() {
     assert_eq!(server.parent, 0);
     assert_eq!(server.child_id, 3);
     assert_eq!(client.parent, NO_PARENT);
+    assert_eq!((client.flags, server.flags), (PD_FPU | PD_DEBUG_SYSCALLS, PD_ENDPOINT));
     let seg: Vec<_> = spec.segments(&client).collect::<Result<_, _>>().unwrap();
     assert_eq!(seg.len(), 1);
     assert_eq!(spec.data(seg[0].data), &[0xaa; 100][..]);
@@ -101,6 +102,9 @@ fn refuses_bad_records_even_with_a_good_checksum() {
     let priority = pds + 40;
     let bad = reseal(blob.clone(), priority, &[255]);
     assert!(matches!(Spec::parse(&bad), Err(SpecError::BadValue { what: "pd priority", index: 0, .. })));
+    // A flag no monitor knows.
+    let bad = reseal(blob.clone(), priority + 1, &[1 << 3]);
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::BadValue { what: "pd flags", index: 0, .. })));
     // A child before its parent.
     let parent_of_server = pds + 88 + 32;
     let bad = reseal(blob.clone(), parent_of_server, &1u32.to_le_bytes());

@@ -186,12 +186,16 @@ impl Builder<'_, '_> {
         }
 
         let name = self.spec.name(pd.name);
-        // Maximum controlled priority 0: a parent holding this TCB cannot
-        // raise it (5.0.0 checks a new priority against the caller's MCP).
+        // Maximum controlled priority 1, or 0 for a PD without debug
+        // syscalls (patch 0012 gates them on MCP 0). 5.0.0 checks a new
+        // priority or MCP against the caller's own MCP, so a parent can set
+        // a child's (through its TCB cap) to at most 1: never raise it above
+        // that, and never give it debug syscalls the parent lacks.
         let priority = Word::from(pd.priority);
+        let mcp = Word::from(pd.flags & monitor_spec::PD_DEBUG_SYSCALLS != 0);
         tcb.tcb_configure(
             slot::FAULT_EP,
-            sel4::PrioProps::new(0, priority),
+            sel4::PrioProps::new(mcp, priority),
             cnode,
             CapData::guard(0, 64 - Word::from(slot::CNODE_BITS)),
             vspace.cast(),

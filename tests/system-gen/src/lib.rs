@@ -117,6 +117,9 @@ fn protection_domain(u: &mut Unstructured, name: &str, child_id: Option<u64>, re
     if let Some(id) = child_id {
         let _ = write!(body, " id=\"{id}\"");
     }
+    if u.ratio(1, 4)? {
+        body.push_str(" debug_syscalls=\"false\"");
+    }
     let _ = write!(body, ">\n    <program_image path=\"{image}\"/>\n");
 
     let mut elf = program(u)?;

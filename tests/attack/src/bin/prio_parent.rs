@@ -1,6 +1,7 @@
 //! ATTACK0010: a parent tries to raise its child (priority 50) to 140, above
 //! the judge (100), and to raise its maximum controlled priority. Every PD
-//! runs with maximum controlled priority 0, so both must be refused.
+//! runs with maximum controlled priority 1 at most, and 5.0.0 bounds both by
+//! the caller's, so both must be refused.
 #![no_std]
 #![no_main]
 
