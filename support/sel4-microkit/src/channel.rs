@@ -61,9 +61,14 @@ impl Channel {
         set & (1 << self.0) != 0
     }
 
+    /// Whether `system.xml` lets this end notify its peer.
+    pub fn may_notify(self) -> bool {
+        self.granted(symbols::notifications())
+    }
+
     /// Signals the peer; it sees this in `notified` on its own id.
     pub fn notify(self) -> Result<(), ChannelError> {
-        if !self.granted(symbols::notifications()) {
+        if !self.may_notify() {
             return Err(ChannelError::NotNotify(self));
         }
         Cap::<Notification>::from_bits(slot::NOTIFY_BASE + u64::from(self.0)).signal();
