@@ -237,6 +237,17 @@ if section mk; then
         while IFS= read -r line; do
             [ -n "$line" ] && args+=(--expect "$line")
         done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        # A serial console system also names whole lines that must (or must
+        # not) appear, and input to type: `send-after: MARKER => TEXT`.
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--expect-line "$line")
+        done < <(sed -n 's/^ *expect-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--forbid-line "$line")
+        done < <(sed -n 's/^ *forbid-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--send-after "${line%% => *}" "${line#* => }")
+        done < <(sed -n 's/^ *send-after: \(.* => .*\)$/\1/p' "$system" | sed 's/ *-->$//')
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
         boot "$name" "$image" "${args[@]}"
         if [ "$status" -eq 0 ]; then
