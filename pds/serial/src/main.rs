@@ -106,7 +106,7 @@ fn init() -> Serial {
             continue;
         };
         match shared(region).map(ByteConsumer::attach) {
-            Some(Ok(ring)) => *slot = Some(Client { channel, name, ring, line: LineBuffer::new(), complete: false, broken: false }),
+            Some(Ok(ring)) => *slot = Some(Client { channel, name, ring, line: LineBuffer::default(), complete: false, broken: false }),
             _ => say(&uart, format_args!("client '{name}' (channel {id}): serial_tx_{id} cannot hold a ring: ignored")),
         }
     }
@@ -181,8 +181,10 @@ impl Driver {
             self.uart.clear(Pl011::TX_INTERRUPT);
         }
         if pending & RX_INTERRUPTS != 0 {
-            self.receive();
+            // Cleared before draining: a byte landing after the last read
+            // raises the interrupt anew instead of being cleared unseen.
             self.uart.clear(RX_INTERRUPTS);
+            self.receive();
         }
         if let Err(e) = UART_IRQ.irq_ack() {
             say(&self.uart, format_args!("cannot re-arm the UART's IRQ: {e}"));

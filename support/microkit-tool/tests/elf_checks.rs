@@ -263,7 +263,7 @@ mod generated_elfs {
     }
 
     /// Builds `xml` whose PDs all run `pd.elf`, `image`; returns the spec.
-    fn build_with(image: &Elf, xml: &str, tag: &str) -> Result<Vec<u8>, Outcome> {
+    fn build_with(image: &Elf, xml: &str, tag: &str) -> Result<Vec<u8>, String> {
         let dir = std::env::temp_dir().join(format!("microkit-tool-peers-{}-{tag}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
         std::fs::write(dir.join("pd.elf"), image.to_bytes()).unwrap();
@@ -271,7 +271,7 @@ mod generated_elfs {
         let outcome = check("system.xml", xml, &options);
         let spec = outcome.is_valid().then(|| build_spec(&outcome.system, &options).expect("a checked system builds"));
         std::fs::remove_dir_all(&dir).unwrap();
-        spec.ok_or(outcome)
+        spec.ok_or_else(|| format!("{:#?}", outcome.errors))
     }
 
     const PEERS: u64 = 62 * 64;
@@ -288,7 +288,7 @@ mod generated_elfs {
              <channel><end pd=\"driver\" id=\"3\"/><end pd=\"b\" id=\"0\"/></channel>\
              <channel><end pd=\"{long}\" id=\"1\" notify=\"false\"/><end pd=\"driver\" id=\"61\"/></channel></system>"
         );
-        let spec = build_with(&image, &xml, "names").unwrap_or_else(|o| panic!("{:#?}", o.errors));
+        let spec = build_with(&image, &xml, "names").unwrap_or_else(|errors| panic!("{errors}"));
         let parsed = monitor_spec::Spec::parse(&spec).expect("the monitor accepts it");
         let table = |index: usize| -> Vec<u8> {
             let pd = parsed.pd(index).unwrap();

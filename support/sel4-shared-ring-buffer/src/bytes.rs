@@ -103,10 +103,6 @@ impl ByteProducer {
         Ok(ByteProducer { ring, write })
     }
 
-    pub fn capacity(&self) -> u32 {
-        self.ring.capacity
-    }
-
     /// Bytes that can be written now.
     pub fn free(&self) -> Result<u32, Error> {
         let read = self.ring.peer(IndexKind::Read, self.write, false)?;
@@ -140,10 +136,6 @@ impl ByteConsumer {
         let ring = RawBytes::open(region)?;
         let read = ring.read_index().load(Ordering::Relaxed);
         Ok(ByteConsumer { ring, read })
-    }
-
-    pub fn capacity(&self) -> u32 {
-        self.ring.capacity
     }
 
     /// Bytes waiting to be read.

@@ -97,18 +97,4 @@ impl Serial {
             None => Ok(0),
         }
     }
-
-    pub fn channel(&self) -> Channel {
-        self.channel
-    }
-}
-
-/// `write!(console, ...)`: fails if not every byte could be queued.
-impl fmt::Write for Serial {
-    fn write_str(&mut self, s: &str) -> fmt::Result {
-        match self.write(s.as_bytes()) {
-            Ok(n) if n == s.len() => Ok(()),
-            _ => Err(fmt::Error),
-        }
-    }
 }

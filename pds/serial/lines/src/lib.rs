@@ -22,15 +22,11 @@ pub struct LineBuffer {
 
 impl Default for LineBuffer {
     fn default() -> Self {
-        Self::new()
+        LineBuffer { bytes: [0; MAX_LINE], len: 0, broke: false }
     }
 }
 
 impl LineBuffer {
-    pub const fn new() -> Self {
-        LineBuffer { bytes: [0; MAX_LINE], len: 0, broke: false }
-    }
-
     /// Takes one byte; true when that completes a line, which [`line`](Self::line)
     /// then holds until [`clear`](Self::clear). Do not push into a complete line.
     pub fn push(&mut self, byte: u8) -> bool {
@@ -56,10 +52,6 @@ impl LineBuffer {
     pub fn clear(&mut self) {
         self.len = 0;
     }
-
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
-    }
 }
 
 #[cfg(test)]
@@ -71,7 +63,7 @@ mod tests {
 
     /// Every line `bytes` completes, and what is left held.
     fn lines(bytes: &[u8]) -> (Vec<Vec<u8>>, Vec<u8>) {
-        let mut buffer = LineBuffer::new();
+        let mut buffer = LineBuffer::default();
         let mut done = Vec::new();
         for &b in bytes {
             if buffer.push(b) {
