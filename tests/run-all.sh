@@ -238,7 +238,8 @@ if section mk; then
             [ -n "$line" ] && args+=(--expect "$line")
         done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
         # A serial console system also names whole lines that must (or must
-        # not) appear, and input to type: `send-after: MARKER => TEXT`.
+        # not) appear, input to type (`send-after: MARKER => TEXT`) and the
+        # time between typed bytes (`type-interval: MS`).
         while IFS= read -r line; do
             [ -n "$line" ] && args+=(--expect-line "$line")
         done < <(sed -n 's/^ *expect-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
@@ -248,6 +249,8 @@ if section mk; then
         while IFS= read -r line; do
             [ -n "$line" ] && args+=(--send-after "${line%% => *}" "${line#* => }")
         done < <(sed -n 's/^ *send-after: \(.* => .*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        interval=$(sed -n 's/^ *type-interval: \([0-9][0-9]*\)$/\1/p' "$system")
+        [ -n "$interval" ] && args+=(--type-interval "$interval")
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
         boot "$name" "$image" "${args[@]}"
         if [ "$status" -eq 0 ]; then

@@ -191,10 +191,11 @@ impl Driver {
         }
     }
 
-    /// Moves every received byte to the input owner's ring and notifies it.
+    /// Moves every received byte to the input owner's ring and notifies it,
+    /// also when none fitted: its ring is full, and it should drain it.
     fn receive(&mut self) {
         let mut lost = 0u64;
-        let mut delivered = 0usize;
+        let mut received = 0usize;
         let mut batch = [0u8; 64];
         let mut n = 0;
         loop {
@@ -208,16 +209,15 @@ impl Driver {
                 }
             }
             if n == batch.len() || (next.is_none() && n > 0) {
-                let taken = self.deliver(&batch[..n]);
-                delivered += taken;
-                lost += (n - taken) as u64;
+                received += n;
+                lost += (n - self.deliver(&batch[..n])) as u64;
                 n = 0;
             }
             if next.is_none() {
                 break;
             }
         }
-        if delivered > 0 && INPUT_OWNER.notify().is_err() {
+        if received > 0 && self.input.is_some() && INPUT_OWNER.notify().is_err() {
             say(&self.uart, format_args!("cannot notify the input owner on channel {}", INPUT_OWNER.index()));
         }
         if lost > 0 {

@@ -3,12 +3,14 @@
 //! appears after the previous step was typed (the first step: any line).
 //!
 //! TEXT takes the escapes `\n`, `\r`, `\t`, `\\` and `\xNN`. The harness
-//! types one byte every [`KEY_INTERVAL`], as a fast typist would, rather
-//! than relying on what the guest or QEMU do with a burst.
+//! types one byte every [`KEY_INTERVAL`] (`--type-interval MS` to change
+//! it), as a fast typist would, so input arrives over many interrupts.
+//! QEMU's PL011 takes a byte only when its FIFO has room, so no pace
+//! overflows the FIFO; a fast one can overflow what the guest buffers.
 
 use std::time::Duration;
 
-/// Time between two typed bytes.
+/// Time between two typed bytes, by default.
 pub const KEY_INTERVAL: Duration = Duration::from_millis(10);
 
 #[derive(Debug, Clone, PartialEq, Eq)]

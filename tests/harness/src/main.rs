@@ -18,12 +18,13 @@
 //! MARKER TEXT` types TEXT (escapes `\n`, `\r`, `\t`, `\\`, `\xNN`) into the
 //! serial console once a line containing MARKER appears, in order (see
 //! `qemu_harness::input`); such a run reads past the end marker until every
-//! step was typed and every expected line appeared. `--interactive` (and
+//! step was typed and every expected line appeared; `--type-interval MS`
+//! sets the time between typed bytes (10 by default). `--interactive` (and
 //! `--gdb`) instead hand the terminal to QEMU, with its monitor on Ctrl-a c.
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
-//!                 [--send-after MARKER TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
@@ -44,7 +45,7 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
-                     [--send-after MARKER TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
                      run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
@@ -61,6 +62,7 @@ struct Options {
     expect_lines: Vec<String>,
     forbid_lines: Vec<String>,
     send: Vec<Step>,
+    type_interval: Duration,
     seal: Option<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
@@ -87,6 +89,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         expect_lines: Vec::new(),
         forbid_lines: Vec::new(),
         send: Vec::new(),
+        type_interval: KEY_INTERVAL,
         seal: None,
         qemu_args: Vec::new(),
         marks: Vec::new(),
@@ -113,6 +116,9 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 let marker = value().map_err(|_| "--send-after needs MARKER and TEXT")?;
                 let text = value().map_err(|_| "--send-after needs MARKER and TEXT")?;
                 o.send.push(Step::parse(&marker, &text)?);
+            }
+            "--type-interval" => {
+                o.type_interval = Duration::from_millis(value()?.parse().map_err(|_| "--type-interval takes milliseconds")?)
             }
             "--seal" => o.seal = Some(value()?),
             "--mark" => o.marks.push(value()?),
@@ -197,7 +203,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
         exit(2)
     };
     let mut script = Script::new(opts.send.clone());
-    let keyboard = child.stdin.take().map(typist);
+    let keyboard = child.stdin.take().map(|stdin| typist(stdin, opts.type_interval));
     let (lines_tx, lines) = mpsc::channel();
     forward_lines(stdout, Source::Guest, lines_tx.clone());
     forward_lines(stderr, Source::Qemu, lines_tx);
@@ -294,8 +300,8 @@ enum Source {
 }
 
 /// A thread typing what it is sent into QEMU's serial input, one byte per
-/// `KEY_INTERVAL`, in order.
-fn typist(mut stdin: std::process::ChildStdin) -> mpsc::Sender<Vec<u8>> {
+/// `interval`, in order.
+fn typist(mut stdin: std::process::ChildStdin, interval: Duration) -> mpsc::Sender<Vec<u8>> {
     let (keys, texts) = mpsc::channel::<Vec<u8>>();
     std::thread::spawn(move || {
         for text in texts {
@@ -303,7 +309,7 @@ fn typist(mut stdin: std::process::ChildStdin) -> mpsc::Sender<Vec<u8>> {
                 if stdin.write_all(&[byte]).and_then(|()| stdin.flush()).is_err() {
                     return;
                 }
-                std::thread::sleep(KEY_INTERVAL);
+                std::thread::sleep(interval);
             }
         }
     });
@@ -341,6 +347,10 @@ mod tests {
         let o = parse(&args).unwrap();
         assert_eq!(o.send, vec![Step { marker: "ready".into(), text: b"one\n".to_vec() }, Step { marker: "got".into(), text: b"two".to_vec() }]);
         assert_eq!(o.expect_lines, vec!["a: b".to_string()]);
+        assert_eq!(o.type_interval, KEY_INTERVAL);
+        let fast = parse(&[&BASE[..], &["--type-interval", "1"]].concat()).unwrap();
+        assert_eq!(fast.type_interval, Duration::from_millis(1));
+        assert!(parse(&[&BASE[..], &["--type-interval", "fast"]].concat()).unwrap_err().contains("milliseconds"));
     }
 
     #[test]

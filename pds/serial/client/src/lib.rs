@@ -89,6 +89,14 @@ impl Serial {
         Ok(done)
     }
 
+    /// How many received bytes wait in the receive ring (0 without one).
+    pub fn available(&self) -> Result<usize, Error> {
+        match &self.rx {
+            Some(rx) => Ok(rx.available()? as usize),
+            None => Ok(0),
+        }
+    }
+
     /// Copies received bytes into `out` and returns how many (0 if none
     /// are waiting, or this PD has no receive ring). Never blocks.
     pub fn read(&mut self, out: &mut [u8]) -> Result<usize, Error> {
