@@ -28,8 +28,12 @@ impl Default for LineBuffer {
 
 impl LineBuffer {
     /// Takes one byte; true when that completes a line, which [`line`](Self::line)
-    /// then holds until [`clear`](Self::clear). Do not push into a complete line.
+    /// then holds until [`clear`](Self::clear). Pushing into a full line
+    /// (not cleared) loses the byte and reports the line complete again.
     pub fn push(&mut self, byte: u8) -> bool {
+        if self.len == MAX_LINE {
+            return true;
+        }
         let broke = core::mem::take(&mut self.broke);
         match byte {
             b'\n' => !broke || self.len > 0,
@@ -85,6 +89,14 @@ mod tests {
         assert_eq!(lines(b"a\r\n").0, vec![b"a".to_vec()]);
         assert_eq!(lines(b"junk\ralpha: x\n").0, vec![b"junkalpha: x".to_vec()]);
         assert_eq!(lines(b"\x1b[2K\x08\x7f\xff\tok\n").0, vec![b"?[2K???\tok".to_vec()]);
+    }
+
+    #[test]
+    fn a_full_line_not_cleared_stays_complete_and_does_not_overflow() {
+        let mut buffer = LineBuffer::default();
+        assert!((0..MAX_LINE).map(|_| buffer.push(b'a')).last().unwrap());
+        assert!(buffer.push(b'b'));
+        assert_eq!(buffer.line(), &[b'a'; MAX_LINE][..]);
     }
 
     #[test]
