@@ -237,6 +237,20 @@ if section mk; then
         while IFS= read -r line; do
             [ -n "$line" ] && args+=(--expect "$line")
         done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        # A serial console system also names whole lines that must (or must
+        # not) appear, input to type (`send-after: MARKER => TEXT`) and the
+        # time between typed bytes (`type-interval: MS`).
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--expect-line "$line")
+        done < <(sed -n 's/^ *expect-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--forbid-line "$line")
+        done < <(sed -n 's/^ *forbid-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        while IFS= read -r line; do
+            [ -n "$line" ] && args+=(--send-after "${line%% => *}" "${line#* => }")
+        done < <(sed -n 's/^ *send-after: \(.* => .*\)$/\1/p' "$system" | sed 's/ *-->$//')
+        interval=$(sed -n 's/^ *type-interval: \([0-9][0-9]*\)$/\1/p' "$system")
+        [ -n "$interval" ] && args+=(--type-interval "$interval")
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
         boot "$name" "$image" "${args[@]}"
         if [ "$status" -eq 0 ]; then

@@ -57,10 +57,11 @@ pub fn build_spec(system: &System, options: &Options) -> Result<Vec<u8>, BuildEr
         }
     }
 
+    let names: Vec<&str> = pds.iter().map(|(pd, _)| pd.name.as_str()).collect();
     for (i, (pd, parent)) in pds.iter().enumerate() {
         let pd_ends = ends.get(pd.name.as_str()).map_or(&[][..], Vec::as_slice);
         let program = &mut programs[i];
-        let (paddr_patches, failures) = patch_program(program, pd, pd_ends, &child_entries[i]);
+        let (paddr_patches, failures) = patch_program(program, pd, pd_ends, &child_entries[i], &names);
         if let Some((element, pos, rule)) = failures.into_iter().next() {
             return Err(BuildError::Patch { pd: pd.name.clone(), element, pos, rule });
         }
@@ -147,7 +148,8 @@ pub(crate) fn channel_ends<'s>(system: &'s System, pd_index: &HashMap<&str, u32>
 
 /// Writes every symbol `system.xml` and the runtime ask for into `program`:
 /// `setvar_vaddr`, children's `setvar_id`, and the runtime's `microkit_*`
-/// symbols where the image defines them. Returns the `setvar region_paddr`
+/// symbols where the image defines them. `names` are all PDs' names, by the
+/// index an `End` names its peer with. Returns the `setvar region_paddr`
 /// words the monitor fills at boot, as (vaddr, region name), and every write
 /// that could not be made.
 pub(crate) fn patch_program<'s>(
@@ -155,6 +157,7 @@ pub(crate) fn patch_program<'s>(
     pd: &'s ProtectionDomain,
     ends: &[End],
     child_entries: &[u64; 64],
+    names: &[&str],
 ) -> (Vec<(u64, &'s str)>, Vec<PatchFailure>) {
     let mut failures = Vec::new();
     let failure = |element, pos, symbol: &str, e| (element, pos, symbol_rule(symbol, pd, e));
@@ -190,7 +193,7 @@ pub(crate) fn patch_program<'s>(
             Err(e) => failures.push(failure("setvar", s.pos, &s.symbol, e)),
         }
     }
-    for (sym, value) in runtime_values(pd, ends, child_entries, program) {
+    for (sym, value) in runtime_values(pd, ends, child_entries, names, program) {
         if program.has_symbol(sym) {
             let written = if sym == symbol::NAME { program.patch_prefix(sym, &value) } else { program.patch_symbol(sym, &value) };
             if let Err(e) = written {
@@ -203,8 +206,15 @@ pub(crate) fn patch_program<'s>(
 
 /// The runtime's symbols and their values: the PD's name (NUL-terminated,
 /// cut to fit the image's array), which channel ids it may notify, call, or
-/// acknowledge as IRQs, its children, and their entry points.
-fn runtime_values(pd: &ProtectionDomain, ends: &[End], child_entries: &[u64; 64], program: &Program) -> Vec<(&'static str, Vec<u8>)> {
+/// acknowledge as IRQs, its children, their entry points, and its channels'
+/// peers' names.
+fn runtime_values(
+    pd: &ProtectionDomain,
+    ends: &[End],
+    child_entries: &[u64; 64],
+    names: &[&str],
+    program: &Program,
+) -> Vec<(&'static str, Vec<u8>)> {
     let bits = |ids: &mut dyn Iterator<Item = u64>| ids.fold(0u64, |acc, id| acc | 1 << (id % 64));
     let ids_with = |flag| ends.iter().filter(move |e: &&End| e.flags & flag != 0).map(|e| u64::from(e.id));
     let name_room = program.symbol(symbol::NAME).map_or(0, |s| s.size).min(abi::MAX_NAME_LEN as u64 + 1) as usize;
@@ -221,7 +231,23 @@ fn runtime_values(pd: &ProtectionDomain, ends: &[End], child_entries: &[u64; 64]
     if !pd.children.is_empty() {
         values.push((symbol::CHILD_ENTRIES, child_entries.iter().flat_map(|e| e.to_le_bytes()).collect()));
     }
+    values.push((symbol::CHANNEL_PEERS, channel_peers(ends, names)));
     values
+}
+
+/// One `MAX_NAME_LEN`-byte entry per channel id: the peer's name,
+/// NUL-padded (a name of exactly that length has no NUL; a longer one is
+/// cut, as `microkit_name` is).
+fn channel_peers(ends: &[End], names: &[&str]) -> Vec<u8> {
+    let mut table = vec![0u8; abi::CHANNEL_SLOTS * abi::MAX_NAME_LEN];
+    for end in ends {
+        let (Some(name), Some(entry)) = (names.get(end.peer as usize), table.chunks_mut(abi::MAX_NAME_LEN).nth(end.id as usize)) else {
+            continue;
+        };
+        let len = name.len().min(abi::MAX_NAME_LEN);
+        entry[..len].copy_from_slice(&name.as_bytes()[..len]);
+    }
+    table
 }
 
 fn image_name(pd: &ProtectionDomain) -> String {

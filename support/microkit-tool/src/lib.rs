@@ -89,6 +89,7 @@ fn check_images(system: &System, options: &Options, diag: &mut sdf::Diagnostics,
         system.memory_regions.iter().map(|mr| (mr.name.as_str(), mr)).collect();
     let pds = flatten(system);
     let ends = build::channel_ends(system, &build::pd_indices(&pds));
+    let names: Vec<&str> = pds.iter().map(|(pd, _)| pd.name.as_str()).collect();
     let mut cache: HashMap<PathBuf, Result<Program, String>> = HashMap::new();
     let mut missing: Vec<&str> = Vec::new();
     for (pd, _) in &pds {
@@ -132,7 +133,7 @@ fn check_images(system: &System, options: &Options, diag: &mut sdf::Diagnostics,
             }
         }
         let pd_ends = ends.get(pd.name.as_str()).map_or(&[][..], Vec::as_slice);
-        let (_, failures) = build::patch_program(&mut program.clone(), pd, pd_ends, &[0; 64]);
+        let (_, failures) = build::patch_program(&mut program.clone(), pd, pd_ends, &[0; 64], &names);
         for (element, pos, rule) in failures {
             diag.error(element, pos, rule);
         }

@@ -267,6 +267,69 @@ mod generated_elfs {
         assert_eq!(total, 0x1000 + 0x4_0000_0000, "the pieces cover the segments exactly");
     }
 
+    /// Builds `xml` whose PDs all run `pd.elf`, `image`; returns the spec.
+    fn build_with(image: &Elf, xml: &str, tag: &str) -> Result<Vec<u8>, String> {
+        let dir = std::env::temp_dir().join(format!("microkit-tool-peers-{}-{tag}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("pd.elf"), image.to_bytes()).unwrap();
+        let options = Options { search_paths: vec![dir.clone()], ..Default::default() };
+        let outcome = check("system.xml", xml, &options);
+        let spec = outcome.is_valid().then(|| build_spec(&outcome.system, &options).expect("a checked system builds"));
+        std::fs::remove_dir_all(&dir).unwrap();
+        spec.ok_or_else(|| format!("{:#?}", outcome.errors))
+    }
+
+    const PEERS: u64 = 62 * 64;
+
+    #[test]
+    fn channel_peers_name_the_pd_at_the_other_end_of_each_id() {
+        let data = Segment { vaddr: 0x41_0000, mem_size: 0x1000, flags: 6, data: vec![0xaa; 0x1000] };
+        let image = elf(vec![code(0x40_0000, 0x1000), data], vec![sym("microkit_channel_peers", 0x41_0000, PEERS)]);
+        let long = "p".repeat(64);
+        let xml = format!(
+            "<system><protection_domain name=\"driver\" priority=\"9\"><program_image path=\"pd.elf\"/><irq irq=\"33\" id=\"5\"/></protection_domain>\
+             <protection_domain name=\"b\"><program_image path=\"pd.elf\"/></protection_domain>\
+             <protection_domain name=\"{long}\"><program_image path=\"pd.elf\"/></protection_domain>\
+             <channel><end pd=\"driver\" id=\"3\"/><end pd=\"b\" id=\"0\"/></channel>\
+             <channel><end pd=\"{long}\" id=\"1\" notify=\"false\"/><end pd=\"driver\" id=\"61\"/></channel></system>"
+        );
+        let spec = build_with(&image, &xml, "names").unwrap_or_else(|errors| panic!("{errors}"));
+        let parsed = monitor_spec::Spec::parse(&spec).expect("the monitor accepts it");
+        let table = |index: usize| -> Vec<u8> {
+            let pd = parsed.pd(index).unwrap();
+            let segments: Vec<_> = parsed.segments(&pd).collect::<Result<_, _>>().unwrap();
+            let piece = segments.iter().find(|s| s.vaddr == 0x41_0000).expect("the data segment");
+            parsed.data(piece.data)[..PEERS as usize].to_vec()
+        };
+        let driver = table(0);
+        let entry = |t: &[u8], id: usize| t[id * 64..(id + 1) * 64].to_vec();
+        let padded = |name: &[u8]| [name, &vec![0; 64 - name.len()]].concat();
+        assert_eq!(entry(&driver, 3), padded(b"b"));
+        // A name of 64 bytes (the longest the monitor takes) fills the entry, with no NUL.
+        assert_eq!(entry(&driver, 61), long.as_bytes().to_vec());
+        // An IRQ and an unused id have no peer: all NUL, whatever the image held.
+        assert_eq!(entry(&driver, 5), vec![0; 64]);
+        assert!((0..62).filter(|&id| id != 3 && id != 61).all(|id| entry(&driver, id) == vec![0; 64]));
+        // Each PD sees its own ends: b's channel 0 leads to the driver.
+        assert_eq!(entry(&table(1), 0), padded(b"driver"));
+        assert_eq!(entry(&table(2), 1), padded(b"driver"));
+        // The bytes after the table are the image's.
+        let pd = parsed.pd(0).unwrap();
+        let segments: Vec<_> = parsed.segments(&pd).collect::<Result<_, _>>().unwrap();
+        let piece = segments.iter().find(|s| s.vaddr == 0x41_0000).unwrap();
+        assert!(parsed.data(piece.data)[PEERS as usize..].iter().all(|&b| b == 0xaa));
+    }
+
+    #[test]
+    fn a_channel_peers_table_of_the_wrong_size_is_refused() {
+        let image = elf(vec![code(0x40_0000, 0x2000)], vec![sym("microkit_channel_peers", 0x40_0000, 62 * 32)]);
+        let found = rules(&run(&image, "").0);
+        assert!(
+            matches!(found.as_slice(), [Rule::SymbolSize { symbol, size: 1984, expected: 3968, .. }] if symbol == "microkit_channel_peers"),
+            "{found:#?}"
+        );
+    }
+
     #[test]
     fn a_monitor_near_the_top_leaves_no_room_and_says_so() {
         let monitor = elf(vec![code(0x7fff_ffff_d000, 0x2000)], vec![sym("MONITOR_SPEC_LOCATION", 0x7fff_ffff_d010, 16)]);

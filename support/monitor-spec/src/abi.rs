@@ -95,4 +95,12 @@ pub mod symbol {
     pub const CHILDREN: &str = "microkit_children";
     /// `[u64; 64]`: entry address of each child, by id, for restarts.
     pub const CHILD_ENTRIES: &str = "microkit_child_entries";
+    /// `[[u8; MAX_NAME_LEN]; CHANNEL_SLOTS]`: the name of the PD at the other
+    /// end of each channel id, NUL-padded (all NULs for an id that is no
+    /// channel, or an IRQ). Only PDs that must name their peers define it
+    /// (a console driver labels each line with its sender).
+    pub const CHANNEL_PEERS: &str = "microkit_channel_peers";
 }
+
+/// Entries in a per-channel-id table: ids 0..=MAX_CHANNEL_ID.
+pub const CHANNEL_SLOTS: usize = MAX_CHANNEL_ID as usize + 1;

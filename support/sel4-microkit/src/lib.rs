@@ -29,7 +29,7 @@ pub use event_loop::{run, Handler};
 pub use memory::{MemoryRegion, RegionError};
 pub use message::{get_mr, set_mr, MessageError, MessageInfo, MAX_MESSAGE_WORDS};
 pub use sel4;
-pub use symbols::pd_name;
+pub use symbols::{pd_name, ChannelPeers, PeerTable};
 
 core::arch::global_asm!(
     ".section .text._start, \"ax\"",

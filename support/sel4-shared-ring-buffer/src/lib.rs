@@ -1,5 +1,7 @@
 //! Single-producer/single-consumer descriptor rings in memory shared between
-//! two protection domains that do not trust each other.
+//! two protection domains that do not trust each other, and byte rings
+//! ([`ByteProducer`], [`ByteConsumer`]) with the same header and rules for
+//! byte streams.
 //!
 //! # Protocol
 //!
@@ -59,12 +61,14 @@
 #[cfg(test)]
 extern crate std;
 
+mod bytes;
 mod descriptor;
 mod error;
 mod pair;
 mod region;
 mod ring;
 
+pub use bytes::{byte_capacity_for_len, ByteConsumer, ByteProducer};
 pub use descriptor::Descriptor;
 pub use error::{Error, IndexKind};
 pub use pair::{Client, RingBuffers, Server, Side};

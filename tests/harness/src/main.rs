@@ -13,11 +13,18 @@
 //! `--seal TOKEN` trusts only lines ending in ` [seal TOKEN]` to pass a run
 //! (see `verdict`). Each `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
 //! a line containing TEXT first appears, N counted from QEMU's start
-//! (benchmarks use it). `--interactive` (and `--gdb`) instead hand the
-//! terminal to QEMU, with its monitor on Ctrl-a c.
+//! (benchmarks use it). `--expect-line TEXT` must appear as a whole line,
+//! and `--forbid-line TEXT` fails the run if it does. Each `--send-after
+//! MARKER TEXT` types TEXT (escapes `\n`, `\r`, `\t`, `\\`, `\xNN`) into the
+//! serial console once a line containing MARKER appears, in order (see
+//! `qemu_harness::input`); such a run reads past the end marker until every
+//! step was typed and every expected line appeared; `--type-interval MS`
+//! sets the time between typed bytes (10 by default). `--interactive` (and
+//! `--gdb`) instead hand the terminal to QEMU, with its monitor on Ctrl-a c.
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
-//!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
+//!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
@@ -28,6 +35,7 @@ use std::process::{exit, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use qemu_harness::input::{Script, Step, KEY_INTERVAL};
 use qemu_harness::qemu::{Console, Qemu};
 use qemu_harness::suite::{junit, SuiteLog};
 use qemu_harness::verdict::{Expectations, Judge, Progress, Stop, Verdict};
@@ -36,10 +44,12 @@ use qemu_harness::verdict::{Expectations, Judge, Progress, Stop, Verdict};
 const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
-                     [--suite NAME [--junit FILE]] [--expect TEXT]... [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
                      run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
+#[derive(Debug)]
 struct Options {
     qemu_home: PathBuf,
     image: PathBuf,
@@ -49,6 +59,10 @@ struct Options {
     suite: Option<String>,
     junit: Option<PathBuf>,
     expect: Vec<String>,
+    expect_lines: Vec<String>,
+    forbid_lines: Vec<String>,
+    send: Vec<Step>,
+    type_interval: Duration,
     seal: Option<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
@@ -62,8 +76,7 @@ fn usage(problem: &str) -> ! {
     exit(2)
 }
 
-fn parse_args() -> Options {
-    let mut args = std::env::args().skip(1);
+fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
     let mut o = Options {
         qemu_home: PathBuf::new(),
         image: PathBuf::new(),
@@ -73,6 +86,10 @@ fn parse_args() -> Options {
         suite: None,
         junit: None,
         expect: Vec::new(),
+        expect_lines: Vec::new(),
+        forbid_lines: Vec::new(),
+        send: Vec::new(),
+        type_interval: KEY_INTERVAL,
         seal: None,
         qemu_args: Vec::new(),
         marks: Vec::new(),
@@ -82,46 +99,57 @@ fn parse_args() -> Options {
     };
     let (mut home, mut image) = (None, None);
     while let Some(flag) = args.next() {
-        let mut value = || args.next().unwrap_or_else(|| usage(&format!("{flag} needs a value")));
+        let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
-            "--qemu-home" => home = Some(PathBuf::from(value())),
-            "--image" => image = Some(PathBuf::from(value())),
-            "--log" => o.log = Some(PathBuf::from(value())),
-            "--timeout" => {
-                o.timeout = Duration::from_secs(value().parse().unwrap_or_else(|_| usage("--timeout takes seconds")))
+            "--qemu-home" => home = Some(PathBuf::from(value()?)),
+            "--image" => image = Some(PathBuf::from(value()?)),
+            "--log" => o.log = Some(PathBuf::from(value()?)),
+            "--timeout" => o.timeout = Duration::from_secs(value()?.parse().map_err(|_| "--timeout takes seconds")?),
+            "--ram" => o.ram_mb = value()?.parse().map_err(|_| "--ram takes MiB")?,
+            "--qemu-arg" => o.qemu_args.push(value()?),
+            "--suite" => o.suite = Some(value()?),
+            "--junit" => o.junit = Some(PathBuf::from(value()?)),
+            "--expect" => o.expect.push(value()?),
+            "--expect-line" => o.expect_lines.push(value()?),
+            "--forbid-line" => o.forbid_lines.push(value()?),
+            "--send-after" => {
+                let marker = value().map_err(|_| "--send-after needs MARKER and TEXT")?;
+                let text = value().map_err(|_| "--send-after needs MARKER and TEXT")?;
+                o.send.push(Step::parse(&marker, &text)?);
             }
-            "--ram" => o.ram_mb = value().parse().unwrap_or_else(|_| usage("--ram takes MiB")),
-            "--qemu-arg" => o.qemu_args.push(value()),
-            "--suite" => o.suite = Some(value()),
-            "--junit" => o.junit = Some(PathBuf::from(value())),
-            "--expect" => o.expect.push(value()),
-            "--seal" => o.seal = Some(value()),
-            "--mark" => o.marks.push(value()),
+            "--type-interval" => {
+                o.type_interval = Duration::from_millis(value()?.parse().map_err(|_| "--type-interval takes milliseconds")?)
+            }
+            "--seal" => o.seal = Some(value()?),
+            "--mark" => o.marks.push(value()?),
             "--interactive" => o.interactive = true,
             "--gdb" => o.gdb = true,
             "--firmware-dirs" => o.firmware_dirs = true,
-            other => usage(&format!("unknown argument {other}")),
+            other => return Err(format!("unknown argument {other}")),
         }
     }
-    o.qemu_home = home.unwrap_or_else(|| usage("--qemu-home is required"));
+    o.qemu_home = home.ok_or("--qemu-home is required")?;
     if o.firmware_dirs {
-        return o;
+        return Ok(o);
     }
-    o.image = image.unwrap_or_else(|| usage("--image is required"));
+    o.image = image.ok_or("--image is required")?;
     if o.junit.is_some() && o.suite.is_none() {
-        usage("--junit needs --suite");
+        return Err("--junit needs --suite".into());
     }
     if o.gdb && !o.interactive {
-        usage("--gdb needs --interactive");
+        return Err("--gdb needs --interactive".into());
+    }
+    if o.interactive && !o.send.is_empty() {
+        return Err("--send-after types into a headless run; with --interactive, type yourself".into());
     }
     if !o.interactive && o.log.is_none() {
-        usage("--log is required");
+        return Err("--log is required".into());
     }
-    o
+    Ok(o)
 }
 
 fn main() {
-    let opts = parse_args();
+    let opts = parse_args(std::env::args().skip(1)).unwrap_or_else(|problem| usage(&problem));
     let qemu = Qemu::prepare(&opts.qemu_home).unwrap_or_else(|e| {
         eprintln!("run-qemu: {e}");
         exit(2)
@@ -161,7 +189,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
     let mut child = qemu
         .command(&opts.image, opts.ram_mb, Console::Pipe)
         .args(&opts.qemu_args)
-        .stdin(Stdio::null())
+        .stdin(if opts.send.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
@@ -174,13 +202,23 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
         eprintln!("run-qemu: QEMU's output was not piped");
         exit(2)
     };
+    let mut script = Script::new(opts.send.clone());
+    let keyboard = child.stdin.take().map(|stdin| typist(stdin, opts.type_interval));
     let (lines_tx, lines) = mpsc::channel();
     forward_lines(stdout, Source::Guest, lines_tx.clone());
     forward_lines(stderr, Source::Qemu, lines_tx);
 
     let mut deadline = Instant::now() + opts.timeout;
-    let expect = Expectations { lines: opts.expect.clone(), suite: opts.suite.is_some(), seal: opts.seal.clone() };
+    let expect = Expectations {
+        lines: opts.expect.clone(),
+        suite: opts.suite.is_some(),
+        seal: opts.seal.clone(),
+        whole_lines: opts.expect_lines.clone(),
+        forbidden_lines: opts.forbid_lines.clone(),
+        typed: !script.is_empty(),
+    };
     let mut judge = Judge::new(expect);
+    judge.waiting_for(script.waiting_for());
     let mut suite_log = SuiteLog::default();
     let mut failing = false;
     let stop = loop {
@@ -206,6 +244,11 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
                     let _ = writeln!(log, "run-qemu: wall ms to '{mark}': {}", started.elapsed().as_millis());
                 }
                 marks.retain(|m| !text.contains(m.as_str()));
+                if let (Some(keys), Some(typed)) = (&keyboard, script.feed(text)) {
+                    let _ = writeln!(log, "run-qemu: typing {:?}", String::from_utf8_lossy(typed));
+                    let _ = keys.send(typed.to_vec());
+                    judge.waiting_for(script.waiting_for());
+                }
                 match judge.feed(text) {
                     Progress::Ended => break Stop::Ended,
                     // A failure report spans several lines (the kernel prints the
@@ -256,6 +299,23 @@ enum Source {
     Qemu,
 }
 
+/// A thread typing what it is sent into QEMU's serial input, one byte per
+/// `interval`, in order.
+fn typist(mut stdin: std::process::ChildStdin, interval: Duration) -> mpsc::Sender<Vec<u8>> {
+    let (keys, texts) = mpsc::channel::<Vec<u8>>();
+    std::thread::spawn(move || {
+        for text in texts {
+            for byte in text {
+                if stdin.write_all(&[byte]).and_then(|()| stdin.flush()).is_err() {
+                    return;
+                }
+                std::thread::sleep(interval);
+            }
+        }
+    });
+    keys
+}
+
 /// Sends each line read from `from` (as bytes: a crashing system prints
 /// anything) until it ends.
 fn forward_lines(from: impl std::io::Read + Send + 'static, source: Source, to: mpsc::Sender<(Source, String)>) {
@@ -269,4 +329,46 @@ fn forward_lines(from: impl std::io::Read + Send + 'static, source: Source, to: 
             buf.clear();
         }
     });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Options, String> {
+        parse_args(args.iter().map(|a| a.to_string()))
+    }
+
+    const BASE: [&str; 6] = ["--qemu-home", "q", "--image", "i", "--log", "l"];
+
+    #[test]
+    fn send_after_steps_keep_their_order_and_decode_escapes() {
+        let args = [&BASE[..], &["--send-after", "ready", r"one\n", "--expect-line", "a: b", "--send-after", "got", r"t\x77o"]].concat();
+        let o = parse(&args).unwrap();
+        assert_eq!(o.send, vec![Step { marker: "ready".into(), text: b"one\n".to_vec() }, Step { marker: "got".into(), text: b"two".to_vec() }]);
+        assert_eq!(o.expect_lines, vec!["a: b".to_string()]);
+        assert_eq!(o.type_interval, KEY_INTERVAL);
+        let fast = parse(&[&BASE[..], &["--type-interval", "1"]].concat()).unwrap();
+        assert_eq!(fast.type_interval, Duration::from_millis(1));
+        assert!(parse(&[&BASE[..], &["--type-interval", "fast"]].concat()).unwrap_err().contains("milliseconds"));
+    }
+
+    #[test]
+    fn bad_send_after_arguments_are_refused() {
+        assert!(parse(&[&BASE[..], &["--send-after", "ready"]].concat()).unwrap_err().contains("MARKER and TEXT"));
+        assert!(parse(&[&BASE[..], &["--send-after", "ready", r"\q"]].concat()).unwrap_err().contains("unknown escape"));
+        assert!(parse(&[&BASE[..], &["--send-after", "", "x"]].concat()).unwrap_err().contains("non-empty MARKER"));
+        let interactive = ["--qemu-home", "q", "--image", "i", "--interactive", "--send-after", "a", "b"];
+        assert!(parse(&interactive).unwrap_err().contains("--interactive"));
+    }
+
+    #[test]
+    fn interactive_still_needs_no_log_and_forbid_lines_collect() {
+        let o = parse(&["--qemu-home", "q", "--image", "i", "--interactive"]).unwrap();
+        assert!(o.interactive && o.log.is_none() && o.send.is_empty());
+        let o = parse(&[&BASE[..], &["--forbid-line", "x: y", "--forbid-line", "z"]].concat()).unwrap();
+        assert_eq!(o.forbid_lines, vec!["x: y".to_string(), "z".to_string()]);
+        assert!(parse(&["--qemu-home", "q", "--image", "i"]).unwrap_err().contains("--log"));
+        assert!(parse(&[&BASE[..], &["--bogus"]].concat()).unwrap_err().contains("unknown argument"));
+    }
 }

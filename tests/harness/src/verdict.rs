@@ -7,12 +7,18 @@
 //!
 //! - any failure line fails the run, unless an expected line (`--expect`)
 //!   covers it;
-//! - every expected line must have appeared;
+//! - every expected line must have appeared; an expected whole line
+//!   (`--expect-line`) must appear as a line of its own, and a forbidden
+//!   whole line (`--forbid-line`) fails the run;
 //! - every suite a program announces (`Running suite NAME: N tests`) must
 //!   close with a summary `P passed, F failed` where P + F = N and P and F
 //!   equal the `Test X passed` and `Test X failed: why` lines it printed;
 //! - a suite run (`Expectations::suite`) must run at least one suite, and
 //!   passes only when no test failed.
+//!
+//! A run that types into the console (`Expectations::typed`) does not end at
+//! the end marker: it reads on until the typing is over, every expected
+//! line has appeared and no suite is open (or a failure, or the timeout).
 //!
 //! With a seal (`Expectations::seal`), only lines that end with
 //! ` [seal TOKEN]` count for the end marker, expected lines and suites: a
@@ -62,6 +68,12 @@ pub struct Expectations {
     pub suite: bool,
     /// The token trusted lines end with (as ` [seal TOKEN]`), if any.
     pub seal: Option<String>,
+    /// Lines that must appear whole (equal to a line, not inside one).
+    pub whole_lines: Vec<String>,
+    /// Lines that fail the run if one appears whole.
+    pub forbidden_lines: Vec<String>,
+    /// The harness types into the console: see [`Judge::waiting_for`].
+    pub typed: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,6 +85,8 @@ pub enum Verdict {
     Failed { reason: &'static str, line: String },
     /// An expected line never appeared.
     Missing(String),
+    /// Input was still to be typed after a line that never appeared.
+    InputStalled(String),
     /// The suite lines do not add up (announced, printed and summarised
     /// counts differ, a suite never finished, or none ran).
     SuiteBroken(String),
@@ -101,6 +115,7 @@ impl fmt::Display for Verdict {
             Verdict::SuiteDone { passed, failed } => write!(f, "suite finished: {passed} passed, {failed} failed"),
             Verdict::Failed { reason, line } => write!(f, "{reason}: {line}"),
             Verdict::Missing(text) => write!(f, "an expected line never appeared: '{text}'"),
+            Verdict::InputStalled(marker) => write!(f, "input was to be typed after a line with '{marker}', which never appeared"),
             Verdict::SuiteBroken(why) => write!(f, "the suite's results do not add up: {why}"),
             Verdict::TimedOut => write!(f, "timed out before the system reported ready"),
             Verdict::Truncated => write!(f, "output ended before the system reported ready"),
@@ -112,7 +127,7 @@ impl fmt::Display for Verdict {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Progress {
     Running,
-    /// An end marker: stop reading.
+    /// An end marker (and, for a typed run, all typed and seen): stop reading.
     Ended,
     /// A failure: the run has failed, whatever comes next.
     Failed,
@@ -147,12 +162,44 @@ pub struct Judge {
     passed: u32,
     failed: u32,
     ended: bool,
+    whole_seen: Vec<bool>,
+    /// For a typed run: the line the next input waits for, if any is left.
+    input_waits_for: Option<String>,
 }
 
 impl Judge {
     pub fn new(expect: Expectations) -> Self {
         let seen = vec![false; expect.lines.len()];
-        Judge { expect, seen, failure: None, broken: None, open: None, suites: 0, passed: 0, failed: 0, ended: false }
+        let whole_seen = vec![false; expect.whole_lines.len()];
+        Judge {
+            expect,
+            seen,
+            failure: None,
+            broken: None,
+            open: None,
+            suites: 0,
+            passed: 0,
+            failed: 0,
+            ended: false,
+            whole_seen,
+            input_waits_for: None,
+        }
+    }
+
+    /// For a typed run: the marker the next input step waits for, or `None`
+    /// once everything is typed.
+    pub fn waiting_for(&mut self, marker: Option<&str>) {
+        self.input_waits_for = marker.map(str::to_string);
+    }
+
+    /// Whether reading can stop: the end marker was seen, and for a typed
+    /// run everything is typed, every expected line seen and no suite open.
+    pub fn finished(&self) -> bool {
+        self.ended
+            && (!self.expect.typed
+                || (self.input_waits_for.is_none()
+                    && self.open.is_none()
+                    && self.seen.iter().chain(&self.whole_seen).all(|&s| s)))
     }
 
     /// `line` without its seal if it is trusted (sealed, or there is no seal).
@@ -165,7 +212,7 @@ impl Judge {
     }
 
     pub fn feed(&mut self, line: &str) -> Progress {
-        if self.ended {
+        if self.finished() {
             return Progress::Ended;
         }
         let (line, trusted) = match self.trusted(line) {
@@ -179,6 +226,12 @@ impl Judge {
                 expected = true;
             }
         }
+        for (text, seen) in self.expect.whole_lines.iter().zip(self.whole_seen.iter_mut()).filter(|_| trusted) {
+            *seen |= line == text;
+        }
+        if self.failure.is_none() && self.expect.forbidden_lines.iter().any(|text| line == text) {
+            self.failure = Some(("a forbidden line appeared", line.to_string()));
+        }
         if !expected && self.failure.is_none() {
             if let Some(reason) = failure_reason(line) {
                 self.failure = Some((reason, line.to_string()));
@@ -190,9 +243,10 @@ impl Judge {
         self.suite_line(line);
         if line == READY_MARKER || line == SUITE_END_MARKER {
             self.ended = true;
-            return Progress::Ended;
         }
-        if self.failure.is_some() {
+        if self.finished() {
+            Progress::Ended
+        } else if self.failure.is_some() {
             Progress::Failed
         } else {
             Progress::Running
@@ -254,7 +308,11 @@ impl Judge {
         if let Some(why) = self.broken {
             return Verdict::SuiteBroken(why);
         }
-        if let Some((text, _)) = self.expect.lines.iter().zip(&self.seen).find(|(_, seen)| !**seen) {
+        if let Some(marker) = self.input_waits_for {
+            return Verdict::InputStalled(marker);
+        }
+        let expected = self.expect.lines.iter().zip(&self.seen);
+        if let Some((text, _)) = expected.chain(self.expect.whole_lines.iter().zip(&self.whole_seen)).find(|(_, seen)| !**seen) {
             return Verdict::Missing(text.clone());
         }
         if self.suites > 0 {
@@ -435,7 +493,7 @@ mod tests {
 
     #[test]
     fn with_a_seal_only_sealed_lines_can_pass_a_run() {
-        let seal = |lines: &[&str]| Expectations { lines: lines.iter().map(|l| l.to_string()).collect(), suite: true, seal: Some("k3y".into()) };
+        let seal = |lines: &[&str]| Expectations { lines: lines.iter().map(|l| l.to_string()).collect(), suite: true, seal: Some("k3y".into()), ..Default::default() };
         let judged = "Running suite A0001: 1 tests [seal k3y]\nStarting test 1: A0001 [seal k3y]\nTest A0001 passed [seal k3y]\n\
                       1 passed, 0 failed [seal k3y]\n*** system ready *** [seal k3y]\n";
         assert_eq!(judge_log(judged, seal(&[])), Verdict::SuiteDone { passed: 1, failed: 0 });
@@ -458,5 +516,61 @@ mod tests {
     fn a_missing_expected_line_fails() {
         let expect = Expectations { lines: vec!["faulted: vm fault".into()], ..Default::default() };
         assert_eq!(judge_log(&recorded("boot-ok.log"), expect), Verdict::Missing("faulted: vm fault".into()));
+    }
+
+    /// MK0012's whole-line checks (tests/microkit/systems/mk0012-serial.xml).
+    fn serial_names() -> Expectations {
+        Expectations {
+            whole_lines: vec!["alpha: hello from alpha".into(), "beta: alpha: I am alpha".into(), "alpha: part one, part two".into()],
+            forbidden_lines: vec!["alpha: I am alpha".into()],
+            ..Default::default()
+        }
+    }
+
+    #[test]
+    fn whole_lines_must_appear_whole_and_forbidden_ones_fail() {
+        assert_eq!(judge_log(&recorded("serial-names.log"), serial_names()), Verdict::Ready);
+        // The forged line under the name it claims (a driver that trusted the bytes).
+        let v = judge_log(&recorded("serial-forged.log"), serial_names());
+        assert_eq!(v, Verdict::Failed { reason: "a forbidden line appeared", line: "alpha: I am alpha".into() });
+        // Inside a longer line is not whole: beta's line holds alpha's text but is not alpha's.
+        let inside = Expectations { whole_lines: vec!["alpha: I am alpha".into()], ..Default::default() };
+        assert_eq!(judge_log(&recorded("serial-names.log"), inside), Verdict::Missing("alpha: I am alpha".into()));
+    }
+
+    /// Replays `log` as the harness reads a run that types `steps`.
+    fn typed_run(log: &str, lines: &[&str], steps: &[(&str, &str)]) -> Verdict {
+        use crate::input::{Script, Step};
+        let steps = steps.iter().map(|(m, t)| Step::parse(m, t).unwrap()).collect();
+        let mut script = Script::new(steps);
+        let whole_lines = lines.iter().map(|l| l.to_string()).collect();
+        let mut judge = Judge::new(Expectations { whole_lines, typed: true, ..Default::default() });
+        judge.waiting_for(script.waiting_for());
+        for line in log.lines() {
+            if script.feed(line).is_some() {
+                judge.waiting_for(script.waiting_for());
+            }
+            if judge.feed(line) == Progress::Ended {
+                return judge.finish(Stop::Ended);
+            }
+        }
+        judge.finish(Stop::TimedOut)
+    }
+
+    const ECHO_STEPS: [(&str, &str); 2] = [("echo: ready for input", r"hello serial\n"), ("echo: got: hello serial", r"second line, typed\n")];
+    const ECHOES: [&str; 2] = ["echo: got: hello serial", "echo: got: second line, typed"];
+
+    #[test]
+    fn a_typed_run_reads_past_ready_until_its_lines_appear() {
+        // The echoes come after `*** system ready ***`: stopping there would miss them.
+        assert_eq!(typed_run(&recorded("serial-input.log"), &ECHOES, &ECHO_STEPS), Verdict::Ready);
+        let v = typed_run(&recorded("serial-input-no-echo.log"), &ECHOES, &ECHO_STEPS);
+        assert_eq!(v, Verdict::Missing("echo: got: second line, typed".into()));
+        // A marker that never shows leaves its input untyped, and says which.
+        let v = typed_run(&recorded("serial-input.log"), &ECHOES, &[("echo: never", "x")]);
+        assert_eq!(v, Verdict::InputStalled("echo: never".into()));
+        // A failure still ends a typed run as failed.
+        let faulted = format!("{}monitor: PD 'echo' faulted: vm fault\n", recorded("serial-input-no-echo.log"));
+        assert!(failed_for(&typed_run(&faulted, &ECHOES, &ECHO_STEPS), "protection domain faulted"));
     }
 }

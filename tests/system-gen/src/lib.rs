@@ -31,8 +31,14 @@ impl Generated {
     }
 }
 
-const RUNTIME_SYMBOLS: [&str; 5] =
-    ["microkit_name", "microkit_notifications", "microkit_pps", "microkit_irqs", "microkit_children"];
+const RUNTIME_SYMBOLS: [&str; 6] = [
+    "microkit_name",
+    "microkit_notifications",
+    "microkit_pps",
+    "microkit_irqs",
+    "microkit_children",
+    "microkit_channel_peers",
+];
 const REGION_SIZES: [(u64, u64); 4] = [(0x1000, 0x1000), (0x2000, 0x1000), (0x20_0000, 0x20_0000), (0x3000, 0x1000)];
 
 /// Mostly `common`, sometimes anything.
@@ -182,7 +188,11 @@ fn program(u: &mut Unstructured) -> Result<Elf> {
     }
     for name in RUNTIME_SYMBOLS {
         if u.ratio(3, 4)? {
-            let size = if name == "microkit_name" { mostly(u, &[64, 16])? % 0x3000 } else { mostly(u, &[8])? % 16 };
+            let size = match name {
+                "microkit_name" => mostly(u, &[64, 16])? % 0x3000,
+                "microkit_channel_peers" => mostly(u, &[62 * 64])? % 0x2000,
+                _ => mostly(u, &[8])? % 16,
+            };
             add_symbol(u, &mut elf, name, size)?;
         }
     }
