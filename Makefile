@@ -29,7 +29,7 @@ HARNESS       := target/release/run-qemu
 QEMU_HOME     := $(BUILD)/qemu
 
 .DEFAULT_GOAL := qemu-arm-virt
-.PHONY: FORCE help deps images pds qemu-arm-virt test check-system bench fuzz clean
+.PHONY: FORCE help deps images pds xnu qemu-arm-virt test check-system bench fuzz clean
 # Keep the root-task ELFs the image rules produce on the way (gdb wants them).
 .SECONDARY:
 
@@ -119,10 +119,32 @@ MK_SYSTEMS  := $(basename $(notdir $(wildcard tests/microkit/systems/mk*.xml)))
 ATTACK_SYSTEMS := $(basename $(notdir $(wildcard tests/attack/systems/attack*.xml)))
 TOOL        := target/release/microkit-tool
 
-pds: $(KERNEL_ELF) FORCE
+# The XNU personality embeds its boot filesystem: the user programs of
+# xnu-personality/userland, stripped (gdb can use the unstripped ones in the
+# target dir) and packed by mkbootfs (rewritten only when they change, so
+# XNU is rebuilt only then).
+USER_PROGRAMS := $(wordlist 2,999,$(call crate_names,xnu-personality/userland/programs))
+USER_DIR      := $(CFG_BUILD)/userland
+BOOTFS        := $(CFG_BUILD)/bootfs.img
+MKBOOTFS      := target/release/mkbootfs
+XNU_PDS       := $(wordlist 2,999,$(call crate_names,xnu-personality))
+
+$(MKBOOTFS): FORCE
+	@cargo build --quiet --release -p xnu-bootfs --bin mkbootfs
+
+xnu: $(KERNEL_ELF) $(MKBOOTFS) FORCE
+	@echo "[rust] user programs ($(USER_PROGRAMS))"
+	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-userland
+	@mkdir -p $(USER_DIR) && for p in $(USER_PROGRAMS); do \
+	  aarch64-linux-gnu-strip -o $(USER_DIR)/$$p.elf $(TARGET_DIR)/$(TARGET)/release/$$p; done
+	@$(MKBOOTFS) $(BOOTFS) $(USER_PROGRAMS:%=$(USER_DIR)/%.elf)
+	@echo "[rust] XNU personality"
+	@XNU_BOOTFS=$(abspath $(BOOTFS)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
+
+pds: $(KERNEL_ELF) xnu FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
-	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
+	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES) $(XNU_PDS); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
 
 # $(1) system file, $(2) root task, $(3) the monitor it is built with.
 define system_root_task

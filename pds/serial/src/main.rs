@@ -11,7 +11,7 @@ use core::ptr::NonNull;
 use pl011::Pl011;
 use sel4_microkit::{channel_peers, memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion, RegionError};
 use sel4_shared_ring_buffer::{ByteConsumer, ByteProducer, SharedRegion};
-use serial_lines::LineBuffer;
+use serial_lines::{LineBuffer, Terminal};
 
 /// The PL011's IRQ (SPI 1 = 33 on QEMU virt) arrives on this id.
 const UART_IRQ: Channel = Channel::new(16);
@@ -34,12 +34,17 @@ struct Client {
     complete: bool,
     /// Its ring held an impossible index: reported once, then ignored.
     broken: bool,
+    /// The input owner: its output shows as it comes (a prompt, the echo
+    /// of typed keys), through the driver's `terminal`, not line by line.
+    owner: bool,
 }
 
 struct Driver {
     uart: Pl011,
     clients: [Option<Client>; CLIENTS],
     input: Option<ByteProducer>,
+    /// Where the input owner's open line stands.
+    terminal: Terminal,
     /// Input bytes lost since boot: the UART overran, a byte arrived
     /// damaged, or the input owner's ring was full (or there is none).
     dropped: u64,
@@ -106,7 +111,10 @@ fn init() -> Serial {
             continue;
         };
         match shared(region).map(ByteConsumer::attach) {
-            Some(Ok(ring)) => *slot = Some(Client { channel, name, ring, line: LineBuffer::default(), complete: false, broken: false }),
+            Some(Ok(ring)) => {
+                let owner = channel == INPUT_OWNER;
+                *slot = Some(Client { channel, name, ring, line: LineBuffer::default(), complete: false, broken: false, owner })
+            }
             _ => say(&uart, format_args!("client '{name}' (channel {id}): serial_tx_{id} cannot hold a ring: ignored")),
         }
     }
@@ -121,7 +129,7 @@ fn init() -> Serial {
     uart.enable_fifos();
     uart.clear(Pl011::ALL_INTERRUPTS);
     uart.enable_interrupts(RX_INTERRUPTS);
-    let mut driver = Driver { uart, clients, input, dropped: 0 };
+    let mut driver = Driver { uart, clients, input, terminal: Terminal::default(), dropped: 0 };
     let owner = driver.input.as_ref().and(peers.name(INPUT_OWNER)).unwrap_or("nobody");
     let count = driver.clients.iter().flatten().count();
     say(&driver.uart, format_args!("console up: {count} clients, input to {owner}"));
@@ -141,11 +149,12 @@ impl Handler for Serial {
 }
 
 impl Driver {
-    /// Prints every complete line waiting in any client's ring. A line is
-    /// written whole; between lines, a full transmit FIFO makes the driver
-    /// stop and wait for the transmit interrupt instead of spinning.
+    /// Prints every complete line waiting in any client's ring, and all the
+    /// input owner has written. A line is written whole; between lines, a
+    /// full transmit FIFO makes the driver stop and wait for the transmit
+    /// interrupt instead of spinning.
     fn pump(&mut self) {
-        let Driver { uart, clients, .. } = self;
+        let Driver { uart, clients, terminal, .. } = self;
         for client in clients.iter_mut().flatten().filter(|c| !c.broken) {
             loop {
                 if client.complete {
@@ -154,6 +163,7 @@ impl Driver {
                         uart.enable_interrupts(Pl011::TX_INTERRUPT);
                         return;
                     }
+                    terminal.interrupt(&mut |b| uart.put(b));
                     print_line(uart, client.name, client.line.line());
                     client.line.clear();
                     client.complete = false;
@@ -161,9 +171,11 @@ impl Driver {
                 let mut byte = [0u8];
                 match client.ring.read(&mut byte) {
                     Ok(0) => break,
+                    Ok(_) if client.owner => terminal.push(client.name, byte[0], &mut |b| uart.put(b)),
                     Ok(_) => client.complete = client.line.push(byte[0]),
                     Err(e) => {
                         let (name, id, held) = (client.name, client.channel.index(), client.line.line().len());
+                        terminal.interrupt(&mut |b| uart.put(b));
                         say(uart, format_args!("client '{name}' (channel {id}): bad transmit ring: {e}; {held} held bytes dropped, ring ignored from now on"));
                         client.broken = true;
                         break;
@@ -171,6 +183,13 @@ impl Driver {
                 }
             }
         }
+    }
+
+    /// A line of the driver's own, after ending the owner's open line.
+    fn say_line(&mut self, args: fmt::Arguments) {
+        let uart = &self.uart;
+        self.terminal.interrupt(&mut |b| uart.put(b));
+        say(uart, args);
     }
 
     fn interrupt(&mut self) {
@@ -187,7 +206,7 @@ impl Driver {
             self.receive();
         }
         if let Err(e) = UART_IRQ.irq_ack() {
-            say(&self.uart, format_args!("cannot re-arm the UART's IRQ: {e}"));
+            self.say_line(format_args!("cannot re-arm the UART's IRQ: {e}"));
         }
     }
 
@@ -218,11 +237,12 @@ impl Driver {
             }
         }
         if received > 0 && self.input.is_some() && INPUT_OWNER.notify().is_err() {
-            say(&self.uart, format_args!("cannot notify the input owner on channel {}", INPUT_OWNER.index()));
+            self.say_line(format_args!("cannot notify the input owner on channel {}", INPUT_OWNER.index()));
         }
         if lost > 0 {
             self.dropped += lost;
-            say(&self.uart, format_args!("input: {lost} bytes dropped ({} since boot)", self.dropped));
+            let total = self.dropped;
+            self.say_line(format_args!("input: {lost} bytes dropped ({total} since boot)"));
         }
     }
 
@@ -232,7 +252,7 @@ impl Driver {
         match ring.write(bytes) {
             Ok(n) => n,
             Err(e) => {
-                say(&self.uart, format_args!("input owner's receive ring is bad: {e}; input is dropped from now on"));
+                self.say_line(format_args!("input owner's receive ring is bad: {e}; input is dropped from now on"));
                 self.input = None;
                 0
             }

@@ -2,13 +2,16 @@
 
 use monitor_spec::abi::{slot, MAX_CHILD_ID, STACK_TOP};
 use sel4::cap_type::Tcb;
-use sel4::Cap;
+use sel4::{Cap, UserContext};
 
 use crate::symbols;
 
 /// One of this PD's children, by its `id` in `system.xml`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Child(pub(crate) u8);
+
+/// Registers `pc`, `sp` and `spsr` lead a `UserContext`; x0 follows.
+const CONTEXT_FROM_X0: u64 = 3;
 
 impl Child {
     /// Checked construction; only ids of this PD's children are accepted.
@@ -32,13 +35,41 @@ impl Child {
 
     /// Starts the child again at `entry`.
     pub fn restart_at(self, entry: u64) -> Result<(), sel4::Error> {
-        let regs = sel4::UserContext { pc: entry, sp: STACK_TOP, ..Default::default() };
+        let regs = UserContext { pc: entry, sp: STACK_TOP, ..Default::default() };
         // pc and sp are the first two registers of the context.
         self.tcb().tcb_write_registers(true, 0, 2, &regs)
     }
 
-    /// Stops the child until it is restarted.
+    /// Stops the child until it is resumed or restarted.
     pub fn stop(self) -> Result<(), sel4::Error> {
         self.tcb().tcb_suspend()
+    }
+
+    /// Lets a stopped child (or one waiting for a fault reply that will not
+    /// come) run on from its saved pc.
+    pub fn resume(self) -> Result<(), sel4::Error> {
+        self.tcb().tcb_resume()
+    }
+
+    /// The child's first `count` registers in `UserContext` order (pc, sp,
+    /// spsr, x0-x8, x16, ...); the rest of the returned context is zero.
+    pub fn read_registers(self, count: usize) -> Result<UserContext, sel4::Error> {
+        let mut regs = UserContext::default();
+        let count = count.min(sel4::sys::USER_CONTEXT_WORDS) as u64;
+        self.tcb().tcb_read_registers(false, 0, count, &mut regs)?;
+        Ok(regs)
+    }
+
+    /// Writes the child's first `count` registers from `regs`, and resumes
+    /// it if `resume`. The kernel sanitises spsr (the child stays at EL0).
+    pub fn write_registers(self, regs: &UserContext, count: usize, resume: bool) -> Result<(), sel4::Error> {
+        let count = count.min(sel4::sys::USER_CONTEXT_WORDS) as u64;
+        self.tcb().tcb_write_registers(resume, 0, count, regs)
+    }
+
+    /// Just x16, where XNU's arm64 convention puts a trap's number: the
+    /// context up to it (it is the 13th register of `UserContext`).
+    pub fn read_x16(self) -> Result<u64, sel4::Error> {
+        Ok(self.read_registers(CONTEXT_FROM_X0 as usize + 10)?.x16)
     }
 }

@@ -25,9 +25,12 @@ pub trait Handler {
         MessageInfo::new(0, 0)
     }
 
-    /// A child faulted; `Some(reply)` resumes it, `None` leaves it stopped.
-    fn fault(&mut self, child: Child, msg: MessageInfo) -> Option<MessageInfo> {
-        sel4_debug_println!("{}: child {} faulted (label {})", crate::pd_name(), child.id(), msg.label());
+    /// A child faulted (or sent a message on its fault endpoint, which it
+    /// can: such a message decodes as what it claims, or as
+    /// `Fault::Malformed`). `Some(reply)` answers it, `None` leaves the
+    /// child waiting until it is resumed or restarted.
+    fn fault(&mut self, child: Child, fault: sel4::Fault) -> Option<MessageInfo> {
+        sel4_debug_println!("{}: child {} faulted: {fault}", crate::pd_name(), child.id());
         None
     }
 }
@@ -52,7 +55,7 @@ pub fn run<H: Handler>(mut handler: H) -> ! {
             // The monitor minted the badge with one of our ids (0..=61).
             reply = Some(handler.protected(Channel(low as u8), info));
         } else if badge & FAULT_BADGE != 0 {
-            reply = handler.fault(Child(low as u8), info);
+            reply = handler.fault(Child(low as u8), info.fault());
         } else {
             handler.notified(ChannelSet(badge));
         }

@@ -22,6 +22,7 @@ mod event_loop;
 mod memory;
 mod message;
 mod symbols;
+mod trap;
 
 pub use channel::{Channel, ChannelError, ChannelSet};
 pub use child::Child;
@@ -30,6 +31,7 @@ pub use memory::{MemoryRegion, RegionError};
 pub use message::{get_mr, set_mr, MessageError, MessageInfo, MAX_MESSAGE_WORDS};
 pub use sel4;
 pub use symbols::{pd_name, ChannelPeers, PeerTable};
+pub use trap::{Trap, TrapResult, SPSR_CARRY};
 
 core::arch::global_asm!(
     ".section .text._start, \"ax\"",

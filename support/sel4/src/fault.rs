@@ -15,11 +15,29 @@ pub enum Fault {
     VmFault { ip: Word, addr: Word, prefetch: bool, fsr: Word },
     /// A label this kernel configuration does not define.
     Unknown { label: Word },
+    /// A known label with the wrong word count: not from the kernel (a
+    /// thread holding a fault endpoint can send one itself), so its words
+    /// are not read.
+    Malformed { label: Word, length: Word },
 }
 
 impl Fault {
     /// Decodes the fault message just received (in the IPC buffer).
     pub fn decode(info: MessageInfo) -> Fault {
+        // The word counts the kernel sends: a cap fault's grows with its
+        // lookup failure, the others are fixed.
+        let length = info.length();
+        let well_formed = match info.label() {
+            fault_tag::NULL_FAULT => true,
+            fault_tag::CAP_FAULT => length > layout::cap_fault::LOOKUP_FAILURE_TYPE,
+            fault_tag::UNKNOWN_SYSCALL => length == layout::unknown_syscall::LENGTH,
+            fault_tag::USER_EXCEPTION => length == layout::user_exception::LENGTH,
+            fault_tag::VM_FAULT => length == layout::vm_fault::LENGTH,
+            label => return Fault::Unknown { label },
+        };
+        if !well_formed {
+            return Fault::Malformed { label: info.label(), length: length as Word };
+        }
         with_ipc_buffer(|buf| {
             let mr = |i: usize| buf.msg[i];
             match info.label() {
@@ -89,6 +107,7 @@ impl core::fmt::Display for Fault {
                 }
             ),
             Fault::Unknown { label } => write!(f, "fault with unknown label {label}"),
+            Fault::Malformed { label, length } => write!(f, "malformed fault message (label {label}, {length} words)"),
         }
     }
 }

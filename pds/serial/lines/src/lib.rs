@@ -7,6 +7,11 @@
 //!   no escape sequence reaches the terminal;
 //! - a line of [`MAX_LINE`] bytes is broken there, and a `\n` right after
 //!   such a break ends nothing (no empty line).
+//!
+//! The console's input owner (a shell's terminal) cannot wait for whole
+//! lines: a prompt and the echo of each typed key must show at once. Its
+//! bytes go through a [`Terminal`] instead, under the same rules, plus a
+//! backspace that never reaches back into its name.
 #![no_std]
 
 /// Longest line the driver prints for a client before breaking it.
@@ -58,6 +63,70 @@ impl LineBuffer {
     }
 }
 
+/// The input owner's output, printed as it comes. Each of its lines
+/// starts with its name; a line another client prints in between first
+/// ends the owner's open line, and the owner's next byte starts a new one.
+#[derive(Debug, Default, Clone)]
+pub struct Terminal {
+    /// Bytes shown on the owner's open line after its name.
+    column: usize,
+    /// The name was printed and the line not ended.
+    open: bool,
+}
+
+/// Backspace: moves the cursor back one column.
+const BACKSPACE: u8 = 0x08;
+
+impl Terminal {
+    /// Prints `byte` of the client `name` through `out`.
+    pub fn push(&mut self, name: &str, byte: u8, out: &mut impl FnMut(u8)) {
+        match byte {
+            b'\r' => {}
+            b'\n' => {
+                self.open_line(name, out);
+                self.end(out);
+            }
+            // Never further back than what this line showed: the name
+            // before it stays as printed.
+            BACKSPACE => {
+                if self.open && self.column > 0 {
+                    out(BACKSPACE);
+                    self.column -= 1;
+                }
+            }
+            _ => {
+                if self.column == MAX_LINE {
+                    self.end(out);
+                }
+                self.open_line(name, out);
+                out(if (0x20..0x7f).contains(&byte) { byte } else { b'?' });
+                self.column += 1;
+            }
+        }
+    }
+
+    /// Another client's line is about to print: end an open line first.
+    pub fn interrupt(&mut self, out: &mut impl FnMut(u8)) {
+        if self.open {
+            self.end(out);
+        }
+    }
+
+    fn open_line(&mut self, name: &str, out: &mut impl FnMut(u8)) {
+        if !self.open {
+            name.bytes().chain(*b": ").for_each(&mut *out);
+            self.open = true;
+        }
+    }
+
+    fn end(&mut self, out: &mut impl FnMut(u8)) {
+        out(b'\r');
+        out(b'\n');
+        self.open = false;
+        self.column = 0;
+    }
+}
+
 #[cfg(test)]
 mod tests {
     extern crate std;
@@ -76,6 +145,53 @@ mod tests {
             }
         }
         (done, buffer.line().to_vec())
+    }
+
+    /// What a terminal prints for `bytes` of client `t`, with `other`
+    /// lines of another client printed at the given byte indexes.
+    fn terminal(bytes: &[u8], other_at: &[usize]) -> Vec<u8> {
+        let mut t = Terminal::default();
+        let mut out = Vec::new();
+        for (i, &b) in bytes.iter().enumerate() {
+            if other_at.contains(&i) {
+                t.interrupt(&mut |b| out.push(b));
+                out.extend_from_slice(b"o: other\r\n");
+            }
+            t.push("t", b, &mut |b| out.push(b));
+        }
+        out
+    }
+
+    #[test]
+    fn a_terminal_shows_bytes_at_once_under_its_name() {
+        assert_eq!(terminal(b"xnu$ ", &[]), b"t: xnu$ ");
+        assert_eq!(terminal(b"ab\ncd", &[]), b"t: ab\r\nt: cd");
+        assert_eq!(terminal(b"\n", &[]), b"t: \r\n");
+        assert_eq!(terminal(b"a\x1b[2J\x7f", &[]), b"t: a?[2J?");
+    }
+
+    #[test]
+    fn a_terminal_backspace_stops_at_its_name() {
+        assert_eq!(terminal(b"ab\x08\x08\x08\x08c", &[]), b"t: ab\x08\x08c");
+        assert_eq!(terminal(b"\x08x", &[]), b"t: x");
+        // After another client's line, the owner's new line has nothing to rub out.
+        assert_eq!(terminal(b"ab\x08", &[2]), b"t: ab\r\no: other\r\n");
+    }
+
+    #[test]
+    fn another_line_ends_the_terminal_line_first() {
+        assert_eq!(terminal(b"xnu$ ls", &[5]), b"t: xnu$ \r\no: other\r\nt: ls");
+        // Nothing open: nothing to end.
+        assert_eq!(terminal(b"a\nb", &[2]), b"t: a\r\no: other\r\nt: b");
+    }
+
+    #[test]
+    fn a_long_terminal_line_breaks_at_max_line() {
+        let out = terminal(&[b'x'; MAX_LINE + 1], &[]);
+        let mut expected = b"t: ".to_vec();
+        expected.extend_from_slice(&[b'x'; MAX_LINE]);
+        expected.extend_from_slice(b"\r\nt: x");
+        assert_eq!(out, expected);
     }
 
     #[test]

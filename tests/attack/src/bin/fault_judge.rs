@@ -34,13 +34,13 @@ impl Judge {
 }
 
 impl Handler for Judge {
-    fn fault(&mut self, child: Child, msg: MessageInfo) -> Option<MessageInfo> {
+    fn fault(&mut self, child: Child, fault: Fault) -> Option<MessageInfo> {
         let slot = match child.id() {
             1 => &mut self.thief,
             _ => &mut self.faulter,
         };
         let first = slot.is_none();
-        *slot = Some(msg.fault());
+        *slot = Some(fault);
         if !first && !self.reported {
             self.reported = true;
             judge!("ATTACK0003", "a child cannot receive a sibling's fault", Err("a child faulted twice"));

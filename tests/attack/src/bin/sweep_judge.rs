@@ -48,10 +48,10 @@ impl Judge {
 }
 
 impl Handler for Judge {
-    fn fault(&mut self, child: Child, msg: MessageInfo) -> Option<MessageInfo> {
+    fn fault(&mut self, child: Child, fault: sel4::Fault) -> Option<MessageInfo> {
         let k = self.faults;
         self.faults += 1;
-        let planned = child.id() != SIBLING_ID && self.plan.faulted_as_planned(k, msg.fault());
+        let planned = child.id() != SIBLING_ID && self.plan.faulted_as_planned(k, fault);
         if !planned || child.restart().is_err() {
             let _ = child.stop();
             self.report(Err("a fault was not the cap fault the plan's next Recv gives"));

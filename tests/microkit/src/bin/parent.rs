@@ -18,7 +18,7 @@ fn init() -> Parent {
 }
 
 impl Handler for Parent {
-    fn fault(&mut self, child: Child, _msg: MessageInfo) -> Option<MessageInfo> {
+    fn fault(&mut self, child: Child, _fault: sel4_microkit::sel4::Fault) -> Option<MessageInfo> {
         self.faults += 1;
         if child.id() != 1 || self.faults > 1 || child.restart().is_err() {
             microkit_examples::report("MK0006", "a parent restarts its crashing child", Err("unexpected fault or restart failed"));

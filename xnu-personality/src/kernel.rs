@@ -1,0 +1,213 @@
+//! The kernel's state and the operations traps share: spawning a task into
+//! a slot, ending one, and finishing a trap that waited.
+use alloc::string::String;
+use alloc::vec::Vec;
+
+use sel4::UserContext;
+use sel4_microkit::{Trap, TrapResult};
+use xnu_abi::errno::*;
+use xnu_abi::kern::{KERN_SUCCESS, MACH_RCV_PORT_DIED, MACH_RCV_TIMED_OUT};
+use xnu_abi::wait::signaled;
+use xnu_bootfs::BootFs;
+
+use crate::console::Console;
+use crate::exec::{self, ExecError};
+use crate::ports::{Carried, PortId, Ports};
+use crate::tasks::{child_of_slot, Pid, State, Tasks};
+use crate::vm::{SlotMemory, SLOTS};
+use crate::wait::Wait;
+
+pub struct Kernel {
+    pub tasks: Tasks,
+    pub ports: Ports,
+    pub mem: [SlotMemory; SLOTS],
+    pub bootfs: BootFs<'static>,
+    pub console: Console,
+    pub clock: crate::time::Clock,
+}
+
+/// A boot-filesystem path: a bare name, or `/bin/<name>`.
+pub fn program_name(path: &[u8]) -> Option<&str> {
+    let path = core::str::from_utf8(path).ok()?;
+    Some(path.strip_prefix("/bin/").unwrap_or(path))
+}
+
+impl Kernel {
+    /// Starts `path` in a free slot as a child of `ppid`, with `args` and,
+    /// if given, a send right as its bootstrap port. Returns the pid.
+    pub fn spawn(&mut self, ppid: Pid, path: &[u8], args: &[Vec<u8>], bootstrap: Option<Carried>) -> Result<Pid, u64> {
+        let name = program_name(path).ok_or(ENOENT)?;
+        let image = self.bootfs.find(name).ok_or(ENOENT)?.data;
+        let slot = self.tasks.free_slot().ok_or(EAGAIN)?;
+        let child = child_of_slot(slot).ok_or(EAGAIN)?;
+        let start = exec::load(&self.mem[slot], image, args).map_err(|e| match e {
+            ExecError::ArgsTooBig => E2BIG,
+            _ => ENOEXEC,
+        })?;
+        let (task_port, mut space, _) = self.ports.new_task(self.tasks.next_pid());
+        let bootstrap = match bootstrap {
+            Some(Carried::Send(port)) => space.add_send(port).unwrap_or(0),
+            _ => 0,
+        };
+        let pid = self.tasks.insert(ppid, String::from(name), slot, space, task_port);
+        // Every register written: nothing of the slot's last task survives.
+        let regs = UserContext { pc: start.entry, sp: start.sp, x0: start.argc, x1: start.argv, x2: u64::from(bootstrap), ..Default::default() };
+        if child.write_registers(&regs, sel4::sys::USER_CONTEXT_WORDS, true).is_err() {
+            self.tasks.make_zombie(pid, signaled(xnu_abi::signal::SIGKILL));
+            return Err(EAGAIN);
+        }
+        Ok(pid)
+    }
+
+    /// Ends task `pid` with wait status `status`: stops its thread, frees its
+    /// slot and ports, gives its children to launchd, and wakes a parent
+    /// waiting for it.
+    pub fn terminate(&mut self, pid: Pid, status: u32) {
+        let Some(task) = self.tasks.get(pid) else { return };
+        if let Some(child) = task.slot.and_then(child_of_slot) {
+            // A slot whose thread will not stop would run on; there is no
+            // better answer than to leave the slot out of use.
+            let _ = child.stop();
+        }
+        let mut dying: Vec<_> = task.space.receive_rights().collect();
+        dying.push(task.task_port);
+        for port in dying {
+            self.ports.destroy(port);
+        }
+        let ppid = task.ppid;
+        self.tasks.make_zombie(pid, status);
+        // Its zombie children go to launchd with the rest, which may be
+        // waiting for any child.
+        let orphans: Vec<Pid> = self.tasks.children(pid).filter(|t| matches!(t.state, State::Zombie { .. })).map(|t| t.pid).collect();
+        self.tasks.reparent_children(pid);
+        // Receivers on ports that just died learn it now.
+        self.wake_dead_receivers();
+        self.wake_parent(ppid, pid);
+        for orphan in orphans {
+            self.wake_parent(1, orphan);
+        }
+        if pid == 1 {
+            crate::log!(self.console, "launchd (pid 1) ended with status {status:#x}");
+        }
+    }
+
+    /// A parent blocked in wait4 for `child` reaps it now.
+    fn wake_parent(&mut self, ppid: Pid, child: Pid) {
+        let status_ptr = match self.blocked(ppid) {
+            Some((_, wait @ Wait::Child { status, .. })) if wait.waits_for_child(child) => *status,
+            _ => return,
+        };
+        let reaped = self.reap(child, status_ptr);
+        self.finish(ppid, TrapResult::ok(u64::from(reaped)));
+    }
+
+    /// Removes zombie `pid`, storing its status; returns its pid.
+    pub fn reap(&mut self, pid: Pid, status_ptr: Option<crate::vm::USlice<u32>>) -> Pid {
+        if let Some(task) = self.tasks.remove(pid) {
+            if let (State::Zombie { status }, Some(ptr)) = (task.state, status_ptr) {
+                ptr.write(status);
+            }
+        }
+        pid
+    }
+
+    /// Finishes the trap `pid` waits in with `result`, and lets it run.
+    pub fn finish(&mut self, pid: Pid, result: TrapResult) {
+        let Some(task) = self.tasks.get_mut(pid) else { return };
+        let State::Blocked { trap, .. } = task.state else { return };
+        task.state = State::Running;
+        let child = task.slot.and_then(child_of_slot);
+        if let Some(child) = child {
+            if trap.complete(child, result).is_err() {
+                self.terminate(pid, signaled(xnu_abi::signal::SIGKILL));
+            }
+        }
+    }
+
+    /// Receivers whose port died get MACH_RCV_PORT_DIED.
+    fn wake_dead_receivers(&mut self) {
+        let dead: Vec<Pid> = self
+            .tasks
+            .by_pid
+            .values()
+            .filter(|t| matches!(&t.state, State::Blocked { wait: Wait::Message { port, .. }, .. } if !self.ports.alive(*port)))
+            .map(|t| t.pid)
+            .collect();
+        for pid in dead {
+            self.finish(pid, TrapResult::ok(MACH_RCV_PORT_DIED));
+        }
+    }
+
+    /// A receiver blocked on `port` gets its next message.
+    pub fn wake_receiver(&mut self, port: PortId) {
+        let waiting = self.tasks.by_pid.values().find_map(|t| match (&t.state, t.slot) {
+            (State::Blocked { wait: Wait::Message { port: p, name, addr, size, .. }, .. }, Some(slot)) if *p == port => {
+                Some((t.pid, slot, *name, *addr, *size))
+            }
+            _ => None,
+        });
+        if let Some((pid, slot, name, addr, size)) = waiting {
+            let result = crate::traps::deliver(self, pid, slot, port, name, addr, size);
+            self.finish(pid, TrapResult::ok(result));
+        }
+    }
+
+    /// Console input arrived: the first blocked reader takes it.
+    pub fn wake_reader(&mut self) {
+        let reader = self.tasks.by_pid.values().find_map(|t| match &t.state {
+            State::Blocked { wait: Wait::ConsoleRead { buf }, .. } => Some((t.pid, *buf)),
+            _ => None,
+        });
+        if let Some((pid, buf)) = reader {
+            if self.console.has_input() {
+                let n = crate::traps::deliver_input(self, buf);
+                self.finish(pid, TrapResult::ok(n));
+            }
+        }
+    }
+
+    /// Ends every wait whose deadline has passed: mach_wait_until returns
+    /// success, a receive MACH_RCV_TIMED_OUT. Decided by the counter, so an
+    /// early interrupt ends nothing.
+    pub fn expire_deadlines(&mut self) {
+        let now = crate::time::now();
+        let due: Vec<(Pid, u64)> = self
+            .tasks
+            .by_pid
+            .values()
+            .filter_map(|t| match &t.state {
+                State::Blocked { wait, .. } if wait.deadline().is_some_and(|d| d <= now) => {
+                    let result = if matches!(wait, Wait::Until { .. }) { KERN_SUCCESS } else { MACH_RCV_TIMED_OUT };
+                    Some((t.pid, result))
+                }
+                _ => None,
+            })
+            .collect();
+        for (pid, result) in due {
+            self.finish(pid, TrapResult::ok(result));
+        }
+        self.rearm_timer();
+    }
+
+    /// A wait until `deadline` began: the timer must fire by then.
+    pub fn timer_wants(&mut self, deadline: u64) {
+        self.clock.want(deadline);
+    }
+
+    /// Arms the timer for the earliest deadline still waited for.
+    fn rearm_timer(&mut self) {
+        let earliest = self.tasks.by_pid.values().filter_map(|t| match &t.state {
+            State::Blocked { wait, .. } => wait.deadline(),
+            _ => None,
+        }).min();
+        self.clock.rearm(earliest);
+    }
+
+    /// The trap `pid` is blocked in, if it is.
+    pub fn blocked(&self, pid: Pid) -> Option<(&Trap, &Wait)> {
+        match &self.tasks.get(pid)?.state {
+            State::Blocked { trap, wait } => Some((trap, wait)),
+            _ => None,
+        }
+    }
+}

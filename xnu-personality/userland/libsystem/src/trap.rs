@@ -1,0 +1,58 @@
+//! The trap instruction: `svc #0x80` with the number in x16, arguments in
+//! x0-x6, and the x7 hint (ABI.md). BSD calls report failure in the carry
+//! flag with errno in x0; Mach traps return a `kern_return_t` in x0.
+use core::arch::asm;
+
+use xnu_abi::hint;
+
+/// A failed BSD call's errno.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Errno(pub u64);
+
+/// The carry flag in NZCV.
+const CARRY: u64 = 1 << 29;
+
+/// Raw trap: returns x0, x1 and whether carry was set.
+#[inline(always)]
+fn trap(number: i64, a: [u64; 7]) -> (u64, u64, bool) {
+    let (x0, x1, nzcv): (u64, u64, u64);
+    // SAFETY: the trap only reads and writes memory through the pointers
+    // the caller passed in `a`, which XNU checks against our mappings; it
+    // returns x0 and x1 and leaves every other register as it was.
+    unsafe {
+        asm!(
+            "svc #0x80",
+            "mrs {nzcv}, nzcv",
+            nzcv = lateout(reg) nzcv,
+            inout("x0") a[0] => x0,
+            inout("x1") a[1] => x1,
+            inout("x2") a[2] => _,
+            inout("x3") a[3] => _,
+            inout("x4") a[4] => _,
+            inout("x5") a[5] => _,
+            inout("x6") a[6] => _,
+            inout("x7") hint(number) => _,
+            in("x16") number,
+            options(nostack),
+        );
+    }
+    (x0, x1, nzcv & CARRY != 0)
+}
+
+/// A BSD call: `Ok(x0)` or `Err(errno)`.
+#[inline(always)]
+pub fn bsd_trap(number: i64, a: [u64; 6]) -> Result<u64, Errno> {
+    let (x0, _, carry) = trap(number, [a[0], a[1], a[2], a[3], a[4], a[5], 0]);
+    if carry {
+        Err(Errno(x0))
+    } else {
+        Ok(x0)
+    }
+}
+
+/// A Mach trap: its `kern_return_t` (or the value it returns, for
+/// `mach_absolute_time` and the port-returning traps).
+#[inline(always)]
+pub fn mach_trap(number: i64, a: [u64; 7]) -> u64 {
+    trap(number, a).0
+}

@@ -1,0 +1,155 @@
+//! The shell: reads a line (echoing it, with backspace), runs a builtin or
+//! a program of the boot filesystem in the foreground, and shows how a
+//! program ended.
+#![no_std]
+#![no_main]
+
+use libsystem::abi::{errno, proc, wait};
+use libsystem::{bsd, mach, print, println, Args};
+use xnu_userland::parse_i64;
+
+libsystem::entry!(main);
+
+const PROMPT: &str = "xnu$ ";
+const LINE_MAX: usize = 256;
+const MAX_WORDS: usize = 16;
+
+fn main(_: Args) -> i32 {
+    let mut line = [0u8; LINE_MAX];
+    loop {
+        print!("{PROMPT}");
+        let len = read_line(&mut line);
+        let text = core::str::from_utf8(&line[..len]).unwrap_or("");
+        let mut words = [""; MAX_WORDS];
+        let mut n = 0;
+        for w in text.split_ascii_whitespace().take(MAX_WORDS) {
+            words[n] = w;
+            n += 1;
+        }
+        if n > 0 {
+            run(&words[..n]);
+        }
+    }
+}
+
+/// A line from the console, edited as typed; its length.
+fn read_line(line: &mut [u8; LINE_MAX]) -> usize {
+    let mut len = 0;
+    let mut chunk = [0u8; 64];
+    loop {
+        let n = match bsd::read(0, &mut chunk) {
+            Ok(n) => n,
+            Err(_) => return len,
+        };
+        for &b in &chunk[..n.min(chunk.len())] {
+            match b {
+                b'\r' | b'\n' => {
+                    println!();
+                    return len;
+                }
+                // Backspace and DEL: rub the last character out.
+                0x08 | 0x7f => {
+                    if len > 0 {
+                        len -= 1;
+                        print!("\x08 \x08");
+                    }
+                }
+                b' '..=b'~' if len < LINE_MAX => {
+                    line[len] = b;
+                    len += 1;
+                    let _ = bsd::write(1, &[b]);
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+fn run(words: &[&str]) {
+    match words[0] {
+        "help" => help(),
+        "ps" => ps(),
+        "echo" => echo(&words[1..]),
+        "kill" => kill(words),
+        "sleep" => sleep(words),
+        "uptime" => uptime(),
+        name => spawn(name, words),
+    }
+}
+
+fn help() {
+    println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime");
+    println!("anything else runs the program of that name (try: hello a b)");
+}
+
+fn ps() {
+    let mut tasks = [bsd::ProcInfo::default(); 16];
+    let n = match bsd::proc_list(&mut tasks) {
+        Ok(n) => n.min(tasks.len()),
+        Err(e) => return println!("ps: errno {}", e.0),
+    };
+    println!("  PID  PPID STATE    SLOT NAME");
+    for t in &tasks[..n] {
+        let state = match t.state {
+            proc::STATE_RUNNING => "running",
+            proc::STATE_BLOCKED => "blocked",
+            proc::STATE_ZOMBIE => "zombie",
+            _ => "?",
+        };
+        if t.slot == u32::MAX {
+            println!("{:>5} {:>5} {:<8}    - {}", t.pid, t.ppid, state, t.name());
+        } else {
+            println!("{:>5} {:>5} {:<8} {:>4} {}", t.pid, t.ppid, state, t.slot, t.name());
+        }
+    }
+}
+
+fn echo(words: &[&str]) {
+    for (i, w) in words.iter().enumerate() {
+        if i > 0 {
+            print!(" ");
+        }
+        print!("{w}");
+    }
+    println!();
+}
+
+fn kill(words: &[&str]) {
+    let Some(pid) = words.get(1).and_then(|w| parse_i64(w)) else {
+        return println!("usage: kill PID");
+    };
+    match bsd::kill(pid, libsystem::abi::signal::SIGTERM) {
+        Ok(()) => println!("killed {pid}"),
+        Err(e) if e.0 == errno::ESRCH => println!("kill: no task {pid}"),
+        Err(e) if e.0 == errno::EPERM => println!("kill: task {pid} may not be killed"),
+        Err(e) => println!("kill: errno {}", e.0),
+    }
+}
+
+fn sleep(words: &[&str]) {
+    let Some(ms) = words.get(1).and_then(|w| parse_i64(w)).filter(|&ms| ms >= 0) else {
+        return println!("usage: sleep MS");
+    };
+    if let Err(e) = mach::sleep_ms(ms as u64) {
+        println!("sleep: kern_return {:#x}", e.0);
+    }
+}
+
+fn uptime() {
+    let ns = mach::now_ns();
+    println!("up {}.{:03} s", ns / 1_000_000_000, ns / 1_000_000 % 1000);
+}
+
+fn spawn(name: &str, words: &[&str]) {
+    let pid = match bsd::posix_spawn(name, words, None) {
+        Ok(pid) => pid,
+        Err(e) if e.0 == errno::ENOENT => return println!("sh: {name}: command not found (try help)"),
+        Err(e) if e.0 == errno::EAGAIN => return println!("sh: {name}: no free task slot"),
+        Err(e) => return println!("sh: {name}: errno {}", e.0),
+    };
+    match bsd::wait4(pid as i64, 0) {
+        Ok((_, status)) if wait::is_exited(status) => println!("[{name} exited with status {}]", wait::exit_code(status)),
+        Ok((_, status)) => println!("[{name} killed by signal {}]", wait::term_signal(status)),
+        Err(e) => println!("sh: wait4: errno {}", e.0),
+    }
+}

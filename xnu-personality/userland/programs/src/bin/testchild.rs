@@ -1,0 +1,127 @@
+//! The XNU suite's child task: `testchild MODE ARGS...` does one thing
+//! the suite (its parent) then judges by how it ended.
+#![no_std]
+#![no_main]
+
+use core::arch::asm;
+
+use libsystem::abi::{bsd as nr, port};
+use libsystem::{bsd, mach, println, Args};
+use xnu_userland::parse_i64;
+
+libsystem::entry!(main);
+
+/// Initialised data and bss: a fresh image has them as built.
+static mut DATA: u64 = 0x5eed;
+static mut BSS: [u64; 64] = [0; 64];
+
+fn arg(args: &Args, i: usize) -> i64 {
+    args.get(i).and_then(parse_i64).unwrap_or(0)
+}
+
+fn main(args: Args) -> i32 {
+    match args.get(1).unwrap_or("") {
+        "exit" => arg(&args, 2) as i32,
+        "pid" => (bsd::getpid() & 0xff) as i32,
+        // SAFETY (each fault below): the access faults by design; XNU kills us.
+        "segv" => unsafe { (0x8 as *const u64).read_volatile() as i32 },
+        "wtext" => unsafe {
+            (main as *const () as *mut u64).write_volatile(0);
+            0
+        },
+        "undef" => unsafe {
+            asm!("udf #0");
+            0
+        },
+        "align" => unsafe {
+            // Exclusive loads must be aligned, whatever SCTLR.A says.
+            let p = core::ptr::addr_of_mut!(BSS) as u64 + 1;
+            let v: u64;
+            asm!("ldxr {v}, [{p}]", p = in(reg) p, v = out(reg) v);
+            v as i32
+        },
+        "x7" => hostile_x7(arg(&args, 2) as u64, arg(&args, 3) as u64),
+        "raw16" => raw_x16(),
+        "fresh" => fresh(),
+        "args" => {
+            let expected = ["testchild", "args", "one", "two words", ""];
+            let ok = args.len() == expected.len() && args.iter().zip(expected).all(|(a, e)| a == e);
+            if ok { 0 } else { 1 }
+        }
+        "spin" => loop {
+            core::hint::spin_loop();
+        },
+        "sleep" => {
+            let _ = mach::sleep_ms(arg(&args, 2) as u64);
+            0
+        }
+        "block" => {
+            let port = mach::mach_reply_port();
+            let mut m = mach::Message::default();
+            let _ = mach::receive(&mut m, port, None);
+            3
+        }
+        "msg" => message(&args),
+        "orphan" => match bsd::posix_spawn("testchild", &["testchild", "sleep", "300"], None) {
+            Ok(_) => 0,
+            Err(_) => 1,
+        },
+        "tid" => (bsd::thread_selfid() == arg(&args, 2) as u64) as i32,
+        "read" => {
+            let mut buf = [0u8; 64];
+            let n = bsd::read(0, &mut buf).unwrap_or(0);
+            println!("testchild read {} bytes: {}", n, core::str::from_utf8(&buf[..n]).unwrap_or("?").trim_end());
+            0
+        }
+        _ => 100,
+    }
+}
+
+/// `svc` with x7 = `x7` (no libSystem hint) and x0 = `x0`; x16 asks for
+/// getpid. Whatever seL4 makes of it, we are either resumed (exit 0) or
+/// killed; XNU and every other task must carry on.
+fn hostile_x7(x7: u64, x0: u64) -> i32 {
+    // SAFETY: a trap whose effects reach only this task's own CSpace and
+    // XNU's checked trap path.
+    unsafe { asm!("svc #0x80", inout("x0") x0 => _, in("x7") x7, in("x16") nr::GETPID, out("x1") _, out("x2") _, out("x3") _, out("x4") _, out("x5") _, out("x6") _) };
+    0
+}
+
+/// getpid with the number in x16 only (x7 = 0, no hint): XNU must read x16.
+fn raw_x16() -> i32 {
+    let pid: u64;
+    // SAFETY: getpid reads no memory.
+    unsafe { asm!("svc #0x80", inout("x0") 0u64 => pid, in("x7") 0u64, in("x16") nr::GETPID, out("x1") _) };
+    if pid == bsd::getpid() { 0 } else { 1 }
+}
+
+/// 0 if data and bss are as built, then dirties them for the next task.
+fn fresh() -> i32 {
+    // SAFETY: one thread; nothing else touches these.
+    unsafe {
+        let data = core::ptr::addr_of_mut!(DATA);
+        let bss = core::ptr::addr_of_mut!(BSS);
+        let clean = data.read_volatile() == 0x5eed && (*bss).iter().all(|&w| w == 0);
+        data.write_volatile(0xdead);
+        (*bss).fill(0xffff_ffff);
+        if clean { 0 } else { 1 }
+    }
+}
+
+/// Sends "ping" with a send-once reply right to the bootstrap port, and
+/// exits 0 if the reply is "pong".
+fn message(args: &Args) -> i32 {
+    let server = args.bootstrap_port();
+    let reply = mach::mach_reply_port();
+    let mut m = mach::Message::new(server, port::MACH_MSG_TYPE_COPY_SEND, 7, b"ping");
+    m.header.local_port = reply;
+    m.header.bits = mach::msgh_bits(port::MACH_MSG_TYPE_COPY_SEND, port::MACH_MSG_TYPE_MAKE_SEND_ONCE);
+    if mach::send(&m).is_err() {
+        return 1;
+    }
+    let mut r = mach::Message::default();
+    match mach::receive(&mut r, reply, None) {
+        Ok(()) if r.body() == b"pong" && r.header.id == 8 => 0,
+        _ => 2,
+    }
+}
