@@ -10,7 +10,8 @@
 //!
 //! With `--suite NAME` the run is a test suite: it must run one, and with
 //! `--junit FILE` its per-test lines are also written as JUnit XML. Each
-//! `--seal TOKEN` trusts only lines ending in ` [seal TOKEN]` to pass a run
+//! `--seal TOKEN` trusts only lines ending in ` [seal TOKEN]` to pass a run,
+//! and `--origin NAME` only lines the serial driver printed as `NAME: ...`
 //! (see `verdict`). Each `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
 //! a line containing TEXT first appears, N counted from QEMU's start
 //! (benchmarks use it). `--expect-line TEXT` must appear as a whole line,
@@ -24,7 +25,7 @@
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
-//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
@@ -45,7 +46,7 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
-                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--mark TEXT]... [--qemu-arg ARG]...\n       \
                      run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
@@ -64,6 +65,7 @@ struct Options {
     send: Vec<Step>,
     type_interval: Duration,
     seal: Option<String>,
+    origin: Option<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
     interactive: bool,
@@ -91,6 +93,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         send: Vec::new(),
         type_interval: KEY_INTERVAL,
         seal: None,
+        origin: None,
         qemu_args: Vec::new(),
         marks: Vec::new(),
         interactive: false,
@@ -121,6 +124,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
                 o.type_interval = Duration::from_millis(value()?.parse().map_err(|_| "--type-interval takes milliseconds")?)
             }
             "--seal" => o.seal = Some(value()?),
+            "--origin" => o.origin = Some(value()?),
             "--mark" => o.marks.push(value()?),
             "--interactive" => o.interactive = true,
             "--gdb" => o.gdb = true,
@@ -213,6 +217,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
         lines: opts.expect.clone(),
         suite: opts.suite.is_some(),
         seal: opts.seal.clone(),
+        origin: opts.origin.clone(),
         whole_lines: opts.expect_lines.clone(),
         forbidden_lines: opts.forbid_lines.clone(),
         typed: !script.is_empty(),

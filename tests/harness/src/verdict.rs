@@ -68,6 +68,10 @@ pub struct Expectations {
     pub suite: bool,
     /// The token trusted lines end with (as ` [seal TOKEN]`), if any.
     pub seal: Option<String>,
+    /// The serial driver's name trusted lines start with (as `NAME: `), if
+    /// any: the driver names a line by the channel it came on, so a suite
+    /// a PD runs counts only when that PD's channel carried it.
+    pub origin: Option<String>,
     /// Lines that must appear whole (equal to a line, not inside one).
     pub whole_lines: Vec<String>,
     /// Lines that fail the run if one appears whole.
@@ -202,12 +206,17 @@ impl Judge {
                     && self.seen.iter().chain(&self.whole_seen).all(|&s| s)))
     }
 
-    /// `line` without its seal if it is trusted (sealed, or there is no seal).
+    /// `line` without its seal and origin if it is trusted (sealed, and
+    /// from the origin, where either is asked for).
     pub fn trusted<'l>(&self, line: &'l str) -> Option<&'l str> {
         let line = line.trim_end_matches(['\r', '\n']);
-        match &self.expect.seal {
+        let line = match &self.expect.seal {
+            None => line,
+            Some(token) => line.strip_suffix("]")?.strip_suffix(token.as_str())?.strip_suffix(" [seal ")?,
+        };
+        match &self.expect.origin {
             None => Some(line),
-            Some(token) => line.strip_suffix("]")?.strip_suffix(token.as_str())?.strip_suffix(" [seal "),
+            Some(name) => line.strip_prefix(name.as_str())?.strip_prefix(": "),
         }
     }
 
@@ -489,6 +498,22 @@ mod tests {
         let log = recorded("fault-after-pass.log");
         let v = suite(&log);
         assert!(failed_for(&v, "protection domain faulted"), "{v}");
+    }
+
+    #[test]
+    fn with_an_origin_only_its_lines_can_pass_a_run() {
+        let from_xnu = Expectations { suite: true, origin: Some("xnu".into()), ..Default::default() };
+        let judged = "xnu: Running suite xnu: 1 tests\nxnu: Starting test 1: X0001\nxnu: Test X0001 passed\n\
+                      xnu: 1 passed, 0 failed\nxnu: *** suite finished ***\n";
+        assert_eq!(judge_log(judged, from_xnu.clone()), Verdict::SuiteDone { passed: 1, failed: 0 });
+        // The same lines from another channel, or from the kernel's console, count for nothing.
+        let other = judged.replace("xnu: ", "timer: ");
+        assert_eq!(judge_log(&other, from_xnu.clone()), Verdict::Truncated);
+        let bare = judged.replace("xnu: ", "");
+        assert_eq!(judge_log(&bare, from_xnu.clone()), Verdict::Truncated);
+        // A failure from anywhere still fails it.
+        let failing = format!("monitor: PD 'xnu' faulted: vm fault\n{judged}");
+        assert!(!judge_log(&failing, from_xnu).passed());
     }
 
     #[test]

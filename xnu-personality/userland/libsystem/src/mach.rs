@@ -103,12 +103,14 @@ impl Default for Message {
 }
 
 impl Message {
-    /// A message to `remote` with `body` (at most 256 bytes are kept).
+    /// A message to `remote` with `body` (at most 256 bytes are kept),
+    /// zero-padded to a multiple of 4 bytes as Mach sizes are.
     pub fn new(remote: u32, disposition: u32, id: i32, body: &[u8]) -> Self {
         let mut m = Message::default();
         let n = body.len().min(m.body.len());
         m.body[..n].copy_from_slice(&body[..n]);
-        m.header = Header { bits: msgh_bits(disposition, 0), size: (HEADER_BYTES + n) as u32, remote_port: remote, local_port: 0, voucher_port: 0, id };
+        let size = (HEADER_BYTES + n).next_multiple_of(4) as u32;
+        m.header = Header { bits: msgh_bits(disposition, 0), size, remote_port: remote, local_port: 0, voucher_port: 0, id };
         m
     }
     pub fn body(&self) -> &[u8] {

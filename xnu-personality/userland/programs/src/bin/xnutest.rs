@@ -359,7 +359,9 @@ fn mach_msg_to_self() -> Outcome {
     mach::send(&m).map_err(|_| "send to our own port failed")?;
     let mut r = Message::default();
     mach::receive(&mut r, port, Some(0)).map_err(|_| "receive of a queued message failed")?;
-    ensure!(r.body() == b"inline bytes through a port" && r.header.id == 1234, "the message changed on the way");
+    // 27 bytes, padded to 28 as Mach sizes are.
+    ensure!(r.body() == b"inline bytes through a port\0" && r.header.id == 1234, "the message changed on the way");
+    ensure!(r.header.size == 24 + 28, "the received size is not the sent one");
     ensure!(r.header.local_port == port && r.header.remote_port == 0, "the received header names the wrong ports");
     Ok(())
 }
@@ -371,6 +373,7 @@ fn mach_msg_send_errors() -> Outcome {
     ensure!(send(&Message::new(0x4444_4403, MACH_MSG_TYPE_COPY_SEND, 1, b"x"), 28) == MACH_SEND_INVALID_DEST, "an unknown destination is not MACH_SEND_INVALID_DEST");
     ensure!(send(&Message::new(port, MACH_MSG_TYPE_COPY_SEND, 1, b"x"), 28) == MACH_SEND_INVALID_DEST, "COPY_SEND without a send right is not MACH_SEND_INVALID_DEST");
     ensure!(send(&good, 16) == MACH_SEND_MSG_TOO_SMALL, "a size below the header is not MACH_SEND_MSG_TOO_SMALL");
+    ensure!(send(&good, 26) == MACH_SEND_MSG_TOO_SMALL, "a size not a multiple of 4 is not MACH_SEND_MSG_TOO_SMALL");
     ensure!(send(&good, 4096) == MACH_SEND_TOO_LARGE, "an oversized message is not MACH_SEND_TOO_LARGE");
     let mut complex = good;
     complex.header.bits |= 0x8000_0000;
