@@ -186,7 +186,7 @@ $(SPEC_DAMAGE:%=$(CFG_BUILD)/root-tasks/spec-%.elf): $(CFG_BUILD)/root-tasks/spe
 	@support/scripts/tamper-spec.py $< $@ $*
 BOOT_IMAGES += monitor $(SPEC_DAMAGE:%=spec-%)
 
-images: $(foreach t,$(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
+images: $(foreach t,system $(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
 RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB)

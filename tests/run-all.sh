@@ -5,7 +5,7 @@
 # anything failed or could not run.
 #
 # Called by `make test`, which builds what the sections need and sets:
-#   SECTIONS     which to run (default: all of host fuzz sdf qemu boot suites mk attack mon)
+#   SECTIONS     which to run (default: all of host fuzz sdf qemu boot suites mk xnu attack mon)
 #   BUILD_DIR    per-config build dir          RESULTS_DIR  JUnit XML
 #   HARNESS      run-qemu                      QEMU_HOME    its --qemu-home
 #   QEMU_RAM_MB, TIMEOUT                       SUITES       suite names
@@ -14,7 +14,7 @@
 #   PD_DIR       the PD programs
 set -u
 set -o pipefail
-SECTIONS=${SECTIONS:-host fuzz sdf qemu boot suites mk attack mon}
+SECTIONS=${SECTIONS:-host fuzz sdf qemu boot suites mk xnu attack mon}
 : "${BUILD_DIR:?}"
 
 logs="$BUILD_DIR/test-logs"
@@ -95,6 +95,32 @@ boot() {
     status=$?
 }
 
+# Sets `args` to the harness options FILE's lines ask for: `expect:` text,
+# whole lines that must (`expect-line:`) or must not (`forbid-line:`)
+# appear, input to type (`send-after: MARKER => TEXT`) and the time between
+# typed bytes (`type-interval: MS`). An XML comment's `-->` is not part of
+# its last line.
+spec_args() {
+    args=()
+    local line
+    while IFS= read -r line; do
+        [ -n "$line" ] && args+=(--expect "$line")
+    done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    while IFS= read -r line; do
+        [ -n "$line" ] && args+=(--expect-line "$line")
+    done < <(sed -n 's/^ *expect-line: \(.*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    while IFS= read -r line; do
+        [ -n "$line" ] && args+=(--forbid-line "$line")
+    done < <(sed -n 's/^ *forbid-line: \(.*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    while IFS= read -r line; do
+        [ -n "$line" ] && args+=(--send-after "${line%% => *}" "${line#* => }")
+    done < <(sed -n 's/^ *send-after: \(.* => .*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    local interval
+    interval=$(sed -n 's/^ *type-interval: \([0-9][0-9]*\)$/\1/p' "$1")
+    [ -n "$interval" ] && args+=(--type-interval "$interval")
+    return 0
+}
+
 # Checks that a run of IMAGE fails for the reason the harness calls VERDICT
 # and that the log shows EVIDENCE: the harness must notice failures too.
 # Extra arguments go to the harness.
@@ -113,7 +139,7 @@ expect_failure() {
     fi
 }
 
-if section qemu || section boot || section suites || section mk || section attack || section mon; then
+if section qemu || section boot || section suites || section mk || section xnu || section attack || section mon; then
     : "${HARNESS:?}" "${QEMU_HOME:?}" "${QEMU_RAM_MB:?}" "${TIMEOUT:?}" "${RESULTS_DIR:?}"
 fi
 
@@ -233,30 +259,53 @@ if section mk; then
     for system in tests/microkit/systems/mk*.xml; do
         image=$(basename "$system" .xml)
         name=$(echo "${image%%-*}" | tr '[:lower:]' '[:upper:]')
-        args=()
-        while IFS= read -r line; do
-            [ -n "$line" ] && args+=(--expect "$line")
-        done < <(sed -n 's/^ *expect: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
-        # A serial console system also names whole lines that must (or must
-        # not) appear, input to type (`send-after: MARKER => TEXT`) and the
-        # time between typed bytes (`type-interval: MS`).
-        while IFS= read -r line; do
-            [ -n "$line" ] && args+=(--expect-line "$line")
-        done < <(sed -n 's/^ *expect-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
-        while IFS= read -r line; do
-            [ -n "$line" ] && args+=(--forbid-line "$line")
-        done < <(sed -n 's/^ *forbid-line: \(.*\)$/\1/p' "$system" | sed 's/ *-->$//')
-        while IFS= read -r line; do
-            [ -n "$line" ] && args+=(--send-after "${line%% => *}" "${line#* => }")
-        done < <(sed -n 's/^ *send-after: \(.* => .*\)$/\1/p' "$system" | sed 's/ *-->$//')
-        interval=$(sed -n 's/^ *type-interval: \([0-9][0-9]*\)$/\1/p' "$system")
-        [ -n "$interval" ] && args+=(--type-interval "$interval")
+        spec_args "$system"
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
         boot "$name" "$image" "${args[@]}"
         if [ "$status" -eq 0 ]; then
             pass "$name"
         else
             fail "$name" "$(grep -m1 "^Test $name failed" "$log" || tail -n 1 "$log")"
+        fi
+    done
+fi
+
+# --- XNU: the personality's suite and shell sessions, on the default system ---
+# The suite is typed at the shell like any program; only lines the serial
+# driver printed under XNU's name count for it (--origin). Each
+# tests/shell/shellNNNN-*.txt is a session of its own boot.
+if section xnu; then
+    echo "== suite xnu (typed at the default system's shell)"
+    log="$logs/suite-xnu.log"
+    "$HARNESS" --qemu-home "$QEMU_HOME" --image "$BUILD_DIR/images/system.elf" --log "$log" \
+        --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/xnu.xml" --suite xnu \
+        --origin xnu --send-after '*** system ready ***' 'xnutest\n' 2>&1 |
+        grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
+    status=${PIPESTATUS[0]}
+    summary=$(sed -n 's/^xnu: \([0-9][0-9]* passed, [0-9][0-9]* failed\)$/\1/p' "$log" | tail -n 1)
+    if [ -n "$summary" ]; then
+        suite_passed=${summary%% passed*}
+        suite_failed=${summary#*passed, }
+        suite_failed=${suite_failed% failed}
+    else
+        suite_passed=$(grep -cE '^xnu: Test [^ ]+ passed$' "$log")
+        suite_failed=$(grep -cE '^xnu: Test [^ ]+ failed: ' "$log")
+    fi
+    passed=$((passed + suite_passed))
+    failed=$((failed + suite_failed))
+    if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+        fail "suite-xnu" "$(tail -n 1 "$log")"
+    fi
+    echo "== SHELL sessions"
+    for session in tests/shell/shell*.txt; do
+        file=$(basename "$session" .txt)
+        name=$(echo "${file%%-*}" | tr '[:lower:]' '[:upper:]')
+        spec_args "$session"
+        boot "$name" system "${args[@]}"
+        if [ "$status" -eq 0 ]; then
+            pass "$name"
+        else
+            fail "$name" "$(grep -m1 '^run-qemu: verdict' "$log" || tail -n 1 "$log") ($log)"
         fi
     done
 fi

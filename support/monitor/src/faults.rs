@@ -22,7 +22,9 @@ pub fn serve(spec: &Spec<'_>, system: &System) -> ! {
         }
         report(spec, system, info, badge);
     }
-    say!("monitor: all PDs started and idle");
+    // On a new line: idle can come with a shell's prompt open on the
+    // serial console, which the driver writes and the monitor cannot see.
+    say!("\r\nmonitor: all PDs started and idle");
     say!("*** system ready ***");
     loop {
         let (info, badge) = system.fault_ep.recv();

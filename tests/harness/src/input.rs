@@ -1,6 +1,8 @@
 //! Typing into the guest's serial console: `--send-after MARKER TEXT` steps,
-//! run in order. A step types its TEXT once a line containing its MARKER
-//! appears after the previous step was typed (the first step: any line).
+//! run in order. A step types its TEXT once its MARKER appears after the
+//! previous step's (the first step: anywhere). A line still being written
+//! counts as it grows, so a shell's prompt, which no newline ends, can be a
+//! marker; what one step matched is never matched again.
 //!
 //! TEXT takes the escapes `\n`, `\r`, `\t`, `\\` and `\xNN`. The harness
 //! types one byte every [`KEY_INTERVAL`] (`--type-interval MS` to change
@@ -64,11 +66,13 @@ pub fn unescape(text: &str) -> Result<Vec<u8>, String> {
 pub struct Script {
     steps: Vec<Step>,
     next: usize,
+    /// Bytes of the line being written that a step already matched.
+    used: usize,
 }
 
 impl Script {
     pub fn new(steps: Vec<Step>) -> Self {
-        Script { steps, next: 0 }
+        Script { steps, next: 0, used: 0 }
     }
 
     pub fn is_empty(&self) -> bool {
@@ -80,12 +84,28 @@ impl Script {
         self.steps.get(self.next).map(|s| s.marker.as_str())
     }
 
-    /// Feeds one guest line; returns the text to type if it releases the
-    /// next step. One line releases at most one step.
+    /// Feeds one whole guest line; returns the text to type if it releases
+    /// the next step. One line releases at most one step.
     pub fn feed(&mut self, line: &str) -> Option<&[u8]> {
-        let step = self.steps.get(self.next).filter(|s| line.contains(s.marker.as_str()))?;
+        let released = self.matches(line);
+        self.used = 0;
+        released.map(|i| self.steps[i].text.as_slice())
+    }
+
+    /// Feeds the line being written so far (it grows until its newline,
+    /// which `feed` then gets whole).
+    pub fn feed_partial(&mut self, line: &str) -> Option<&[u8]> {
+        self.matches(line).map(|i| self.steps[i].text.as_slice())
+    }
+
+    /// The step `line` releases, past what earlier steps used of it.
+    fn matches(&mut self, line: &str) -> Option<usize> {
+        let rest = line.get(self.used..)?;
+        let step = self.steps.get(self.next)?;
+        let at = rest.find(step.marker.as_str())?;
+        self.used += at + step.marker.len();
         self.next += 1;
-        Some(&step.text)
+        Some(self.next - 1)
     }
 }
 
@@ -125,6 +145,20 @@ mod tests {
         assert_eq!(script.feed("x"), Some(&b"1"[..]));
         assert_eq!(script.waiting_for(), Some("x"));
         assert_eq!(script.feed("x again"), Some(&b"2"[..]));
+    }
+
+    #[test]
+    fn a_prompt_counts_before_its_line_ends_and_only_once() {
+        let steps = vec![Step::parse("$ ", r"help\n").unwrap(), Step::parse("$ ", r"ps\n").unwrap()];
+        let mut script = Script::new(steps);
+        assert_eq!(script.feed_partial("xnu: xnu"), None);
+        assert_eq!(script.feed_partial("xnu: xnu$ "), Some(&b"help\n"[..]));
+        // The echo completes the prompt's line: the prompt it holds was used.
+        assert_eq!(script.feed_partial("xnu: xnu$ he"), None);
+        assert_eq!(script.feed("xnu: xnu$ help"), None);
+        assert_eq!(script.feed("xnu: builtins: ..."), None);
+        assert_eq!(script.feed_partial("xnu: xnu$ "), Some(&b"ps\n"[..]));
+        assert_eq!(script.waiting_for(), None);
     }
 
     #[test]

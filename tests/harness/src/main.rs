@@ -237,6 +237,13 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
                 eprintln!("{text}");
                 let _ = writeln!(log, "{text}");
             }
+            Ok((Source::GuestPartial, line)) => {
+                if let (Some(keys), Some(typed)) = (&keyboard, script.feed_partial(line.trim_end_matches('\r'))) {
+                    let _ = writeln!(log, "run-qemu: typing {:?}", String::from_utf8_lossy(typed));
+                    let _ = keys.send(typed.to_vec());
+                    judge.waiting_for(script.waiting_for());
+                }
+            }
             Ok((Source::Guest, line)) => {
                 let text = line.trim_matches(['\r', '\n']);
                 println!("{text}");
@@ -298,9 +305,11 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
     }
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Source {
     Guest,
+    /// The guest's line being written so far (no newline yet): for typing only.
+    GuestPartial,
     Qemu,
 }
 
@@ -322,16 +331,36 @@ fn typist(mut stdin: std::process::ChildStdin, interval: Duration) -> mpsc::Send
 }
 
 /// Sends each line read from `from` (as bytes: a crashing system prints
-/// anything) until it ends.
+/// anything) until it ends; for the guest, also the unfinished line each
+/// time it grows (a prompt has no newline).
 fn forward_lines(from: impl std::io::Read + Send + 'static, source: Source, to: mpsc::Sender<(Source, String)>) {
     std::thread::spawn(move || {
         let mut reader = BufReader::new(from);
-        let mut buf = Vec::new();
-        while reader.read_until(b'\n', &mut buf).map(|n| n > 0).unwrap_or(false) {
-            if to.send((source, String::from_utf8_lossy(&buf).into_owned())).is_err() {
-                break;
+        let mut line = Vec::new();
+        loop {
+            let chunk = match reader.fill_buf() {
+                Ok([]) | Err(_) => break,
+                Ok(chunk) => chunk.to_vec(),
+            };
+            reader.consume(chunk.len());
+            for &b in &chunk {
+                line.push(b);
+                if b == b'\n' {
+                    if to.send((source, String::from_utf8_lossy(&line).into_owned())).is_err() {
+                        return;
+                    }
+                    line.clear();
+                }
             }
-            buf.clear();
+            if source == Source::Guest && !line.is_empty() {
+                let partial = String::from_utf8_lossy(&line).into_owned();
+                if to.send((Source::GuestPartial, partial)).is_err() {
+                    return;
+                }
+            }
+        }
+        if !line.is_empty() {
+            let _ = to.send((source, String::from_utf8_lossy(&line).into_owned()));
         }
     });
 }

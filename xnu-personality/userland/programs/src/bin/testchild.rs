@@ -67,12 +67,7 @@ fn main(args: Args) -> i32 {
             Err(_) => 1,
         },
         "tid" => (bsd::thread_selfid() == arg(&args, 2) as u64) as i32,
-        "read" => {
-            let mut buf = [0u8; 64];
-            let n = bsd::read(0, &mut buf).unwrap_or(0);
-            println!("testchild read {} bytes: {}", n, core::str::from_utf8(&buf[..n]).unwrap_or("?").trim_end());
-            0
-        }
+        "read" => read_line(),
         _ => 100,
     }
 }
@@ -85,6 +80,26 @@ fn hostile_x7(x7: u64, x0: u64) -> i32 {
     // XNU's checked trap path.
     unsafe { asm!("svc #0x80", inout("x0") x0 => _, in("x7") x7, in("x16") nr::GETPID, out("x1") _, out("x2") _, out("x3") _, out("x4") _, out("x5") _, out("x6") _) };
     0
+}
+
+/// Reads the console up to a newline (each read blocks until some input
+/// comes) and says what it got.
+fn read_line() -> i32 {
+    println!("testchild: type a line");
+    let mut line = [0u8; 128];
+    let mut len = 0;
+    while len < line.len() {
+        match bsd::read(0, &mut line[len..]) {
+            Ok(n) if n > 0 => len += n,
+            _ => return 1,
+        }
+        if let Some(end) = line[..len].iter().position(|&b| b == b'\r' || b == b'\n') {
+            let text = core::str::from_utf8(&line[..end]).unwrap_or("?");
+            println!("testchild read a line of {end} bytes: {text}");
+            return 0;
+        }
+    }
+    1
 }
 
 /// getpid with the number in x16 only (x7 = 0, no hint): XNU must read x16.
