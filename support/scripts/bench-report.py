@@ -18,6 +18,12 @@ import subprocess
 import sys
 
 WALL_MARK = re.compile(r"^run-qemu: wall ms to '(.*)': (\d+)$")
+# The monitor's line once every PD is idle (for the XNU system: the shell's
+# prompt is up). The counter ticks at 62.5 MHz: 16 ns of virtual time each.
+IDLE_TICK = re.compile(r"^monitor: all PDs started and idle at counter tick (\d+)$")
+NS_PER_TICK = 16
+# Lines the serial driver printed for XNU (its user programs' output).
+XNU_PREFIX = "xnu: "
 
 # (numerator, denominator) medians whose quotient says what a layer costs.
 RATIOS = [
@@ -28,6 +34,9 @@ RATIOS = [
     ("signal_to_bound_recv_higher_prio", "signal_to_wait_higher_prio"),
     ("call_replyrecv_server_higher_0w", "call_replyrecv_same_prio_0w"),
     ("call_replyrecv_same_prio_5w_slowpath", "call_replyrecv_same_prio_0w"),
+    # The XNU personality's traps against the raw fault round trip (target <= 1.3).
+    ("xnu_getpid_round_trip", "unknown_syscall_fault_round_trip"),
+    ("xnu_getpid_x16_round_trip", "unknown_syscall_fault_round_trip"),
 ]
 
 
@@ -37,10 +46,14 @@ def read_log(path):
     with open(path, encoding="utf-8", errors="replace") as log:
         for line in log:
             line = line.rstrip("\r\n")
+            if line.startswith(XNU_PREFIX + "BENCH "):
+                line = line[len(XNU_PREFIX):]
             if line.startswith("BENCH "):
                 results.append(json.loads(line[len("BENCH "):]))
             elif m := WALL_MARK.match(line):
                 walls[m.group(1)] = int(m.group(2))
+            elif m := IDLE_TICK.match(line):
+                results.append({"name": "boot_to_idle", "virtual_ns": int(m.group(1)) * NS_PER_TICK})
     return results, walls
 
 
@@ -68,6 +81,8 @@ def read_images(logs, images):
             differing.append(f"{logs}/{image}")
         for r in first:
             r["image"] = image
+            if r["name"] == "boot_to_idle":
+                r["name"] = f"{image}_boot_to_idle"
             derive(r)
         results += first
         for mark, ms in wall1.items():
@@ -124,6 +139,10 @@ def main():
             if "bytes_per_instruction" in r:
                 line += f", {r['bytes_per_instruction']} bytes per instruction"
             print(line)
+    for r in results:
+        if "virtual_ns" in r:
+            print(f"{r['name']}: {r['virtual_ns']} ns of virtual time to every PD idle "
+                  f"(for the system image: the shell's prompt up)")
     for r in results:
         if "instructions" in r:
             extra = f" (stock {r['stock_instructions']})" if "stock_instructions" in r else ""

@@ -64,14 +64,24 @@ impl<W: fmt::Write> Bench<W> {
     }
 
     /// As `run`, with `extra` figures (`"key":value`) added to the JSON line.
-    pub fn run_with(&mut self, name: &str, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {
-        for _ in 0..WARMUP {
+    pub fn run_with(&mut self, name: &str, extra: &[(&str, u64)], measure: impl FnMut() -> u64) -> u64 {
+        self.run_counted(name, WARMUP, RUNS, extra, measure)
+    }
+
+    /// As `run`, with `warmup` and `runs` (at most `RUNS`) for a benchmark
+    /// whose every call leaves output or costs much (a spawn, a console write).
+    pub fn run_few(&mut self, name: &str, warmup: usize, runs: usize, measure: impl FnMut() -> u64) -> u64 {
+        self.run_counted(name, warmup, runs.min(RUNS), &[], measure)
+    }
+
+    fn run_counted(&mut self, name: &str, warmup: usize, runs: usize, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {
+        for _ in 0..warmup {
             measure();
         }
         self.samples.clear();
-        while !self.samples.is_full() {
+        while self.samples.len() < runs.max(1) {
             let sample = measure().saturating_sub(self.overhead);
-            // Cannot fail: the loop stops when the vector is full.
+            // Cannot fail: `runs` is at most `RUNS`, the vector's capacity.
             let _ = self.samples.push(sample);
         }
         let summary = Summary::of(&mut self.samples);
