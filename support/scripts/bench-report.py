@@ -18,10 +18,6 @@ import subprocess
 import sys
 
 WALL_MARK = re.compile(r"^run-qemu: wall ms to '(.*)': (\d+)$")
-# The monitor's line once every PD is idle (for the XNU system: the shell's
-# prompt is up). The counter ticks at 62.5 MHz: 16 ns of virtual time each.
-IDLE_TICK = re.compile(r"^monitor: all PDs started and idle at counter tick (\d+)$")
-NS_PER_TICK = 16
 # Lines the serial driver printed for XNU (its user programs' output).
 XNU_PREFIX = "xnu: "
 
@@ -52,8 +48,6 @@ def read_log(path):
                 results.append(json.loads(line[len("BENCH "):]))
             elif m := WALL_MARK.match(line):
                 walls[m.group(1)] = int(m.group(2))
-            elif m := IDLE_TICK.match(line):
-                results.append({"name": "boot_to_idle", "virtual_ns": int(m.group(1)) * NS_PER_TICK})
     return results, walls
 
 
@@ -81,8 +75,6 @@ def read_images(logs, images):
             differing.append(f"{logs}/{image}")
         for r in first:
             r["image"] = image
-            if r["name"] == "boot_to_idle":
-                r["name"] = f"{image}_boot_to_idle"
             derive(r)
         results += first
         for mark, ms in wall1.items():
@@ -141,8 +133,8 @@ def main():
             print(line)
     for r in results:
         if "virtual_ns" in r:
-            print(f"{r['name']}: {r['virtual_ns']} ns of virtual time to every PD idle "
-                  f"(for the system image: the shell's prompt up)")
+            print(f"{r['name']}: {r['virtual_ns']} ns of virtual time (-icount: one instruction "
+                  f"per ns while the core is busy)")
     for r in results:
         if "instructions" in r:
             extra = f" (stock {r['stock_instructions']})" if "stock_instructions" in r else ""

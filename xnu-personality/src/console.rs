@@ -17,6 +17,8 @@ pub struct Console {
     serial: Serial,
     input: VecDeque<u8>,
     pub dropped: u64,
+    /// When a task first waited for input (counter ticks): the prompt was up.
+    pub first_wait: Option<u64>,
 }
 
 impl Console {
@@ -24,7 +26,7 @@ impl Console {
         let tx = memory_region_symbol!(serial_tx, RING_SIZE).map_err(|e| alloc::format!("{e}"))?;
         let rx = memory_region_symbol!(serial_rx, RING_SIZE).map_err(|e| alloc::format!("{e}"))?;
         let serial = Serial::new(tx, Some(rx), SERIAL).map_err(|e| alloc::format!("serial rings: {e:?}"))?;
-        Ok(Console { serial, input: VecDeque::new(), dropped: 0 })
+        Ok(Console { serial, input: VecDeque::new(), dropped: 0, first_wait: None })
     }
 
     /// Queues `bytes` for the driver; the count it took.

@@ -99,6 +99,14 @@ pub fn set_mr(i: usize, value: u64) -> Result<(), MessageError> {
     Ok(())
 }
 
+/// Sets message words `0..words.len()` at once (at most
+/// `MAX_MESSAGE_WORDS`; the rest are ignored).
+pub(crate) fn set_mrs(words: &[u64]) {
+    let n = words.len().min(MAX_MESSAGE_WORDS);
+    sel4::with_ipc_buffer(|b| b.msg[..n].copy_from_slice(&words[..n]));
+    WORDS.clean.set(WORDS.clean.get().max(n));
+}
+
 /// A message arrived with `info`: its words are the readable ones, and the
 /// ones the next message may carry unless more are set.
 #[inline]

@@ -12,10 +12,15 @@ use sel4::fault_layout::unknown_syscall as msg;
 use sel4::UserContext;
 
 use crate::child::Child;
-use crate::message::{set_mr, MessageInfo};
+use crate::message::{set_mrs, MessageInfo};
 
 /// The carry flag (C, bit 29) of the saved SPSR: set, a BSD call failed.
 pub const SPSR_CARRY: u64 = 1 << 29;
+// `Trap::reply` writes the reply's words in this order.
+const _: () = assert!(
+    msg::X0 == 0 && msg::X7 == 7 && msg::FAULT_IP == 8 && msg::SP == 9 && msg::LR == 10 && msg::SPSR == 11
+);
+
 /// Bytes of the `svc` instruction the result resumes after.
 const SVC_BYTES: u64 = 4;
 
@@ -71,25 +76,12 @@ impl Trap {
     /// The fault reply that resumes the child after its `svc` with `result`;
     /// the other registers go back as the fault brought them.
     pub fn reply(&self, result: TrapResult) -> MessageInfo {
-        let words = [
-            (msg::X0, result.x0),
-            (msg::X1, result.x1),
-            (msg::X2, self.x[2]),
-            (msg::X3, self.x[3]),
-            (msg::X4, self.x[4]),
-            (msg::X5, self.x[5]),
-            (msg::X6, self.x[6]),
-            (msg::X7, self.x[7]),
-            (msg::FAULT_IP, self.ip.wrapping_add(SVC_BYTES)),
-            (msg::SP, self.sp),
-            (msg::LR, self.lr),
-            (msg::SPSR, self.spsr_with(result.carry)),
-        ];
-        for (i, value) in words {
-            // Every index is below SYSCALL, well inside a message.
-            let _ = set_mr(i, value);
-        }
-        MessageInfo::new(0, msg::SPSR + 1)
+        // In the fault message's order: x0-x7, pc, sp, lr, spsr. All are
+        // written: the handler may have used the IPC buffer since.
+        let [_, _, x2, x3, x4, x5, x6, x7] = self.x;
+        let words = [result.x0, result.x1, x2, x3, x4, x5, x6, x7, self.ip.wrapping_add(SVC_BYTES), self.sp, self.lr, self.spsr_with(result.carry)];
+        set_mrs(&words);
+        MessageInfo::new(0, words.len())
     }
 
     /// Finishes a call that waited: writes pc (past the `svc`), sp, spsr,

@@ -11,7 +11,8 @@
 //! With `--suite NAME` the run is a test suite: it must run one, and with
 //! `--junit FILE` its per-test lines are also written as JUnit XML. Each
 //! `--seal TOKEN` trusts only lines ending in ` [seal TOKEN]` to pass a run,
-//! and `--origin NAME` only lines the serial driver printed as `NAME: ...`
+//! and `--origin NAME` only lines the serial driver printed as `NAME: ...`;
+//! `--until LINE` ends the run at that whole line as the end markers do
 //! (see `verdict`). Each `--mark TEXT` adds a `run-qemu: wall ms to 'TEXT': N` line to the log when
 //! a line containing TEXT first appears, N counted from QEMU's start
 //! (benchmarks use it). `--expect-line TEXT` must appear as a whole line,
@@ -25,7 +26,7 @@
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
-//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--mark TEXT]... [--qemu-arg ARG]...
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--qemu-arg ARG]...
 //!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
@@ -46,7 +47,7 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
-                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--mark TEXT]... [--qemu-arg ARG]...\n       \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--qemu-arg ARG]...\n       \
                      run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
@@ -66,6 +67,7 @@ struct Options {
     type_interval: Duration,
     seal: Option<String>,
     origin: Option<String>,
+    until: Vec<String>,
     qemu_args: Vec<String>,
     marks: Vec<String>,
     interactive: bool,
@@ -94,6 +96,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         type_interval: KEY_INTERVAL,
         seal: None,
         origin: None,
+        until: Vec::new(),
         qemu_args: Vec::new(),
         marks: Vec::new(),
         interactive: false,
@@ -125,6 +128,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             }
             "--seal" => o.seal = Some(value()?),
             "--origin" => o.origin = Some(value()?),
+            "--until" => o.until.push(value()?),
             "--mark" => o.marks.push(value()?),
             "--interactive" => o.interactive = true,
             "--gdb" => o.gdb = true,
@@ -218,6 +222,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
         suite: opts.suite.is_some(),
         seal: opts.seal.clone(),
         origin: opts.origin.clone(),
+        end_lines: opts.until.clone(),
         whole_lines: opts.expect_lines.clone(),
         forbidden_lines: opts.forbid_lines.clone(),
         typed: !script.is_empty(),
@@ -320,10 +325,12 @@ fn typist(mut stdin: std::process::ChildStdin, interval: Duration) -> mpsc::Send
     std::thread::spawn(move || {
         for text in texts {
             for byte in text {
+                // A key comes a moment after what prompted it, as a
+                // person's would: the guest is then waiting for it.
+                std::thread::sleep(interval);
                 if stdin.write_all(&[byte]).and_then(|()| stdin.flush()).is_err() {
                     return;
                 }
-                std::thread::sleep(interval);
             }
         }
     });

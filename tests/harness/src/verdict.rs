@@ -78,6 +78,9 @@ pub struct Expectations {
     pub forbidden_lines: Vec<String>,
     /// The harness types into the console: see [`Judge::waiting_for`].
     pub typed: bool,
+    /// More whole lines that end the run as the end markers do (a system
+    /// whose monitor cannot print, on a release kernel).
+    pub end_lines: Vec<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,7 +253,7 @@ impl Judge {
             return if self.failure.is_some() { Progress::Failed } else { Progress::Running };
         }
         self.suite_line(line);
-        if line == READY_MARKER || line == SUITE_END_MARKER {
+        if line == READY_MARKER || line == SUITE_END_MARKER || self.expect.end_lines.iter().any(|l| l == line) {
             self.ended = true;
         }
         if self.finished() {
@@ -498,6 +501,14 @@ mod tests {
         let log = recorded("fault-after-pass.log");
         let v = suite(&log);
         assert!(failed_for(&v, "protection domain faulted"), "{v}");
+    }
+
+    #[test]
+    fn an_end_line_ends_a_run_like_the_ready_marker() {
+        let until = Expectations { end_lines: vec!["xnu: *** bench finished ***".into()], ..Default::default() };
+        assert_eq!(judge_log("BENCH {}\nxnu: *** bench finished ***\n", until.clone()), Verdict::Ready);
+        // Inside a longer line it is not the end.
+        assert_eq!(judge_log("xnu: *** bench finished *** soon\n", until), Verdict::Truncated);
     }
 
     #[test]

@@ -36,6 +36,9 @@ pub mod bsd {
     /// Ours, outside XNU's table: the task list `ps` prints (XNU's tools
     /// use sysctl and libproc, which this personality does not have).
     pub const PROC_LIST: i64 = 600;
+    /// Ours: the counter tick at which a task first waited for console
+    /// input (the shell's first prompt), 0 before; for `xnubench`.
+    pub const PROMPT_TICK: i64 = 601;
 }
 
 /// Mach traps (negative numbers, XNU's `mach_trap_table`).

@@ -33,6 +33,7 @@ enum Number {
     PosixSpawn,
     ThreadSelfid,
     ProcList,
+    PromptTick,
 }
 
 impl TryFrom<i64> for Number {
@@ -48,6 +49,7 @@ impl TryFrom<i64> for Number {
             bsd::POSIX_SPAWN => Number::PosixSpawn,
             bsd::THREAD_SELFID => Number::ThreadSelfid,
             bsd::PROC_LIST => Number::ProcList,
+            bsd::PROMPT_TICK => Number::PromptTick,
             _ => return Err(()),
         })
     }
@@ -73,6 +75,7 @@ pub fn dispatch(k: &mut Kernel, call: &Call, number: i64) -> Outcome {
         Number::PosixSpawn => posix_spawn(k, call),
         Number::ThreadSelfid => ok(k.tasks.get(call.pid).map_or(0, |t| t.tid)),
         Number::ProcList => proc_list(k, call),
+        Number::PromptTick => ok(k.console.first_wait.unwrap_or(0)),
     };
     result.unwrap_or_else(|errno| Outcome::Reply(TrapResult::errno(errno)))
 }
@@ -96,6 +99,7 @@ fn read(k: &mut Kernel, call: &Call) -> BsdResult {
         return ok(0);
     }
     if !k.console.has_input() {
+        k.console.first_wait.get_or_insert_with(crate::time::now);
         return Ok(Outcome::Block(Wait::ConsoleRead { buf }));
     }
     ok(deliver_input(k, buf))

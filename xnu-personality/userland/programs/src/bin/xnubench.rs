@@ -9,13 +9,23 @@ use core::arch::asm;
 
 use libsystem::abi::bsd as nr;
 use libsystem::print::Fd;
-use libsystem::{bsd, println, Args};
+use libsystem::{bsd, println, Args, Errno};
 use sel4_bench::{cycles, Bench};
 
 libsystem::entry!(main);
 
+fn bsd_raw(number: i64) -> Result<u64, Errno> {
+    libsystem::bsd_trap(number, [0; 6])
+}
+
+/// Virtual ns per counter tick (62.5 MHz).
+const NS_PER_TICK: u64 = 16;
+
 fn main(_: Args) -> i32 {
     let mut bench = Bench::new(Fd(1));
+    // When the shell first waited for input, as XNU saw it.
+    let prompt = bsd_raw(nr::PROMPT_TICK).unwrap_or(0);
+    bench.value("xnu_boot_to_shell_prompt", "virtual_ns", prompt * NS_PER_TICK);
     bench.run("xnu_getpid_round_trip", || {
         let start = cycles();
         bsd::getpid();
