@@ -10,13 +10,12 @@ use serial_client::{Serial, RING_SIZE};
 
 /// XNU's channel to the serial driver.
 pub const SERIAL: Channel = Channel::new(1);
-/// Input bytes kept for readers; more are dropped (and counted).
+/// Input bytes kept for readers; more are dropped (and said so).
 const INPUT_LIMIT: usize = 4096;
 
 pub struct Console {
     serial: Serial,
     input: VecDeque<u8>,
-    pub dropped: u64,
     /// When a task first waited for input (counter ticks): the prompt was up.
     pub first_wait: Option<u64>,
 }
@@ -26,7 +25,7 @@ impl Console {
         let tx = memory_region_symbol!(serial_tx, RING_SIZE).map_err(|e| alloc::format!("{e}"))?;
         let rx = memory_region_symbol!(serial_rx, RING_SIZE).map_err(|e| alloc::format!("{e}"))?;
         let serial = Serial::new(tx, Some(rx), SERIAL).map_err(|e| alloc::format!("serial rings: {e:?}"))?;
-        Ok(Console { serial, input: VecDeque::new(), dropped: 0, first_wait: None })
+        Ok(Console { serial, input: VecDeque::new(), first_wait: None })
     }
 
     /// Queues `bytes` for the driver; the count it took.
@@ -37,14 +36,18 @@ impl Console {
     /// Moves what the driver received into the input queue.
     pub fn poll_input(&mut self) {
         let mut chunk = [0u8; 256];
+        let mut dropped = 0;
         while let Ok(n @ 1..) = self.serial.read(&mut chunk) {
             for &b in &chunk[..n.min(chunk.len())] {
                 if self.input.len() < INPUT_LIMIT {
                     self.input.push_back(b);
                 } else {
-                    self.dropped += 1;
+                    dropped += 1;
                 }
             }
+        }
+        if dropped > 0 {
+            crate::log!(self, "console: {dropped} input bytes dropped: {INPUT_LIMIT} wait unread");
         }
     }
 

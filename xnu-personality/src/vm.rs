@@ -135,8 +135,8 @@ plain!(u8, u32, u64);
 /// nothing XNU does with it can fault or reach outside the task's regions.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct USlice<T> {
+    /// XNU's address of the first value.
     xnu: u64,
-    addr: u64,
     count: usize,
     _t: PhantomData<T>,
 }
@@ -152,14 +152,14 @@ impl<T: Plain> USlice<T> {
         let bad = BadAddress { addr, len: count };
         let bytes = count.checked_mul(T::SIZE as u64).ok_or(bad)?;
         if bytes == 0 {
-            return Ok(USlice { xnu: 0, addr, count: 0, _t: PhantomData });
+            return Ok(USlice { xnu: 0, count: 0, _t: PhantomData });
         }
         if addr % T::SIZE as u64 != 0 {
             return Err(bad);
         }
         let writable = |r: usize| r == DATA || r == STACK_INDEX;
         let (r, offset) = locate(addr, bytes, |r| access == Access::Read || writable(r)).ok_or(bad)?;
-        Ok(USlice { xnu: mem.xnu[r] + offset, addr, count: count as usize, _t: PhantomData })
+        Ok(USlice { xnu: mem.xnu[r] + offset, count: count as usize, _t: PhantomData })
     }
 
     pub fn len(&self) -> usize {

@@ -11,6 +11,8 @@
 //! untrusted: every offset and length is checked here, once.
 #![cfg_attr(not(feature = "std"), no_std)]
 
+pub mod program;
+
 use core::fmt;
 
 pub const MAGIC: [u8; 8] = *b"XNUBOOTF";
