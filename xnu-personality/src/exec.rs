@@ -28,9 +28,10 @@ pub struct Start {
     pub argv: u64,
 }
 
-/// Clears the slot, loads `image` and lays out `args` at the stack's top.
-/// On an error the slot is left cleared.
-pub fn load(mem: &SlotMemory, image: &[u8], args: &[Vec<u8>]) -> Result<Start, ExecError> {
+/// Checks `image`, then clears the slot, loads the image and lays out
+/// `args` at the stack's top. A bad image leaves the slot as it was (no
+/// task runs there); bad arguments leave it cleared.
+pub fn load(mem: &mut SlotMemory, image: &[u8], args: &[Vec<u8>]) -> Result<Start, ExecError> {
     let program = program::parse(image).map_err(ExecError::Program)?;
     mem.clear();
     for s in program.segments() {
@@ -43,7 +44,7 @@ pub fn load(mem: &SlotMemory, image: &[u8], args: &[Vec<u8>]) -> Result<Start, E
 
 /// Strings at the top of the stack, the pointer array (NULL-terminated)
 /// below them, sp 16-aligned below that.
-fn lay_out_args(mem: &SlotMemory, args: &[Vec<u8>]) -> Result<(u64, u64), ExecError> {
+fn lay_out_args(mem: &mut SlotMemory, args: &[Vec<u8>]) -> Result<(u64, u64), ExecError> {
     let strings: usize = args.iter().map(|a| a.len() + 1).sum();
     let pointers = (args.len() + 1) * 8;
     if strings + pointers > MAX_ARG_BYTES {

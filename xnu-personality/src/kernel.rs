@@ -40,7 +40,7 @@ impl Kernel {
         let image = self.bootfs.find(name).ok_or(ENOENT)?.data;
         let slot = self.tasks.free_slot().ok_or(EAGAIN)?;
         let child = child_of_slot(slot).ok_or(EAGAIN)?;
-        let start = exec::load(&self.mem[slot], image, args).map_err(|e| match e {
+        let start = exec::load(&mut self.mem[slot], image, args).map_err(|e| match e {
             ExecError::ArgsTooBig => E2BIG,
             _ => ENOEXEC,
         })?;

@@ -42,13 +42,21 @@ slot_symbols! {
 #[derive(Debug, Clone, Copy)]
 pub struct SlotMemory {
     xnu: [u64; 4],
+    /// Bytes from each region's start that the loader wrote since the last
+    /// clear (the whole region until the first clear).
+    loaded: [u64; 4],
+}
+
+/// The regions a task can write (data and stack), by index.
+fn writable(r: usize) -> bool {
+    r == DATA || r == STACK_INDEX
 }
 
 impl SlotMemory {
     /// Every slot's memory, or the first symbol no map in `system.xml` set.
     pub fn all() -> Result<[SlotMemory; SLOTS], &'static str> {
         let table = symbol_table();
-        let mut out = [SlotMemory { xnu: [0; 4] }; SLOTS];
+        let mut out = [SlotMemory { xnu: [0; 4], loaded: REGIONS.map(|r| r.size) }; SLOTS];
         for (slot, symbols) in table.iter().enumerate() {
             for (r, &(name, vaddr)) in symbols.iter().enumerate() {
                 if vaddr == 0 {
@@ -60,19 +68,25 @@ impl SlotMemory {
         Ok(out)
     }
 
-    /// Zeroes all four regions: a task starts from nothing the last one left.
-    pub fn clear(&self) {
+    /// Zeroes what a task could find of the last one: all of data and
+    /// stack (the task may have written anywhere in them), and of text and
+    /// rodata what the loader wrote (the task cannot write them, nor can
+    /// XNU's copies, which a `USlice` limits to data and stack).
+    pub fn clear(&mut self) {
         for (r, region) in REGIONS.iter().enumerate() {
+            let len = if writable(r) { region.size } else { self.loaded[r].min(region.size) };
             // SAFETY: XNU maps each region read-write at `xnu[r]`, `size`
             // bytes long, and the slot's task is stopped.
-            unsafe { core::ptr::write_bytes(self.xnu[r] as *mut u8, 0, region.size as usize) };
+            unsafe { core::ptr::write_bytes(self.xnu[r] as *mut u8, 0, len as usize) };
+            self.loaded[r] = 0;
         }
     }
 
     /// Writes `bytes` at task address `addr` for the loader, whatever the
     /// region's permissions for the task. `None` if it does not fit.
-    pub fn load(&self, addr: u64, bytes: &[u8]) -> Option<()> {
+    pub fn load(&mut self, addr: u64, bytes: &[u8]) -> Option<()> {
         let (r, offset) = locate(addr, bytes.len() as u64, |_| true)?;
+        self.loaded[r] = self.loaded[r].max(offset + bytes.len() as u64);
         // SAFETY: [offset, offset + len) lies inside region r (`locate`),
         // which XNU maps read-write; the task is stopped while it loads.
         unsafe { volatile_copy::copy_to_volatile((self.xnu[r] + offset) as *mut u8, bytes) };
@@ -157,7 +171,6 @@ impl<T: Plain> USlice<T> {
         if addr % T::SIZE as u64 != 0 {
             return Err(bad);
         }
-        let writable = |r: usize| r == DATA || r == STACK_INDEX;
         let (r, offset) = locate(addr, bytes, |r| access == Access::Read || writable(r)).ok_or(bad)?;
         Ok(USlice { xnu: mem.xnu[r] + offset, count: count as usize, _t: PhantomData })
     }

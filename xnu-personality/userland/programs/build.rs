@@ -12,8 +12,10 @@ PHDRS {{ text PT_LOAD FLAGS(5); rodata PT_LOAD FLAGS(4); data PT_LOAD FLAGS(6); 
 SECTIONS {{
   . = {text:#x};
   .text : {{ *(.text._start) *(.text .text.*) }} :text
+  __text_end = .;
   . = {rodata:#x};
   .rodata : {{ *(.rodata .rodata.*) *(.eh_frame_hdr) *(.eh_frame) }} :rodata
+  __rodata_end = .;
   . = {data:#x};
   .data : {{ *(.data .data.*) *(.got .got.*) }} :data
   .bss (NOLOAD) : {{ *(.bss .bss.*) *(COMMON) }} :data

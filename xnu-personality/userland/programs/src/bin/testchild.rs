@@ -5,7 +5,7 @@
 
 use core::arch::asm;
 
-use libsystem::abi::{bsd as nr, port};
+use libsystem::abi::{bsd as nr, layout, port};
 use libsystem::{bsd, mach, println, Args};
 use xnu_userland::parse_i64;
 
@@ -110,8 +110,28 @@ fn raw_x16() -> i32 {
     if pid == bsd::getpid() { 0 } else { 1 }
 }
 
-/// 0 if data and bss are as built, then dirties them for the next task.
+extern "C" {
+    /// Ends of our code and constants (the linker script's).
+    static __text_end: u8;
+    static __rodata_end: u8;
+}
+
+/// Whether every byte of `[from, to)` of our own address space is zero.
+fn zero_from(from: u64, to: u64) -> bool {
+    // SAFETY: the range is inside one of our regions (text or rodata),
+    // mapped readable for our whole life.
+    (from..to).all(|a| unsafe { (a as *const u8).read_volatile() } == 0)
+}
+
+/// 0 if data and bss are as built and nothing follows our code and
+/// constants in their regions (a larger program ran here before), then
+/// dirties data and bss for the next task.
 fn fresh() -> i32 {
+    // Addresses of the linker's symbols, not reads of them.
+    let (text_end, rodata_end) = (core::ptr::addr_of!(__text_end) as u64, core::ptr::addr_of!(__rodata_end) as u64);
+    if !zero_from(text_end, layout::TEXT.end()) || !zero_from(rodata_end, layout::RODATA.end()) {
+        return 2;
+    }
     // SAFETY: one thread; nothing else touches these.
     unsafe {
         let data = core::ptr::addr_of_mut!(DATA);
