@@ -37,6 +37,10 @@ impl Kernel {
     /// if given, a send right as its bootstrap port. Returns the pid.
     pub fn spawn(&mut self, ppid: Pid, path: &[u8], args: &[Vec<u8>], bootstrap: Option<Carried>) -> Result<Pid, u64> {
         let name = program_name(path).ok_or(ENOENT)?;
+        // Zombies count: a parent that never waits cannot grow XNU without bound.
+        if self.tasks.by_pid.len() >= crate::tasks::MAX_TASKS {
+            return Err(EAGAIN);
+        }
         let image = self.bootfs.find(name).ok_or(ENOENT)?.data;
         let slot = self.tasks.free_slot().ok_or(EAGAIN)?;
         let child = child_of_slot(slot).ok_or(EAGAIN)?;
@@ -63,18 +67,20 @@ impl Kernel {
     /// slot and ports, gives its children to launchd, and wakes a parent
     /// waiting for it.
     pub fn terminate(&mut self, pid: Pid, status: u32) {
-        let Some(task) = self.tasks.get(pid) else { return };
+        let Some(task) = self.tasks.get_mut(pid) else { return };
         if let Some(child) = task.slot.and_then(child_of_slot) {
-            // A slot whose thread will not stop would run on; there is no
-            // better answer than to leave the slot out of use.
+            // Cannot fail while XNU holds the child's TCB; and a spawn into
+            // the slot writes every register before the thread runs again.
             let _ = child.stop();
         }
-        let mut dying: Vec<_> = task.space.receive_rights().collect();
+        // A zombie keeps its status only: its names and ports go now.
+        let space = core::mem::take(&mut task.space);
+        let mut dying: Vec<_> = space.receive_rights().collect();
         dying.push(task.task_port);
+        let ppid = task.ppid;
         for port in dying {
             self.ports.destroy(port);
         }
-        let ppid = task.ppid;
         self.tasks.make_zombie(pid, status);
         // Its zombie children go to launchd with the rest, which may be
         // waiting for any child.

@@ -38,7 +38,6 @@ pub struct Message {
 #[derive(Debug)]
 struct Port {
     kind: Kind,
-    alive: bool,
     queue: VecDeque<Message>,
 }
 
@@ -61,9 +60,15 @@ pub struct Space {
 
 /// The most user references one send right may have (XNU's limit).
 const MAX_UREFS: u32 = 0xffff;
+/// The most names one space holds: a task cannot grow XNU's heap without
+/// bound (XNU limits its spaces too).
+pub const MAX_NAMES: usize = 1024;
 
 impl Space {
     fn fresh_name(&mut self) -> Result<u32, u64> {
+        if self.names.len() >= MAX_NAMES {
+            return Err(KERN_NO_SPACE);
+        }
         // Names look like XNU's (index << 8 | generation) and are never reused.
         self.next = self.next.checked_add(0x100).ok_or(KERN_NO_SPACE)?;
         Ok(self.next | 3)
@@ -123,8 +128,9 @@ pub struct Ports {
 
 impl Ports {
     fn create(&mut self, kind: Kind) -> PortId {
+        // 2^32 ports would take longer than any run; ids are never reused.
         self.next += 1;
-        self.ports.insert(self.next, Port { kind, alive: true, queue: VecDeque::new() });
+        self.ports.insert(self.next, Port { kind, queue: VecDeque::new() });
         self.next
     }
 
@@ -138,7 +144,7 @@ impl Ports {
     }
 
     pub fn kind(&self, port: PortId) -> Option<Kind> {
-        self.ports.get(&port).filter(|p| p.alive).map(|p| p.kind)
+        self.ports.get(&port).map(|p| p.kind)
     }
 
     /// A new port whose receive right `space` holds (mach_port_allocate,
@@ -201,13 +207,11 @@ impl Ports {
         Ok(())
     }
 
-    /// A port whose receive right is gone: its messages (and the rights
-    /// they carry) go with it; names of it elsewhere become dead names.
+    /// A port whose receive right is gone: it goes, with its messages (and
+    /// the rights they carry); names of it elsewhere become dead names
+    /// (ids are never reused, so a dead name never reaches another port).
     pub fn destroy(&mut self, port: PortId) {
-        if let Some(p) = self.ports.get_mut(&port) {
-            p.alive = false;
-            p.queue.clear();
-        }
+        self.ports.remove(&port);
     }
 
     /// Takes the right a send names with `disposition`: the port and how the
@@ -249,7 +253,7 @@ impl Ports {
         let (remote_kind, local_kind) = (bits & 0x1f, (bits >> 8) & 0x1f);
         // Check the destination before any right moves.
         let dest_entry = space.names.get(&remote).copied().ok_or(MACH_SEND_INVALID_DEST)?;
-        let dest = self.ports.get(&dest_entry.port).filter(|p| p.alive).ok_or(MACH_SEND_INVALID_DEST)?;
+        let dest = self.ports.get(&dest_entry.port).ok_or(MACH_SEND_INVALID_DEST)?;
         if dest.kind != Kind::Ordinary {
             // Task ports take MIG requests, which this personality does not serve.
             return Err(MACH_SEND_INVALID_DEST);
@@ -280,7 +284,7 @@ impl Ports {
     }
 
     pub fn alive(&self, port: PortId) -> bool {
-        self.ports.get(&port).is_some_and(|p| p.alive)
+        self.ports.contains_key(&port)
     }
 
     /// Takes the next message of `port`; its reply right, if any, becomes a

@@ -12,6 +12,9 @@ use crate::wait::Wait;
 
 pub type Pid = u32;
 
+/// Tasks XNU keeps at once, zombies included (its `maxproc`).
+pub const MAX_TASKS: usize = 64;
+
 #[derive(Debug)]
 pub enum State {
     Running,

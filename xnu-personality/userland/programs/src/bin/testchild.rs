@@ -6,7 +6,7 @@
 use core::arch::asm;
 
 use libsystem::abi::{bsd as nr, layout, port};
-use libsystem::{bsd, mach, println, Args};
+use libsystem::{bsd, mach, println, Args, Errno};
 use xnu_userland::parse_i64;
 
 libsystem::entry!(main);
@@ -67,6 +67,8 @@ fn main(args: Args) -> i32 {
             Err(_) => 1,
         },
         "tid" => (bsd::thread_selfid() == arg(&args, 2) as u64) as i32,
+        "ports" => fill_port_space(),
+        "zombies" => fill_task_table(),
         "read" => read_line(),
         _ => 100,
     }
@@ -80,6 +82,39 @@ fn hostile_x7(x7: u64, x0: u64) -> i32 {
     // XNU's checked trap path.
     unsafe { asm!("svc #0x80", inout("x0") x0 => _, in("x7") x7, in("x16") nr::GETPID, out("x1") _, out("x2") _, out("x3") _, out("x4") _, out("x5") _, out("x6") _) };
     0
+}
+
+/// Allocates ports until XNU refuses; exits with how many hundreds it took
+/// (the space's bound, 1024 names, less the task port's).
+fn fill_port_space() -> i32 {
+    let mut n = 0;
+    while mach::mach_reply_port() != 0 {
+        n += 1;
+        if n > 100_000 {
+            return 255;
+        }
+    }
+    // Still alive, and XNU still answers.
+    if bsd::getpid() == 0 {
+        return 254;
+    }
+    n / 100
+}
+
+/// Spawns children that exit and never reaps them, until XNU refuses with
+/// EAGAIN: exits 0 then (its zombies go to launchd), 1 if it never did.
+fn fill_task_table() -> i32 {
+    for _ in 0..1000 {
+        match bsd::posix_spawn("testchild", &["testchild", "exit", "0"], None) {
+            Ok(_) => {
+                // Let it exit before the next, so slots stay free.
+                let _ = mach::sleep_ms(1);
+            }
+            Err(e) if e == Errno(libsystem::abi::errno::EAGAIN) => return 0,
+            Err(_) => return 2,
+        }
+    }
+    1
 }
 
 /// Reads the console up to a newline (each read blocks until some input

@@ -54,6 +54,8 @@ const TESTS: &[(&str, fn() -> Outcome)] = &[
     ("XNU0030", queue_limit),
     ("XNU0031", proc_list_and_orphans),
     ("XNU0032", thread_ids_differ),
+    ("XNU0033", port_space_is_bounded),
+    ("XNU0034", zombies_are_bounded),
 ];
 
 fn main(_: Args) -> i32 {
@@ -496,6 +498,25 @@ fn proc_list_and_orphans() -> Outcome {
 fn thread_ids_differ() -> Outcome {
     let mut tid = [0u8; 24];
     ensure!(run(&["testchild", "tid", fmt(&mut tid, bsd::thread_selfid() as i64)])? == exited(0), "a child has its parent's thread id");
+    Ok(())
+}
+
+fn port_space_is_bounded() -> Outcome {
+    // 1024 names, one of them the task port: 1023 ports, 10 hundreds.
+    ensure!(run(&["testchild", "ports"])? == exited(10), "a task's port space is not bounded at 1024 names");
+    ensure!(mach::mach_reply_port() != 0, "the bound is not per task");
+    Ok(())
+}
+
+fn zombies_are_bounded() -> Outcome {
+    ensure!(run(&["testchild", "zombies"])? == exited(0), "a parent that never waits was never refused (EAGAIN)");
+    // launchd reaps the orphaned zombies; then spawns work again.
+    let mut tries = 0;
+    while bsd::posix_spawn("testchild", &["testchild", "exit", "0"], None).map(|pid| bsd::wait4(pid as i64, 0)).is_err() {
+        tries += 1;
+        ensure!(tries < 100, "spawns stayed refused after the zombies' parent exited");
+        mach::sleep_ms(5).map_err(|_| "sleep failed")?;
+    }
     Ok(())
 }
 
