@@ -95,6 +95,28 @@ boot() {
     status=$?
 }
 
+# Adds suite NAME's counts to the totals from its LOG, whose lines start with
+# PREFIX: its closing summary, or without one (a crash or a hang) the
+# per-test lines that made it out. The harness's exit STATUS fails
+# suite-NAME too when no test failed (counts that do not add up).
+count_suite() {
+    local name=$1 log=$2 prefix=$3 status=$4 summary suite_passed suite_failed
+    summary=$(sed -n "s/^$prefix\([0-9][0-9]* passed, [0-9][0-9]* failed\)\$/\1/p" "$log" | tail -n 1)
+    if [ -n "$summary" ]; then
+        suite_passed=${summary%% passed*}
+        suite_failed=${summary#*passed, }
+        suite_failed=${suite_failed% failed}
+    else
+        suite_passed=$(grep -cE "^${prefix}Test [^ ]+ passed\$" "$log")
+        suite_failed=$(grep -cE "^${prefix}Test [^ ]+ failed: " "$log")
+    fi
+    passed=$((passed + suite_passed))
+    failed=$((failed + suite_failed))
+    if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
+        fail "suite-$name" "$(tail -n 1 "$log")"
+    fi
+}
+
 # Sets `args` to the harness options FILE's lines ask for: `expect:` text,
 # whole lines that must (`expect-line:`) or must not (`forbid-line:`)
 # appear, input to type (`send-after: MARKER => TEXT`) and the time between
@@ -227,24 +249,7 @@ if section suites; then
         "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/$suite-suite.elf" --log "$log" \
             --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$name.xml" --suite "$name" 2>&1 |
             grep --line-buffered -E '^(Starting test|Test |run-qemu: )'
-        status=${PIPESTATUS[0]}
-        # The suite's own closing line has the counts; without it (a crash or a
-        # hang) count the per-test lines that made it out.
-        summary=$(grep -xE '[0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1)
-        if [ -n "$summary" ]; then
-            suite_passed=${summary%% passed*}
-            suite_failed=${summary#*passed, }
-            suite_failed=${suite_failed% failed}
-        else
-            suite_passed=$(grep -cE '^Test [^ ]+ passed$' "$log")
-            suite_failed=$(grep -cE '^Test [^ ]+ failed: ' "$log")
-        fi
-        passed=$((passed + suite_passed))
-        failed=$((failed + suite_failed))
-        # The harness also fails a suite whose counts do not add up.
-        if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
-            fail "suite-$name" "$(tail -n 1 "$log")"
-        fi
+        count_suite "$name" "$log" "" "${PIPESTATUS[0]}"
     done
 fi
 
@@ -281,21 +286,7 @@ if section xnu; then
         --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/xnu.xml" --suite xnu \
         --origin xnu --send-after '*** system ready ***' 'xnutest\n' 2>&1 |
         grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
-    status=${PIPESTATUS[0]}
-    summary=$(sed -n 's/^xnu: \([0-9][0-9]* passed, [0-9][0-9]* failed\)$/\1/p' "$log" | tail -n 1)
-    if [ -n "$summary" ]; then
-        suite_passed=${summary%% passed*}
-        suite_failed=${summary#*passed, }
-        suite_failed=${suite_failed% failed}
-    else
-        suite_passed=$(grep -cE '^xnu: Test [^ ]+ passed$' "$log")
-        suite_failed=$(grep -cE '^xnu: Test [^ ]+ failed: ' "$log")
-    fi
-    passed=$((passed + suite_passed))
-    failed=$((failed + suite_failed))
-    if [ "$status" -ne 0 ] && [ "$suite_failed" -eq 0 ]; then
-        fail "suite-xnu" "$(tail -n 1 "$log")"
-    fi
+    count_suite xnu "$log" "xnu: " "${PIPESTATUS[0]}"
     echo "== SHELL sessions"
     for session in tests/shell/shell*.txt; do
         file=$(basename "$session" .txt)

@@ -10,8 +10,9 @@ use crate::symbols;
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Child(pub(crate) u8);
 
-/// Registers `pc`, `sp` and `spsr` lead a `UserContext`; x0 follows.
-const CONTEXT_FROM_X0: u64 = 3;
+/// Registers of a `UserContext` up to x16: pc, sp, spsr, x0-x8, then x16.
+const THROUGH_X16: usize = 13;
+const _: () = assert!(core::mem::offset_of!(UserContext, x16) == (THROUGH_X16 - 1) * 8);
 
 impl Child {
     /// Checked construction; only ids of this PD's children are accepted.
@@ -67,9 +68,9 @@ impl Child {
         self.tcb().tcb_write_registers(resume, 0, count, regs)
     }
 
-    /// Just x16, where XNU's arm64 convention puts a trap's number: the
-    /// context up to it (it is the 13th register of `UserContext`).
+    /// Just x16, where XNU's arm64 convention puts a trap's number (read
+    /// with the context up to it).
     pub fn read_x16(self) -> Result<u64, sel4::Error> {
-        Ok(self.read_registers(CONTEXT_FROM_X0 as usize + 10)?.x16)
+        Ok(self.read_registers(THROUGH_X16)?.x16)
     }
 }
