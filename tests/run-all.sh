@@ -12,6 +12,7 @@
 #   SUITE_KERNELS  more kernels to run the suites on, as label:build-dir (optional)
 #   TOOL         microkit-tool                 LOG_SEAL     the attack systems' log seal
 #   PD_DIR       the PD programs
+#   XNU_KERNELS  more kernels to run the XNU suite on, as label:build-dir (optional)
 set -u
 set -o pipefail
 SECTIONS=${SECTIONS:-host fuzz sdf qemu boot suites mk xnu attack mon}
@@ -280,13 +281,24 @@ fi
 # driver printed under XNU's name count for it (--origin). Each
 # tests/shell/shellNNNN-*.txt is a session of its own boot.
 if section xnu; then
-    echo "== suite xnu (typed at the default system's shell)"
-    log="$logs/suite-xnu.log"
-    "$HARNESS" --qemu-home "$QEMU_HOME" --image "$BUILD_DIR/images/system.elf" --log "$log" \
-        --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/xnu.xml" --suite xnu \
-        --origin xnu --send-after '*** system ready ***' 'xnutest\n' 2>&1 |
-        grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
-    count_suite xnu "$log" "xnu: " "${PIPESTATUS[0]}"
+    # On this config's kernel xnutest is typed once the monitor says the
+    # system is ready (the prompt is up); on XNU_KERNELS (label:build-dir,
+    # release kernels, whose monitor prints nothing) at the prompt itself.
+    runs=("xnu:$BUILD_DIR:*** system ready ***")
+    for kernel in ${XNU_KERNELS:-}; do
+        runs+=("xnu-${kernel%%:*}:${kernel#*:}:xnu\$ ")
+    done
+    for run in "${runs[@]}"; do
+        name=${run%%:*} rest=${run#*:}
+        dir=${rest%%:*} marker=${rest#*:}
+        echo "== suite $name (typed at the default system's shell)"
+        log="$logs/suite-$name.log"
+        "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/system.elf" --log "$log" \
+            --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$name.xml" --suite "$name" \
+            --origin xnu --send-after "$marker" 'xnutest\n' 2>&1 |
+            grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
+        count_suite "$name" "$log" "xnu: " "${PIPESTATUS[0]}"
+    done
     echo "== SHELL sessions"
     for session in tests/shell/shell*.txt; do
         file=$(basename "$session" .txt)
