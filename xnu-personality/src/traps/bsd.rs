@@ -121,8 +121,12 @@ fn write(k: &mut Kernel, call: &Call) -> BsdResult {
     let buf = uslice::<u8>(k, call, addr, len, Access::Read)?.prefix(MAX_WRITE as usize);
     let mut bytes = alloc::vec![0; buf.len()];
     buf.copy_in(&mut bytes);
-    k.console.write(&bytes);
-    ok(bytes.len() as u64)
+    // The driver drains its ring at each notification (it runs above XNU),
+    // so a short count is rare; none taken at all is EAGAIN, to retry.
+    match k.console.write(&bytes) {
+        0 if !bytes.is_empty() => Err(EAGAIN),
+        taken => ok(taken as u64),
+    }
 }
 
 fn wait4(k: &mut Kernel, call: &Call) -> BsdResult {
