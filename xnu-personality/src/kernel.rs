@@ -6,7 +6,7 @@ use alloc::vec::Vec;
 use sel4::UserContext;
 use sel4_microkit::{Trap, TrapResult};
 use xnu_abi::errno::*;
-use xnu_abi::kern::{KERN_SUCCESS, MACH_RCV_PORT_DIED, MACH_RCV_TIMED_OUT};
+use xnu_abi::kern::{KERN_SUCCESS, MACH_RCV_TIMED_OUT};
 use xnu_abi::wait::signaled;
 use xnu_bootfs::BootFs;
 
@@ -53,14 +53,14 @@ impl Kernel {
             Some(Carried::Send(port)) => space.add_send(port).unwrap_or(0),
             _ => 0,
         };
-        let pid = self.tasks.insert(ppid, String::from(name), slot, space, task_port);
         // Every register written: nothing of the slot's last task survives.
         let regs = UserContext { pc: start.entry, sp: start.sp, x0: start.argc, x1: start.argv, x2: u64::from(bootstrap), ..Default::default() };
         if child.write_registers(&regs, sel4::sys::USER_CONTEXT_WORDS, true).is_err() {
-            self.tasks.make_zombie(pid, signaled(xnu_abi::signal::SIGKILL));
+            // The task never existed: its port goes, its slot stays free.
+            self.ports.destroy(task_port);
             return Err(EAGAIN);
         }
-        Ok(pid)
+        Ok(self.tasks.insert(ppid, String::from(name), slot, space, task_port))
     }
 
     /// Ends task `pid` with wait status `status`: stops its thread, frees its
@@ -86,8 +86,7 @@ impl Kernel {
         // waiting for any child.
         let orphans: Vec<Pid> = self.tasks.children(pid).filter(|t| matches!(t.state, State::Zombie { .. })).map(|t| t.pid).collect();
         self.tasks.reparent_children(pid);
-        // Receivers on ports that just died learn it now.
-        self.wake_dead_receivers();
+        // Only its own receive rights died, and nobody else waits on those.
         self.wake_parent(ppid, pid);
         for orphan in orphans {
             self.wake_parent(1, orphan);
@@ -127,20 +126,6 @@ impl Kernel {
             if trap.complete(child, result).is_err() {
                 self.terminate(pid, signaled(xnu_abi::signal::SIGKILL));
             }
-        }
-    }
-
-    /// Receivers whose port died get MACH_RCV_PORT_DIED.
-    fn wake_dead_receivers(&mut self) {
-        let dead: Vec<Pid> = self
-            .tasks
-            .by_pid
-            .values()
-            .filter(|t| matches!(&t.state, State::Blocked { wait: Wait::Message { port, .. }, .. } if !self.ports.alive(*port)))
-            .map(|t| t.pid)
-            .collect();
-        for pid in dead {
-            self.finish(pid, TrapResult::ok(MACH_RCV_PORT_DIED));
         }
     }
 

@@ -261,7 +261,7 @@ impl Ports {
         if dest.queue.len() >= QUEUE_LIMIT {
             return Err(MACH_SEND_NO_BUFFER);
         }
-        if local_kind != 0 && space.names.get(&local).is_none() {
+        if local_kind != 0 && !space.names.contains_key(&local) {
             return Err(MACH_SEND_INVALID_HEADER);
         }
         let carried = self.take(space, remote, remote_kind, false)?;
@@ -281,10 +281,6 @@ impl Ports {
     /// Whether `port` has a message waiting.
     pub fn has_message(&self, port: PortId) -> bool {
         self.ports.get(&port).is_some_and(|p| !p.queue.is_empty())
-    }
-
-    pub fn alive(&self, port: PortId) -> bool {
-        self.ports.contains_key(&port)
     }
 
     /// Takes the next message of `port`; its reply right, if any, becomes a

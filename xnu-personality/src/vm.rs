@@ -168,7 +168,7 @@ impl<T: Plain> USlice<T> {
         if bytes == 0 {
             return Ok(USlice { xnu: 0, count: 0, _t: PhantomData });
         }
-        if addr % T::SIZE as u64 != 0 {
+        if !addr.is_multiple_of(T::SIZE as u64) {
             return Err(bad);
         }
         let (r, offset) = locate(addr, bytes, |r| access == Access::Read || writable(r)).ok_or(bad)?;

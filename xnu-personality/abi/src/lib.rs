@@ -100,7 +100,6 @@ pub mod kern {
     pub const MACH_RCV_INVALID_NAME: u64 = 0x1000_4002;
     pub const MACH_RCV_TIMED_OUT: u64 = 0x1000_4003;
     pub const MACH_RCV_TOO_LARGE: u64 = 0x1000_4004;
-    pub const MACH_RCV_PORT_DIED: u64 = 0x1000_4009;
     pub const MACH_RCV_INVALID_DATA: u64 = 0x1000_4008;
 }
 

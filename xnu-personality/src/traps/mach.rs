@@ -183,7 +183,7 @@ fn header_word(h: &[u8], i: usize) -> u32 {
 }
 
 fn send(k: &mut Kernel, call: &Call, addr: u64, size: u64) -> Result<(), u64> {
-    if size < HEADER_BYTES as u64 || size % 4 != 0 {
+    if size < HEADER_BYTES as u64 || !size.is_multiple_of(4) {
         return Err(MACH_SEND_MSG_TOO_SMALL);
     }
     if size > MAX_MESSAGE_BYTES as u64 {

@@ -48,11 +48,9 @@ fn read_line(line: &mut [u8; LINE_MAX]) -> usize {
                     return len;
                 }
                 // Backspace and DEL: rub the last character out.
-                0x08 | 0x7f => {
-                    if len > 0 {
-                        len -= 1;
-                        print!("\x08 \x08");
-                    }
+                0x08 | 0x7f if len > 0 => {
+                    len -= 1;
+                    print!("\x08 \x08");
                 }
                 b' '..=b'~' if len < LINE_MAX => {
                     line[len] = b;

@@ -24,7 +24,8 @@ fn main(args: Args) -> i32 {
         "exit" => arg(&args, 2) as i32,
         "pid" => (bsd::getpid() & 0xff) as i32,
         // SAFETY (each fault below): the access faults by design; XNU kills us.
-        "segv" => unsafe { (0x8 as *const u64).read_volatile() as i32 },
+        // Page 0 is never mapped in a task.
+        "segv" => unsafe { core::ptr::dangling::<u64>().read_volatile() as i32 },
         "wtext" => unsafe {
             (main as *const () as *mut u64).write_volatile(0);
             0

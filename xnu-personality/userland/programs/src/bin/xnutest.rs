@@ -21,7 +21,9 @@ macro_rules! ensure {
     };
 }
 
-const TESTS: &[(&str, fn() -> Outcome)] = &[
+type Test = (&'static str, fn() -> Outcome);
+
+const TESTS: &[Test] = &[
     ("XNU0001", getpid_and_thread_selfid),
     ("XNU0002", write_console),
     ("XNU0003", write_bad_pointers),
