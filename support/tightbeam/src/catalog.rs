@@ -337,7 +337,7 @@ mod tests {
 
     #[test]
     fn error_reply_round_trips_and_names_the_request() {
-        let service_code = ErrorCode::new(ErrorCode::SERVICE_BASE + 1).unwrap();
+        let service_code = ErrorCode::service(1);
         for call in MethodId::ALL {
             for code in [ErrorCode::UNKNOWN_METHOD, service_code] {
                 let req = raw((call.service() as u16, call.number(), 9, 0, 0, 0), &[]);

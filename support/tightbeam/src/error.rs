@@ -131,6 +131,12 @@ impl ErrorCode {
     pub const INTERNAL: ErrorCode = code(13);
     pub const SERVICE_BASE: u32 = 0x100;
 
+    /// The service's own code `n`: `SERVICE_BASE + n`.
+    pub const fn service(n: u16) -> Self {
+        // SERVICE_BASE - 1 + n fits easily in a u32, so nothing saturates.
+        ErrorCode(NonZeroU32::MIN.saturating_add(Self::SERVICE_BASE - 1 + n as u32))
+    }
+
     /// `None` for 0, which means success.
     pub const fn new(code: u32) -> Option<Self> {
         match NonZeroU32::new(code) {
