@@ -18,10 +18,10 @@
 //! Strictness: a message has exactly one encoding. Padding must be zero so
 //! that what a decoder accepts re-encodes to the same 512 bytes, and so stale
 //! or smuggled bytes past the stated length are refused rather than ignored.
-//! The decoder checks, in this order: flags, payload length, padding, then
-//! service, method, version, status, and last the payload itself, which it
-//! sees only as the `len` stated bytes. Each failure is its own
-//! [`DecodeError`] variant.
+//! [`Received::copy_from`] checks the total length; the decoder then checks,
+//! in this order, flags, payload length, padding, service, method, version,
+//! status, and last the payload itself, which it sees only as the `len`
+//! stated bytes. Each failure is its own [`DecodeError`] variant.
 //!
 //! The receiver decodes only its own copy ([`Received`]): a sender sharing the
 //! source memory could otherwise change a byte between its check and its use.
