@@ -102,10 +102,8 @@ impl<'a> Payload<'a> for Transform<'a> {
             return Err(too_long);
         }
         Transform::check_count(self.count, self.bytes).map_err(EncodeError::Invalid)?;
-        let (head, rest) = out.split_at_mut(HEAD_BYTES);
-        TransformHead { kind: U16::new(self.kind as u16), count: U16::new(self.count) }
-            .write_to(head)
-            .map_err(|_| too_long)?;
+        let (head, rest) = out.split_first_chunk_mut::<HEAD_BYTES>().ok_or(too_long)?;
+        *head = zerocopy::transmute!(TransformHead { kind: U16::new(self.kind as u16), count: U16::new(self.count) });
         rest.get_mut(..len).ok_or(too_long)?.copy_from_slice(self.bytes);
         Ok(HEAD_BYTES + len)
     }
