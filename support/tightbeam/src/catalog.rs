@@ -1,0 +1,572 @@
+//! Every service and method, declared once, and the decoders and encoders
+//! that go by that declaration.
+
+use zerocopy::byteorder::little_endian::{U16, U32};
+
+use crate::echo::{Echo, Transform};
+use crate::hello::{Hello, HelloReply};
+use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
+
+/// The services, with their wire ids. 0 is none, so a zeroed message is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u16)]
+pub enum ServiceId {
+    Hello = 1,
+    Echo = 2,
+}
+
+impl TryFrom<u16> for ServiceId {
+    type Error = DecodeError;
+
+    fn try_from(service: u16) -> Result<Self, DecodeError> {
+        match service {
+            1 => Ok(ServiceId::Hello),
+            2 => Ok(ServiceId::Echo),
+            _ => Err(DecodeError::UnknownService { service }),
+        }
+    }
+}
+
+/// Every method of every service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MethodId {
+    /// [`Hello`] → [`HelloReply`].
+    Hello,
+    /// [`Echo`] → [`Echo`].
+    Echo,
+    /// [`Transform`] → [`Echo`].
+    Transform,
+}
+
+impl MethodId {
+    pub const ALL: [MethodId; 3] = [MethodId::Hello, MethodId::Echo, MethodId::Transform];
+
+    /// The declaration: (service, method number, version). Numbers start at
+    /// 1, and two methods of one service differ in at least two bits, so one
+    /// flipped bit never turns a method into another.
+    const fn declared(self) -> (ServiceId, u16, u16) {
+        match self {
+            MethodId::Hello => (ServiceId::Hello, 1, 1),
+            MethodId::Echo => (ServiceId::Echo, 1, 1),
+            MethodId::Transform => (ServiceId::Echo, 2, 1),
+        }
+    }
+
+    pub const fn service(self) -> ServiceId {
+        self.declared().0
+    }
+
+    pub const fn number(self) -> u16 {
+        self.declared().1
+    }
+
+    pub const fn version(self) -> u16 {
+        self.declared().2
+    }
+
+    /// The method a header's `service` and `method` name.
+    pub fn find(service: u16, method: u16) -> Result<Self, DecodeError> {
+        let id = ServiceId::try_from(service)?;
+        MethodId::ALL
+            .into_iter()
+            .find(|m| m.service() == id && m.number() == method)
+            .ok_or(DecodeError::UnknownMethod { service, method })
+    }
+}
+
+/// A decoded request, borrowing its payload from the [`Received`] copy.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Request<'a> {
+    Hello(Hello),
+    Echo(Echo<'a>),
+    Transform(Transform<'a>),
+}
+
+impl Request<'_> {
+    pub fn method(&self) -> MethodId {
+        match self {
+            Request::Hello(_) => MethodId::Hello,
+            Request::Echo(_) => MethodId::Echo,
+            Request::Transform(_) => MethodId::Transform,
+        }
+    }
+}
+
+/// A successful reply's payload.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Reply<'a> {
+    Hello(HelloReply),
+    Echo(Echo<'a>),
+}
+
+impl Reply<'_> {
+    /// Whether this is the reply type `method` answers with.
+    pub fn answers(&self, method: MethodId) -> bool {
+        matches!(
+            (self, method),
+            (Reply::Hello(_), MethodId::Hello) | (Reply::Echo(_), MethodId::Echo | MethodId::Transform)
+        )
+    }
+}
+
+/// The checks every message gets: flags, payload length, zero padding. Gives
+/// the header and exactly the stated payload bytes.
+fn envelope(message: &Received) -> Result<(&Header, &[u8]), DecodeError> {
+    let header = &message.wire.header;
+    let flags = header.flags.get();
+    if flags != 0 {
+        return Err(DecodeError::Flags { found: flags });
+    }
+    let stated = header.len.get();
+    let too_long = DecodeError::PayloadLength { stated };
+    let len = usize::try_from(stated).map_err(|_| too_long)?;
+    let (payload, padding) = message.wire.payload.split_at_checked(len).ok_or(too_long)?;
+    if let Some(at) = padding.iter().position(|&b| b != 0) {
+        return Err(DecodeError::Padding { offset: crate::HEADER_BYTES + len + at });
+    }
+    Ok((header, payload))
+}
+
+/// Decodes a request, checking every rule in the crate docs' order.
+pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
+    let (header, payload) = envelope(message)?;
+    let method = MethodId::find(header.service.get(), header.method.get())?;
+    let version = header.version.get();
+    if version != method.version() {
+        return Err(DecodeError::Version { found: version, expected: method.version() });
+    }
+    let status = header.status.get();
+    if status != 0 {
+        return Err(DecodeError::Status { found: status });
+    }
+    Ok(match method {
+        MethodId::Hello => Request::Hello(Hello::decode(payload)?),
+        MethodId::Echo => Request::Echo(Echo::decode(payload)?),
+        MethodId::Transform => Request::Transform(Transform::decode(payload)?),
+    })
+}
+
+/// Decodes the reply to a call of `call`: `Ok(Ok(reply))`, `Ok(Err(code))`
+/// for an error reply (version 0, no payload), or why the bytes are no reply
+/// to that call.
+pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'_>, ErrorCode>, DecodeError> {
+    let (header, payload) = envelope(message)?;
+    let (service, method) = (header.service.get(), header.method.get());
+    if service != call.service() as u16 || method != call.number() {
+        return Err(DecodeError::NotTheReply { service, method });
+    }
+    let version = header.version.get();
+    if let Some(code) = ErrorCode::new(header.status.get()) {
+        if version != 0 {
+            return Err(DecodeError::Version { found: version, expected: 0 });
+        }
+        if !payload.is_empty() {
+            return Err(DecodeError::PayloadSize { stated: payload.len(), min: 0, max: 0 });
+        }
+        return Ok(Err(code));
+    }
+    if version != call.version() {
+        return Err(DecodeError::Version { found: version, expected: call.version() });
+    }
+    Ok(Ok(match call {
+        MethodId::Hello => Reply::Hello(HelloReply::decode(payload)?),
+        MethodId::Echo | MethodId::Transform => Reply::Echo(Echo::decode(payload)?),
+    }))
+}
+
+fn header(service: u16, method: u16, version: u16, status: u32) -> Header {
+    Header {
+        service: U16::new(service),
+        method: U16::new(method),
+        version: U16::new(version),
+        flags: U16::ZERO,
+        len: U32::ZERO,
+        status: U32::new(status),
+    }
+}
+
+/// Builds the message, then writes `out` only if it all encoded.
+fn encode(
+    out: &mut [u8; MESSAGE_BYTES],
+    method: MethodId,
+    payload: impl FnOnce(&mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError>,
+) -> Result<(), EncodeError> {
+    let mut wire = Wire::new(header(method.service() as u16, method.number(), method.version(), 0));
+    let len = payload(&mut wire.payload)?;
+    // Payload encoders return at most PAYLOAD_MAX, so this never saturates.
+    wire.header.len = U32::new(u32::try_from(len).unwrap_or(u32::MAX));
+    wire.write_to(out);
+    Ok(())
+}
+
+/// Encodes `request` into `out`; on an error `out` is unchanged.
+pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> Result<(), EncodeError> {
+    encode(out, request.method(), |payload| match request {
+        Request::Hello(r) => r.encode(payload),
+        Request::Echo(r) => r.encode(payload),
+        Request::Transform(r) => r.encode(payload),
+    })
+}
+
+/// Encodes the success reply to a call of `call` into `out`; on an error
+/// `out` is unchanged.
+pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BYTES]) -> Result<(), EncodeError> {
+    if !reply.answers(call) {
+        return Err(EncodeError::WrongReply { method: call });
+    }
+    encode(out, call, |payload| match reply {
+        Reply::Hello(r) => r.encode(payload),
+        Reply::Echo(r) => r.encode(payload),
+    })
+}
+
+/// Writes the error reply to `request` (its header as received, checked or
+/// not): the same service and method, version 0, no payload, `code` as status.
+pub fn error_reply(request: &Header, code: ErrorCode, out: &mut [u8; MESSAGE_BYTES]) {
+    Wire::new(header(request.service.get(), request.method.get(), 0, code.get())).write_to(out);
+}
+
+#[cfg(test)]
+mod tests {
+    extern crate std;
+    use std::boxed::Box;
+    use std::vec::Vec;
+
+    use super::*;
+    use crate::echo::{TransformKind, TRANSFORM_BYTES_MAX};
+    use crate::hello::HELLO_VALUE;
+
+    /// A message from raw header fields: service, method, version, flags, len, status.
+    fn raw(fields: (u16, u16, u16, u16, u32, u32), body: &[u8]) -> [u8; MESSAGE_BYTES] {
+        let (service, method, version, flags, len, status) = fields;
+        let mut m = [0u8; MESSAGE_BYTES];
+        m[0..2].copy_from_slice(&service.to_le_bytes());
+        m[2..4].copy_from_slice(&method.to_le_bytes());
+        m[4..6].copy_from_slice(&version.to_le_bytes());
+        m[6..8].copy_from_slice(&flags.to_le_bytes());
+        m[8..12].copy_from_slice(&len.to_le_bytes());
+        m[12..16].copy_from_slice(&status.to_le_bytes());
+        m[16..16 + body.len()].copy_from_slice(body);
+        m
+    }
+
+    fn received(bytes: &[u8]) -> Received {
+        match Received::copy_from(bytes) {
+            Ok(r) => r,
+            Err(e) => panic!("test message refused: {e}"),
+        }
+    }
+
+    /// Leaked so what decodes from it can outlive the helper; tests only.
+    fn leaked(bytes: &[u8]) -> &'static Received {
+        Box::leak(Box::new(received(bytes)))
+    }
+
+    fn request(fields: (u16, u16, u16, u16, u32, u32), body: &[u8]) -> Result<Request<'static>, DecodeError> {
+        decode_request(leaked(&raw(fields, body)))
+    }
+
+    fn encoded_request(r: &Request<'_>) -> [u8; MESSAGE_BYTES] {
+        let mut out = [0xAA; MESSAGE_BYTES];
+        assert_eq!(encode_request(r, &mut out), Ok(()));
+        out
+    }
+
+    #[test]
+    fn echo_request_bytes_are_as_documented() {
+        let out = encoded_request(&Request::Echo(Echo { bytes: b"abc" }));
+        assert_eq!(&out[..19], &[2, 0, 1, 0, 1, 0, 0, 0, 3, 0, 0, 0, 0, 0, 0, 0, b'a', b'b', b'c']);
+        assert!(out[19..].iter().all(|&b| b == 0), "padding is zero");
+    }
+
+    #[test]
+    fn hello_reply_bytes_are_as_documented() {
+        let mut out = [0; MESSAGE_BYTES];
+        assert_eq!(encode_reply(MethodId::Hello, &Reply::Hello(HelloReply::EXPECTED), &mut out), Ok(()));
+        assert_eq!(&out[..16], &[1, 0, 1, 0, 1, 0, 0, 0, 10, 0, 0, 0, 0, 0, 0, 0]);
+        assert_eq!(&out[16..24], b"tightbea");
+        assert_eq!(&out[24..26], &[1, 0]);
+        assert_eq!(u64::from_le_bytes(*b"tightbea"), HELLO_VALUE);
+    }
+
+    #[test]
+    fn transform_request_bytes_are_as_documented() {
+        let t = Transform { kind: TransformKind::Reverse, count: 2, bytes: b"xyz" };
+        let out = encoded_request(&Request::Transform(t));
+        assert_eq!(&out[..8], &[2, 0, 2, 0, 1, 0, 0, 0]);
+        assert_eq!(&out[8..12], &[7, 0, 0, 0]);
+        assert_eq!(&out[16..23], &[3, 0, 2, 0, b'x', b'y', b'z']);
+    }
+
+    #[test]
+    fn every_request_round_trips() {
+        let full = [0x5Au8; PAYLOAD_MAX];
+        let most = [0xA5u8; TRANSFORM_BYTES_MAX];
+        let cases = [
+            Request::Hello(Hello),
+            Request::Echo(Echo { bytes: b"" }),
+            Request::Echo(Echo { bytes: b"hello, exclave" }),
+            Request::Echo(Echo { bytes: &full }),
+            Request::Transform(Transform { kind: TransformKind::Upper, count: 0, bytes: b"" }),
+            Request::Transform(Transform { kind: TransformKind::Lower, count: 3, bytes: b"ABCD" }),
+            Request::Transform(Transform { kind: TransformKind::Reverse, count: 4, bytes: b"ABCD" }),
+            Request::Transform(Transform { kind: TransformKind::Upper, count: 492, bytes: &most }),
+        ];
+        for case in cases {
+            let message = received(&encoded_request(&case));
+            assert_eq!(decode_request(&message), Ok(case));
+        }
+    }
+
+    #[test]
+    fn every_reply_round_trips() {
+        let full = [7u8; PAYLOAD_MAX];
+        let cases = [
+            (MethodId::Hello, Reply::Hello(HelloReply::EXPECTED)),
+            (MethodId::Hello, Reply::Hello(HelloReply { value: 0, protocol: 0xFFFF })),
+            (MethodId::Echo, Reply::Echo(Echo { bytes: b"" })),
+            (MethodId::Echo, Reply::Echo(Echo { bytes: &full })),
+            (MethodId::Transform, Reply::Echo(Echo { bytes: b"DCBA" })),
+        ];
+        for (call, reply) in cases {
+            let mut out = [0; MESSAGE_BYTES];
+            assert_eq!(encode_reply(call, &reply, &mut out), Ok(()));
+            assert_eq!(decode_reply(&received(&out), call), Ok(Ok(reply)));
+        }
+    }
+
+    #[test]
+    fn error_reply_round_trips_and_names_the_request() {
+        let service_code = ErrorCode::service(1);
+        for call in MethodId::ALL {
+            for code in [ErrorCode::UNKNOWN_METHOD, service_code] {
+                let req = raw((call.service() as u16, call.number(), 9, 0, 0, 0), &[]);
+                let mut out = [0xFF; MESSAGE_BYTES];
+                error_reply(&received(&req).header(), code, &mut out);
+                assert_eq!(&out[..8], &raw((call.service() as u16, call.number(), 0, 0, 0, 0), &[])[..8]);
+                assert_eq!(u32::from_le_bytes([out[12], out[13], out[14], out[15]]), code.get());
+                assert_eq!(decode_reply(&received(&out), call), Ok(Err(code)));
+            }
+        }
+    }
+
+    #[test]
+    fn wrong_total_length_is_refused() {
+        for len in [0, 1, 16, 511, 513, 1024] {
+            let bytes = Vec::from_iter(core::iter::repeat_n(0u8, len));
+            assert_eq!(Received::copy_from(&bytes).err(), Some(DecodeError::Length { found: len }));
+        }
+    }
+
+    #[test]
+    fn copy_from_shared_copies_every_byte() {
+        let mut src = Vec::from_iter((0..MESSAGE_BYTES + 1).map(|i| (i * 7) as u8));
+        // Start off word alignment so the unaligned head path runs too.
+        let src = &mut src[1..];
+        // SAFETY: `src` is 512 readable bytes nobody else touches.
+        let copy = unsafe { Received::copy_from_shared(src.as_ptr()) };
+        assert_eq!(&copy.bytes()[..], &src[..]);
+    }
+
+    #[test]
+    fn nonzero_flags_are_refused() {
+        for flags in [1, 0x80, 0x8000, 0xFFFF] {
+            assert_eq!(request((1, 1, 1, flags, 0, 0), &[]), Err(DecodeError::Flags { found: flags }));
+        }
+    }
+
+    #[test]
+    fn payload_length_beyond_the_message_is_refused() {
+        for stated in [497, 512, 0x8000_0000, u32::MAX] {
+            assert_eq!(request((2, 1, 1, 0, stated, 0), &[]), Err(DecodeError::PayloadLength { stated }));
+        }
+        assert!(request((2, 1, 1, 0, 496, 0), &[]).is_ok(), "496 is the most, and allowed");
+    }
+
+    #[test]
+    fn nonzero_padding_is_refused_with_its_offset() {
+        let mut m = raw((2, 1, 1, 0, 3, 0), b"abc");
+        m[19] = 1;
+        assert_eq!(decode_request(&received(&m)), Err(DecodeError::Padding { offset: 19 }));
+        let mut m = raw((2, 1, 1, 0, 3, 0), b"abc");
+        m[511] = 0x80;
+        assert_eq!(decode_request(&received(&m)), Err(DecodeError::Padding { offset: 511 }));
+    }
+
+    #[test]
+    fn unknown_services_and_methods_are_refused() {
+        for service in [0, 3, 0x100, 0xFFFF] {
+            assert_eq!(request((service, 1, 1, 0, 0, 0), &[]), Err(DecodeError::UnknownService { service }));
+        }
+        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF)] {
+            assert_eq!(
+                request((service, method, 1, 0, 0, 0), &[]),
+                Err(DecodeError::UnknownMethod { service, method })
+            );
+        }
+    }
+
+    #[test]
+    fn wrong_versions_are_refused() {
+        for found in [0, 2, 0xFFFF] {
+            assert_eq!(request((1, 1, found, 0, 0, 0), &[]), Err(DecodeError::Version { found, expected: 1 }));
+        }
+    }
+
+    #[test]
+    fn a_request_with_a_status_is_refused() {
+        assert_eq!(request((1, 1, 1, 0, 0, 5), &[]), Err(DecodeError::Status { found: 5 }));
+    }
+
+    #[test]
+    fn payloads_of_the_wrong_size_are_refused() {
+        assert_eq!(request((1, 1, 1, 0, 1, 0), &[0]), Err(DecodeError::PayloadSize { stated: 1, min: 0, max: 0 }));
+        assert_eq!(
+            request((2, 2, 1, 0, 3, 0), &[1, 0, 0]),
+            Err(DecodeError::PayloadSize { stated: 3, min: 4, max: PAYLOAD_MAX })
+        );
+    }
+
+    #[test]
+    fn bad_enum_values_are_refused() {
+        for value in [0u16, 4, 0xFFFF] {
+            let [lo, hi] = value.to_le_bytes();
+            assert_eq!(
+                request((2, 2, 1, 0, 4, 0), &[lo, hi, 0, 0]),
+                Err(DecodeError::BadEnum { field: "transform kind", value: value.into() })
+            );
+        }
+    }
+
+    #[test]
+    fn out_of_range_counts_are_refused() {
+        assert_eq!(
+            request((2, 2, 1, 0, 9, 0), &[1, 0, 6, 0, b'a', b'b', b'c', b'd', b'e']),
+            Err(DecodeError::OutOfRange { field: "transform count", value: 6, max: 5 })
+        );
+        assert!(request((2, 2, 1, 0, 9, 0), &[1, 0, 5, 0, b'a', b'b', b'c', b'd', b'e']).is_ok());
+        // The count is judged against the stated bytes, never the padding after them.
+        assert_eq!(
+            request((2, 2, 1, 0, 4, 0), &[1, 0, 1, 0]),
+            Err(DecodeError::OutOfRange { field: "transform count", value: 1, max: 0 })
+        );
+    }
+
+    #[test]
+    fn the_payload_is_exactly_the_stated_bytes() {
+        let Ok(Request::Echo(echo)) = request((2, 1, 1, 0, 5, 0), b"abcde") else { panic!("echo refused") };
+        assert_eq!(echo.bytes, b"abcde");
+        let Ok(Request::Echo(echo)) = request((2, 1, 1, 0, 0, 0), &[]) else { panic!("empty echo refused") };
+        assert!(echo.bytes.is_empty());
+    }
+
+    #[test]
+    fn checks_run_in_the_documented_order() {
+        // Flags before length, length before padding, padding before service, ...
+        assert_eq!(request((0, 0, 0, 1, 999, 1), &[1]), Err(DecodeError::Flags { found: 1 }));
+        assert_eq!(request((0, 0, 0, 0, 999, 1), &[1]), Err(DecodeError::PayloadLength { stated: 999 }));
+        assert_eq!(request((0, 0, 0, 0, 0, 1), &[1]), Err(DecodeError::Padding { offset: 16 }));
+        assert_eq!(request((0, 0, 0, 0, 0, 1), &[]), Err(DecodeError::UnknownService { service: 0 }));
+        assert_eq!(request((1, 0, 0, 0, 0, 1), &[]), Err(DecodeError::UnknownMethod { service: 1, method: 0 }));
+        assert_eq!(request((1, 1, 0, 0, 0, 1), &[]), Err(DecodeError::Version { found: 0, expected: 1 }));
+        assert_eq!(request((1, 1, 1, 0, 1, 1), &[0]), Err(DecodeError::Status { found: 1 }));
+    }
+
+    #[test]
+    fn replies_that_do_not_answer_the_call_are_refused() {
+        let hello_reply = raw((1, 1, 1, 0, 10, 0), &[0; 10]);
+        assert_eq!(
+            decode_reply(&received(&hello_reply), MethodId::Echo),
+            Err(DecodeError::NotTheReply { service: 1, method: 1 })
+        );
+        let transform_reply = raw((2, 2, 1, 0, 0, 0), &[]);
+        assert_eq!(
+            decode_reply(&received(&transform_reply), MethodId::Echo),
+            Err(DecodeError::NotTheReply { service: 2, method: 2 })
+        );
+    }
+
+    #[test]
+    fn malformed_replies_are_refused() {
+        let bad = |fields, body: &[u8], call| decode_reply(leaked(&raw(fields, body)), call).map(|r| r.err());
+        assert_eq!(bad((1, 1, 2, 0, 10, 0), &[0; 10], MethodId::Hello), Err(DecodeError::Version { found: 2, expected: 1 }));
+        assert_eq!(
+            bad((1, 1, 1, 0, 9, 0), &[0; 9], MethodId::Hello),
+            Err(DecodeError::PayloadSize { stated: 9, min: 10, max: 10 })
+        );
+        // An error reply has version 0 and no payload.
+        assert_eq!(bad((2, 1, 1, 0, 0, 6), &[], MethodId::Echo), Err(DecodeError::Version { found: 1, expected: 0 }));
+        assert_eq!(
+            bad((2, 1, 0, 0, 1, 6), &[0], MethodId::Echo),
+            Err(DecodeError::PayloadSize { stated: 1, min: 0, max: 0 })
+        );
+        assert_eq!(bad((2, 1, 0, 1, 0, 6), &[], MethodId::Echo), Err(DecodeError::Flags { found: 1 }));
+    }
+
+    #[test]
+    fn values_that_cannot_be_sent_are_not_encoded() {
+        let long = [0u8; PAYLOAD_MAX + 1];
+        let mut out = [0x33; MESSAGE_BYTES];
+        assert_eq!(
+            encode_request(&Request::Echo(Echo { bytes: &long }), &mut out),
+            Err(EncodeError::TooLong { len: PAYLOAD_MAX + 1, max: PAYLOAD_MAX })
+        );
+        assert_eq!(
+            encode_request(
+                &Request::Transform(Transform { kind: TransformKind::Upper, count: 0, bytes: &long[..TRANSFORM_BYTES_MAX + 1] }),
+                &mut out
+            ),
+            Err(EncodeError::TooLong { len: PAYLOAD_MAX + 1, max: PAYLOAD_MAX })
+        );
+        assert_eq!(
+            encode_request(&Request::Transform(Transform { kind: TransformKind::Upper, count: 2, bytes: b"a" }), &mut out),
+            Err(EncodeError::Invalid(DecodeError::OutOfRange { field: "transform count", value: 2, max: 1 }))
+        );
+        assert_eq!(
+            encode_reply(MethodId::Echo, &Reply::Hello(HelloReply::EXPECTED), &mut out),
+            Err(EncodeError::WrongReply { method: MethodId::Echo })
+        );
+        assert_eq!(
+            encode_reply(MethodId::Hello, &Reply::Echo(Echo { bytes: b"" }), &mut out),
+            Err(EncodeError::WrongReply { method: MethodId::Hello })
+        );
+        assert!(out.iter().all(|&b| b == 0x33), "a failed encode leaves the buffer alone");
+    }
+
+    #[test]
+    fn every_decode_error_has_its_own_code() {
+        let errors = [
+            DecodeError::Length { found: 0 },
+            DecodeError::Flags { found: 1 },
+            DecodeError::PayloadLength { stated: 497 },
+            DecodeError::Padding { offset: 16 },
+            DecodeError::UnknownService { service: 0 },
+            DecodeError::UnknownMethod { service: 1, method: 0 },
+            DecodeError::Version { found: 0, expected: 1 },
+            DecodeError::Status { found: 1 },
+            DecodeError::PayloadSize { stated: 1, min: 0, max: 0 },
+            DecodeError::BadEnum { field: "f", value: 0 },
+            DecodeError::OutOfRange { field: "f", value: 1, max: 0 },
+            DecodeError::NotTheReply { service: 0, method: 0 },
+        ];
+        let mut codes = Vec::from_iter(errors.iter().map(|e| e.code().get()));
+        assert!(codes.iter().all(|&c| c < ErrorCode::SERVICE_BASE));
+        codes.sort_unstable();
+        codes.dedup();
+        assert_eq!(codes.len(), errors.len());
+        assert!(!codes.contains(&ErrorCode::INTERNAL.get()));
+        assert_eq!(ErrorCode::new(0), None);
+    }
+
+    #[test]
+    fn method_numbers_are_at_least_two_bits_apart_within_a_service() {
+        for a in MethodId::ALL {
+            for b in MethodId::ALL {
+                if a != b && a.service() == b.service() {
+                    assert!((a.number() ^ b.number()).count_ones() >= 2, "{a:?} and {b:?}");
+                }
+            }
+            assert_eq!(MethodId::find(a.service() as u16, a.number()), Ok(a));
+        }
+    }
+}
