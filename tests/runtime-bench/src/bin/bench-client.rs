@@ -1,6 +1,7 @@
 //! The measuring PD of the runtime benchmark system. In `init` it measures
 //! `pp_call` round trips to the echo PD with 0, 4 and 64 words, notify ->
-//! notified latency, and ring throughput to the sink PD, then prints the
+//! notified latency, ring throughput to the sink PD, and tightbeam calls to
+//! the exclave echo service (a 512-byte message each way), then prints the
 //! boot figures and `*** system ready ***`. Lines go to the PL011 in the
 //! `sel4_bench` format; `make bench` reads them.
 #![no_std]
@@ -12,11 +13,15 @@ use microkit_examples::ring::regions;
 use pl011::Pl011;
 use runtime_bench::{console, stamp, stamps, Payload, BATCH, BUFFERS, HAS_PAYLOAD, PAYLOAD};
 use sel4_bench::{cycles, instructions_since_reset, Bench, RUNS, WARMUP};
-use sel4_microkit::{protection_domain, Channel, ChannelSet, Handler, MemoryRegion, MessageInfo};
+use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion, MessageInfo};
+use tightbeam::echo::Echo;
+use tightbeam::{encode_request, Request, MESSAGE_BYTES, PAYLOAD_MAX};
+use tightbeam_channel::{Endpoint, PAGE_BYTES};
 use sel4_shared_ring_buffer::{Client, RingBuffers, RingConsumer, RingOptions, RingProducer};
 
 const ECHO: Channel = Channel::new(0);
 const SINK: Channel = Channel::new(1);
+const TB_ECHO: Channel = Channel::new(2);
 
 protection_domain!(init);
 
@@ -75,6 +80,24 @@ fn run(bench: &mut Bench<Pl011>, booted: u64) -> Result<(), &'static str> {
     });
     if refused {
         return Err("notify to the echo PD was refused");
+    }
+
+    // A tightbeam echo of a whole payload: the request into the shared
+    // page, a zero-word call, the service's private copy, decode, answer,
+    // encode, the reply back into the page, and the caller's copy out.
+    let page = memory_region_symbol!(tb_page, PAGE_BYTES).map_err(|_| "the tightbeam page is not mapped")?;
+    let tb_echo = Endpoint::new(TB_ECHO, page).map_err(|_| "the tightbeam page is too small")?;
+    let mut request = [0u8; MESSAGE_BYTES];
+    encode_request(&Request::Echo(Echo { bytes: &[0x5a; PAYLOAD_MAX] }), &mut request).map_err(|_| "the echo request does not encode")?;
+    let mut reply = [0u8; MESSAGE_BYTES];
+    let mut failed = false;
+    bench.run("tightbeam_echo_512_bytes_each_way", || {
+        let start = cycles();
+        failed |= tb_echo.call(&request, &mut reply).is_err();
+        cycles() - start
+    });
+    if failed || reply[16..] != request[16..] {
+        return Err("the tightbeam echo failed or changed its bytes");
     }
 
     let (free, used, data) = regions(BUFFERS * PAYLOAD)?;

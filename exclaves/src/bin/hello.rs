@@ -1,0 +1,28 @@
+//! The hello service, the exclaves' boot probe: answers `hello` with
+//! tightbeam's known value, as Apple's hello server answers its probe.
+#![no_std]
+#![no_main]
+
+use exclaves::Service;
+use sel4_microkit::protection_domain;
+use tightbeam::hello::HelloReply;
+use tightbeam::{ErrorCode, Reply, Request, ServiceId, PAYLOAD_MAX};
+
+protection_domain!(init);
+
+struct Hello;
+
+impl tightbeam::Handler for Hello {
+    const SERVICE: ServiceId = ServiceId::Hello;
+
+    fn handle<'a>(&mut self, request: Request<'a>, _: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+        match request {
+            Request::Hello(_) => Ok(Reply::Hello(HelloReply::EXPECTED)),
+            _ => Err(ErrorCode::INTERNAL),
+        }
+    }
+}
+
+fn init() -> Service<Hello> {
+    Service::new(Hello)
+}
