@@ -1,0 +1,84 @@
+//! Every refusal, from `tests/exclaves/bad/NAME/`: exactly the one error of
+//! its `expected` file, with the manifest's file:line.
+
+mod common;
+
+/// Each case by name, so a case directory that goes missing fails the test.
+const CASES: [&str; 24] = [
+    "outbound-rw",
+    "inbound-r",
+    "audio-rw",
+    "service-no-pp",
+    "service-wrong-pd",
+    "manager-no-pp",
+    "notification-wrong-pd",
+    "unknown-pd",
+    "unknown-region",
+    "region-not-mapped",
+    "unknown-channel",
+    "duplicate",
+    "service-id",
+    "id-collision",
+    "name-too-long",
+    "unknown-type",
+    "unknown-sensor",
+    "unknown-program",
+    "unknown-entitlement",
+    "duplicate-program",
+    "unknown-file",
+    "missing-field",
+    "field-not-applicable",
+    "unknown-field",
+];
+
+#[test]
+fn every_bad_manifest_is_refused_with_its_location_and_rule() {
+    let programs = ["launchd".to_string(), "sh".to_string()];
+    let mut wrong = Vec::new();
+    for case in CASES {
+        let dir = common::fixtures().join("bad").join(case);
+        let expected = std::fs::read_to_string(dir.join("expected")).expect("each case has an expected file");
+        let prefix = format!("{}/", dir.display());
+        let got = match common::compile(&dir, Some(&programs)) {
+            Ok(_) => vec!["(accepted)".to_string()],
+            Err(errors) => errors.iter().map(|e| e.replace(&prefix, "")).collect(),
+        };
+        if got != [expected.trim_end()] {
+            wrong.push(format!("{case}: expected {:?}, got {got:?}", expected.trim_end()));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+#[test]
+fn every_case_directory_is_listed() {
+    let mut on_disk: Vec<String> = std::fs::read_dir(common::fixtures().join("bad"))
+        .expect("tests/exclaves/bad is readable")
+        .map(|e| e.expect("entry").file_name().to_string_lossy().into_owned())
+        .collect();
+    on_disk.sort();
+    let mut listed: Vec<String> = CASES.iter().map(ToString::to_string).collect();
+    listed.sort();
+    assert_eq!(on_disk, listed);
+}
+
+#[test]
+fn entitlements_for_any_program_pass_without_a_program_list() {
+    let dir = common::fixtures().join("bad/unknown-program");
+    assert!(common::compile(&dir, None).is_ok());
+}
+
+#[test]
+fn several_refusals_are_all_reported_in_line_order() {
+    let dir = std::env::temp_dir().join(format!("exclaves-manifest-several-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    let text = "[[resource]]\nname = \"echo\"\ntype = \"SERVICE\"\nid = 200\npd = \"exclave_echo\"\nchannel = 5\n";
+    std::fs::write(dir.join("darwin.toml"), text).expect("write");
+    let errors = common::compile(&dir, None).expect_err("refused");
+    let prefix = format!("{}/", dir.display());
+    let errors: Vec<String> = errors.iter().map(|e| e.replace(&prefix, "")).collect();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].starts_with("error: service id 200 of 'echo' is not below 192") && errors[0].ends_with("darwin.toml:4"));
+    assert!(errors[1].contains("is not pp=\"true\"") && errors[1].ends_with("darwin.toml:6"));
+    std::fs::remove_dir_all(&dir).expect("clean up");
+}
