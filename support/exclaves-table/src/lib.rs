@@ -21,8 +21,8 @@ mod records;
 mod write;
 
 pub use kinds::{Backing, BufferPerms, Entitlements, ResourceType, SensorKind};
-pub use parse::{Domain, Resource, Table, TableError};
-pub use records::{DomainRecord, EntitlementRecord, Header, Name, ResourceRecord, Run, TablePlace};
+pub use parse::{seal, Domain, Resource, Table, TableError};
+pub use records::*;
 #[cfg(feature = "std")]
 pub use write::{TableBuilder, WriteError};
 

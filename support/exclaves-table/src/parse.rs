@@ -315,6 +315,19 @@ impl<'a> Domain<'a> {
     }
 }
 
+/// Makes `blob` self-consistent as the writer leaves it: its header's total
+/// size and checksum (a blob shorter than the header is left alone). Tests and
+/// the fuzz target use it to get damaged tables past the checksum.
+pub fn seal(blob: &mut [u8]) {
+    if blob.len() < size_of::<Header>() {
+        return;
+    }
+    let total = u32::try_from(blob.len()).unwrap_or(u32::MAX);
+    blob[TOTAL_SIZE_OFFSET..TOTAL_SIZE_OFFSET + 4].copy_from_slice(&total.to_le_bytes());
+    let sum = fnv1a(&blob[size_of::<Header>()..]);
+    blob[CHECKSUM_OFFSET..CHECKSUM_OFFSET + 8].copy_from_slice(&sum.to_le_bytes());
+}
+
 /// The type and backing a record describes, or the field that is wrong.
 pub(crate) fn decode(r: &ResourceRecord) -> core::result::Result<(ResourceType, Backing), (&'static str, u64)> {
     let kind = ResourceType::from_u32(r.kind).ok_or(("type", u64::from(r.kind)))?;

@@ -46,6 +46,10 @@ pub struct Header {
     pub entitlements: TablePlace,
 }
 
+/// Where `Header::total_size` and `Header::checksum` lie (`seal` writes them).
+pub const TOTAL_SIZE_OFFSET: usize = 16;
+pub const CHECKSUM_OFFSET: usize = 24;
+
 /// One domain (`kernel`, `darwin`, `conclave.<name>`) and its resources.
 #[repr(C)]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, FromBytes, IntoBytes, KnownLayout, Immutable)]
@@ -92,6 +96,8 @@ const _: () = {
     use core::mem::size_of;
     assert!(size_of::<Name>() == 128);
     assert!(size_of::<Header>() == 56);
+    assert!(core::mem::offset_of!(Header, total_size) == TOTAL_SIZE_OFFSET);
+    assert!(core::mem::offset_of!(Header, checksum) == CHECKSUM_OFFSET);
     assert!(size_of::<DomainRecord>() == 136);
     assert!(size_of::<ResourceRecord>() == 176);
     assert!(size_of::<EntitlementRecord>() == 136);
