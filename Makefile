@@ -4,7 +4,7 @@
 #   make qemu-arm-virt HEADLESS=1   boot without a console; exit 0 once the system is ready
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
-#   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid)
+#   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid); MANIFESTS=dir: its exclaves manifests too
 #   make bench [COMPARE=old.json]   seL4 and PD runtime costs in guest instructions (QEMU -icount)
 #   make fuzz [FUZZ_SECONDS=300]    every fuzz target for FUZZ_SECONDS each
 #   make clean
@@ -213,8 +213,17 @@ SEARCH_PATH ?=
 $(TOOL): FORCE
 	@cargo build --quiet --release -p microkit-tool
 
-check-system: $(TOOL)
+# MANIFESTS=dir also checks the exclaves manifests of dir against SYSTEM
+# (none by default: the default system has no exclaves yet).
+MANIFESTS ?=
+MANIFEST_TOOL := target/release/exclaves-manifest
+
+$(MANIFEST_TOOL): FORCE
+	@cargo build --quiet --release -p exclaves-manifest
+
+check-system: $(TOOL) $(if $(MANIFESTS),$(MANIFEST_TOOL))
 	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
+	$(if $(MANIFESTS),@$(MANIFEST_TOOL) check $(MANIFESTS) --system $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)))
 
 # --- benchmarks ------------------------------------------------------------------
 # Built with the bench kernel config (release, user-readable cycle counter),

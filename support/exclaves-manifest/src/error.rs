@@ -57,7 +57,9 @@ pub enum Rule {
     EmptyName,
     #[error("{kind} '{name}' appears twice in domain '{domain}' (first at {first})")]
     Duplicate { kind: &'static str, name: String, domain: String, first: Loc },
-    #[error("service id {id} of '{name}' is not below 192")]
+    #[error("CONCLAVE_MANAGER '{name}' is in domain '{domain}'; a conclave's manager belongs in kernel.toml, named like the conclave's domain (conclave.<name>)")]
+    ManagerPlace { name: String, domain: String },
+        #[error("service id {id} of '{name}' is not below 192")]
     ServiceId { name: String, id: u64 },
     #[error("id {id} of {kind} '{name}' is already used in domain '{domain}' by {other_kind} '{other}' (at {first})")]
     IdCollision { id: u64, kind: &'static str, name: String, domain: String, other_kind: &'static str, other: String, first: Loc },

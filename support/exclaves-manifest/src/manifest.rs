@@ -94,7 +94,6 @@ fn resource(source: &Source, r: RawResource) -> Result<Resource, Error> {
     })?;
     let kind_name = kind.name();
     let missing = |field| source.error(r.kind.span(), Rule::MissingField { kind: kind_name, name: name.value.clone(), field });
-    let needs = |field, present: bool| if present { Ok(()) } else { Err(missing(field)) };
     // The fields this type does not take must be absent.
     let stray = |field: &'static str, span: Option<std::ops::Range<usize>>| match span {
         Some(span) => Err(source.error(span, Rule::FieldNotApplicable { kind: kind_name, name: name.value.clone(), field })),
@@ -106,10 +105,8 @@ fn resource(source: &Source, r: RawResource) -> Result<Resource, Error> {
             stray("region", span_of(&r.region))?;
             stray("direction", span_of(&r.direction))?;
             stray("sensor", span_of(&r.sensor))?;
-            let (Some(pd), Some(channel)) = (&r.pd, &r.channel) else {
-                needs("pd", r.pd.is_some())?;
-                return Err(missing("channel"));
-            };
+            let pd = r.pd.as_ref().ok_or_else(|| missing("pd"))?;
+            let channel = r.channel.as_ref().ok_or_else(|| missing("channel"))?;
             Target::Channel { pd: source.located(pd), channel: source.located(channel) }
         }
         ResourceType::SharedMemory | ResourceType::ArbitratedAudioMemory => {

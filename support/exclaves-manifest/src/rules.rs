@@ -27,6 +27,12 @@ pub fn check(manifests: &Manifests) -> Vec<Error> {
                 continue;
             }
             names.insert((name, kind), &r.name.loc);
+            // EXCLAVES.md: the kernel domain holds one manager per conclave,
+            // named like the conclave's domain.
+            let is_manager = kind == ResourceType::ConclaveManager;
+            if is_manager && (d.domain != "kernel" || !name.strip_prefix("conclave.").is_some_and(|c| !c.is_empty())) {
+                errors.push(Error { loc: r.name.loc.clone(), rule: Rule::ManagerPlace { name: name.to_string(), domain: d.domain.clone() } });
+            }
             if kind == ResourceType::Service && r.id.value >= MAX_SERVICE_ID {
                 errors.push(Error { loc: r.id.loc.clone(), rule: Rule::ServiceId { name: name.to_string(), id: r.id.value } });
             }

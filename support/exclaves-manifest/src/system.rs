@@ -32,14 +32,7 @@ pub fn resolve(manifests: &Manifests, system: &System) -> Result<Vec<Resolved>, 
     let mut errors = Vec::new();
     for d in &manifests.domains {
         for r in &d.resources {
-            let backing = match &r.target {
-                Target::Sensor(kind) => Ok(Backing::Sensor(*kind)),
-                _ => match xnu {
-                    None => Err(Error { loc: r.kind.loc.clone(), rule: Rule::NoXnu }),
-                    Some(xnu) => backing(r, system, &pds, xnu),
-                },
-            };
-            match backing {
+            match backing(r, system, &pds, xnu) {
                 Ok(backing) => out.push(Resolved {
                     domain: d.domain.clone(),
                     name: r.name.value.clone(),
@@ -59,9 +52,13 @@ pub fn resolve(manifests: &Manifests, system: &System) -> Result<Vec<Resolved>, 
     }
 }
 
-fn backing(r: &Resource, system: &System, pds: &[(&ProtectionDomain, Option<usize>)], xnu: &ProtectionDomain) -> Result<Backing, Error> {
+/// What the resource stands on; channels and regions are xnu's, so they need it.
+fn backing(r: &Resource, system: &System, pds: &[(&ProtectionDomain, Option<usize>)], xnu: Option<&ProtectionDomain>) -> Result<Backing, Error> {
+    let no_xnu = || Error { loc: r.kind.loc.clone(), rule: Rule::NoXnu };
     match &r.target {
+        Target::Sensor(kind) => Ok(Backing::Sensor(*kind)),
         Target::Channel { pd, channel } => {
+            xnu.ok_or_else(no_xnu)?;
             if !pds.iter().any(|(p, _)| p.name == pd.value) {
                 return Err(Error { loc: pd.loc.clone(), rule: Rule::UnknownPd(pd.value.clone()) });
             }
@@ -71,6 +68,7 @@ fn backing(r: &Resource, system: &System, pds: &[(&ProtectionDomain, Option<usiz
             Ok(Backing::Channel(channel.value))
         }
         Target::Region { region, direction } => {
+            let xnu = xnu.ok_or_else(no_xnu)?;
             let mr = system.memory_regions.iter().find(|mr| mr.name == region.value);
             let mr = mr.ok_or_else(|| Error { loc: region.loc.clone(), rule: Rule::UnknownRegion(region.value.clone()) })?;
             let map = xnu.maps.iter().find(|m| m.mr == region.value);
@@ -78,7 +76,6 @@ fn backing(r: &Resource, system: &System, pds: &[(&ProtectionDomain, Option<usiz
             let perms = buffer_perms(r.kind.value, region, direction, map.perms)?;
             Ok(Backing::Memory { vaddr: map.vaddr, size: mr.size, perms })
         }
-        Target::Sensor(kind) => Ok(Backing::Sensor(*kind)),
     }
 }
 

@@ -4,8 +4,9 @@
 mod common;
 
 /// Each case by name, so a case directory that goes missing fails the test.
-const CASES: [&str; 24] = [
+const CASES: [&str; 25] = [
     "outbound-rw",
+    "manager-outside-kernel",
     "inbound-r",
     "audio-rw",
     "service-no-pp",
@@ -81,4 +82,18 @@ fn several_refusals_are_all_reported_in_line_order() {
     assert!(errors[0].starts_with("error: service id 200 of 'echo' is not below 192") && errors[0].ends_with("darwin.toml:4"));
     assert!(errors[1].contains("is not pp=\"true\"") && errors[1].ends_with("darwin.toml:6"));
     std::fs::remove_dir_all(&dir).expect("clean up");
+}
+
+#[test]
+fn a_system_without_xnu_is_refused_for_what_needs_it() {
+    let text = "<system><protection_domain name=\"exclave_echo\"><program_image path=\"e.elf\"/></protection_domain></system>";
+    let outcome = microkit_tool::check("nosuch.xml", text, &microkit_tool::Options::default());
+    assert!(outcome.is_valid(), "{:?}", outcome.errors);
+    let dir = common::fixtures().join("full");
+    let manifests = exclaves_manifest::load(&dir, None).expect("readable").expect("parses");
+    let errors = exclaves_manifest::compile(&manifests, &outcome.system).expect_err("refused");
+    // Every resource but the two sensors stands on xnu.
+    assert_eq!(errors.len(), 7, "{errors:?}");
+    assert!(errors.iter().all(|e| e.rule == exclaves_manifest::Rule::NoXnu));
+    assert_eq!(errors[0].to_string(), format!("error: system.xml has no protection domain 'xnu' (the XNU personality the resources are for) at {}/conclave.audio.toml:3", dir.display()));
 }
