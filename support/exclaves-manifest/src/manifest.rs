@@ -145,7 +145,7 @@ fn resource(source: &Source, r: RawResource) -> Result<Resource, Error> {
         kind: Located { value: kind, loc: source.loc(r.kind.span()) },
         id: source.located(&r.id),
         target,
-        connected: r.connected.map_or(true, |c| *c.get_ref()),
+        connected: r.connected.is_none_or(|c| *c.get_ref()),
         name,
     })
 }

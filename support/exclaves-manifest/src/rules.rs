@@ -30,7 +30,8 @@ pub fn check(manifests: &Manifests) -> Vec<Error> {
             // EXCLAVES.md: the kernel domain holds one manager per conclave,
             // named like the conclave's domain.
             let is_manager = kind == ResourceType::ConclaveManager;
-            if is_manager && (d.domain != "kernel" || !name.strip_prefix("conclave.").is_some_and(|c| !c.is_empty())) {
+            let named_like_a_conclave = name.strip_prefix("conclave.").is_some_and(|c| !c.is_empty());
+            if is_manager && (d.domain != "kernel" || !named_like_a_conclave) {
                 errors.push(Error { loc: r.name.loc.clone(), rule: Rule::ManagerPlace { name: name.to_string(), domain: d.domain.clone() } });
             }
             if kind == ResourceType::Service && r.id.value >= MAX_SERVICE_ID {

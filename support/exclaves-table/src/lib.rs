@@ -2,7 +2,8 @@
 //! manifests and `system.xml`, and what XNU reads at boot (EXCLAVECORE).
 //!
 //! One byte blob: a [`Header`] (magic, version, checksum over every byte after
-//! the header, where each table lies), then three tables of fixed-size
+//! the header, where each table lies; the header's own fields are each checked
+//! by value, so the checksum need not cover them), then three tables of fixed-size
 //! `zerocopy` records: domains, resources, entitlements. The writer sorts
 //! domains by name, each domain's resources by (name, type) and entitlements by
 //! program name, and [`Table::parse`] insists on that order, so the two-level

@@ -349,10 +349,10 @@ pub(crate) fn decode(r: &ResourceRecord) -> core::result::Result<(ResourceType, 
                 .filter(|p| kind == ResourceType::SharedMemory || !p.writable())
                 .ok_or(("perms", u64::from(r.perms)))?;
             let fits = r.vaddr.checked_add(r.size).is_some();
-            if r.size == 0 || r.size % PAGE_SIZE != 0 || !fits {
+            if r.size == 0 || !r.size.is_multiple_of(PAGE_SIZE) || !fits {
                 return Err(("size", r.size));
             }
-            if r.vaddr % PAGE_SIZE != 0 {
+            if !r.vaddr.is_multiple_of(PAGE_SIZE) {
                 return Err(("vaddr", r.vaddr));
             }
             Backing::Memory { vaddr: r.vaddr, size: r.size, perms }

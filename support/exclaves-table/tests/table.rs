@@ -24,12 +24,15 @@ fn sample() -> Vec<u8> {
     b.finish().expect("the sample is a valid table")
 }
 
+type HeaderDamage = (&'static str, fn(&mut Header, u32));
+type RecordDamage = (usize, Box<dyn Fn(&mut ResourceRecord)>, TableError);
+
 fn header(blob: &[u8]) -> Header {
     Header::read_from_prefix(blob).expect("a header").0
 }
 
 /// Rewrites resource `i` (within the body, so the blob is resealed after).
-fn edit_resource(blob: &mut Vec<u8>, i: usize, f: impl FnOnce(&mut ResourceRecord)) {
+fn edit_resource(blob: &mut [u8], i: usize, f: impl FnOnce(&mut ResourceRecord)) {
     let at = header(blob).resources.offset as usize + i * size_of::<ResourceRecord>();
     let range = at..at + size_of::<ResourceRecord>();
     let mut r = ResourceRecord::read_from_bytes(&blob[range.clone()]).expect("record");
@@ -38,7 +41,7 @@ fn edit_resource(blob: &mut Vec<u8>, i: usize, f: impl FnOnce(&mut ResourceRecor
     seal(blob);
 }
 
-fn edit_domain(blob: &mut Vec<u8>, i: usize, f: impl FnOnce(&mut DomainRecord)) {
+fn edit_domain(blob: &mut [u8], i: usize, f: impl FnOnce(&mut DomainRecord)) {
     let at = header(blob).domains.offset as usize + i * size_of::<DomainRecord>();
     let range = at..at + size_of::<DomainRecord>();
     let mut d = DomainRecord::read_from_bytes(&blob[range.clone()]).expect("record");
@@ -121,7 +124,7 @@ fn a_bad_magic_version_header_size_or_checksum_is_refused() {
 fn tables_outside_the_blob_over_the_header_or_overlapping_are_refused() {
     let blob = sample();
     let len = blob.len() as u32;
-    let cases: [(&str, fn(&mut Header, u32)); 7] = [
+    let cases: [HeaderDamage; 7] = [
         ("domain", |h, len| h.domains.offset = len),
         ("domain", |h, _| h.domains.offset = 8),
         ("domain", |h, _| h.domains.count = u32::MAX),
@@ -146,7 +149,7 @@ fn damaged_records_are_refused_past_the_checksum() {
     let audio = index_of(&blob, "audio", ResourceType::ArbitratedAudioMemory);
     let mic = index_of(&blob, "mic", ResourceType::Sensor);
     let bad = |index, field, value| TableError::BadValue { table: "resource", index, field, value };
-    let resource_cases: Vec<(usize, Box<dyn Fn(&mut ResourceRecord)>, TableError)> = vec![
+    let resource_cases: Vec<RecordDamage> = vec![
         (hello, Box::new(|r| r.name.len = 128), TableError::BadName { table: "resource", index: hello }),
         (hello, Box::new(|r| r.name.len = 0), TableError::BadName { table: "resource", index: hello }),
         (hello, Box::new(|r| r.name.bytes[100] = b'x'), TableError::BadName { table: "resource", index: hello }),
