@@ -73,7 +73,7 @@ fn entitlements_for_any_program_pass_without_a_program_list() {
 fn several_refusals_are_all_reported_in_line_order() {
     let dir = std::env::temp_dir().join(format!("exclaves-manifest-several-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("temp dir");
-    let text = "[[resource]]\nname = \"echo\"\ntype = \"SERVICE\"\nid = 200\npd = \"exclave_echo\"\nchannel = 5\n";
+    let text = "[[resource]]\nname = \"echo\"\ntype = \"SERVICE\"\nid = 200\npd = \"echo\"\nchannel = 5\n";
     std::fs::write(dir.join("darwin.toml"), text).expect("write");
     let errors = common::compile(&dir, None).expect_err("refused");
     let prefix = format!("{}/", dir.display());
@@ -86,7 +86,7 @@ fn several_refusals_are_all_reported_in_line_order() {
 
 #[test]
 fn a_system_without_xnu_is_refused_for_what_needs_it() {
-    let text = "<system><protection_domain name=\"exclave_echo\"><program_image path=\"e.elf\"/></protection_domain></system>";
+    let text = "<system><protection_domain name=\"echo\"><program_image path=\"e.elf\"/></protection_domain></system>";
     let outcome = microkit_tool::check("nosuch.xml", text, &microkit_tool::Options::default());
     assert!(outcome.is_valid(), "{:?}", outcome.errors);
     let dir = common::fixtures().join("full");
