@@ -31,7 +31,8 @@ pub fn compile(manifests: &Manifests, system: &System) -> Result<Vec<u8>, Vec<Er
     for p in &manifests.programs {
         b.add_entitlement(&p.name.value, p.entitlements);
     }
-    // The rules above refuse everything the builder would; this is the net.
+    // The rules above and microkit-tool's checks (page-aligned maps, channel
+    // ids up to 61) refuse everything the builder would; this is the net.
     b.finish().map_err(|e| {
         let file = manifests.domains.first().map_or_else(String::new, |d| d.file.clone());
         vec![Error { loc: Loc { file, line: 1 }, rule: Rule::Table(e.to_string()) }]

@@ -89,6 +89,8 @@ pub enum Rule {
     AudioWritable { region: String, perms: String },
     #[error("memory region '{region}' is mapped '{perms}' into xnu; a buffer must be mapped \"r\" or \"rw\"")]
     BadBufferPerms { region: String, perms: String },
+    #[error("more than {limit} {what}, the most the resource table holds")]
+    TooMany { what: &'static str, limit: usize },
     #[error("the resource table was not written: {0}")]
     Table(String),
 }

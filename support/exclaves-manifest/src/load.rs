@@ -66,7 +66,7 @@ pub fn load(dir: &Path, programs: Option<&[String]>) -> Result<Result<Manifests,
             errors.push(at_top(Rule::NotUtf8));
             continue;
         };
-        let source = Source { file: file.clone(), text };
+        let source = Source::new(file.clone(), text);
         let parsed = match domain {
             Some(domain) => manifest::parse(&domain, &source).map(|d| manifests.domains.push(d)),
             None => entitlements::parse(&source, programs).map(|p| manifests.programs.extend(p)),

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 
-use exclaves_table::{ResourceType, MAX_NAME_LEN, MAX_SERVICE_ID};
+use exclaves_table::{ResourceType, MAX_NAME_LEN, MAX_RESOURCES, MAX_SERVICE_ID};
 
 use crate::error::{Error, Loc, Located, Rule};
 use crate::load::Manifests;
@@ -10,6 +10,15 @@ use crate::load::Manifests;
 /// Every refusal of names and ids, in every domain and the entitlements.
 pub fn check(manifests: &Manifests) -> Vec<Error> {
     let mut errors = Vec::new();
+    // The table holds at most MAX_RESOURCES records of each kind; the first
+    // one past that is where the manifests went too far.
+    let limit = MAX_RESOURCES as usize;
+    if let Some(r) = manifests.domains.iter().flat_map(|d| &d.resources).nth(limit) {
+        errors.push(Error { loc: r.name.loc.clone(), rule: Rule::TooMany { what: "resources", limit } });
+    }
+    if let Some(p) = manifests.programs.get(limit) {
+        errors.push(Error { loc: p.name.loc.clone(), rule: Rule::TooMany { what: "programs", limit } });
+    }
     for d in &manifests.domains {
         if let Err(rule) = name_ok(&d.domain) {
             errors.push(Error { loc: Loc { file: d.file.clone(), line: 1 }, rule });

@@ -97,3 +97,57 @@ fn a_system_without_xnu_is_refused_for_what_needs_it() {
     assert!(errors.iter().all(|e| e.rule == exclaves_manifest::Rule::NoXnu));
     assert_eq!(errors[0].to_string(), format!("error: system.xml has no protection domain 'xnu' (the XNU personality the resources are for) at {}/conclave.audio.toml:3", dir.display()));
 }
+
+/// A scratch manifest directory with the given files, removed on drop.
+struct Scratch(std::path::PathBuf);
+
+impl Scratch {
+    fn new(tag: &str, files: &[(&str, &[u8])]) -> Scratch {
+        let dir = std::env::temp_dir().join(format!("exclaves-manifest-{tag}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        for (name, bytes) in files {
+            std::fs::write(dir.join(name), bytes).expect("write");
+        }
+        Scratch(dir)
+    }
+
+    fn errors(&self) -> Vec<String> {
+        let prefix = format!("{}/", self.0.display());
+        let errors = common::compile(&self.0, None).expect_err("refused");
+        errors.iter().map(|e| e.replace(&prefix, "")).collect()
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+#[test]
+fn a_manifest_that_is_not_utf8_is_refused() {
+    let s = Scratch::new("utf8", &[("darwin.toml", b"# \xff\n")]);
+    assert_eq!(s.errors(), ["error: the file is not UTF-8 text at darwin.toml:1"]);
+}
+
+#[test]
+fn long_program_and_conclave_names_are_refused() {
+    let long = "p".repeat(128);
+    let entitlements = format!("[[program]]\nname = \"{long}\"\nentitlements = []\n");
+    let conclave = format!("conclave.{}.toml", "c".repeat(119));
+    let s = Scratch::new("long", &[("entitlements.toml", entitlements.as_bytes()), (&conclave, b"")]);
+    let errors = s.errors();
+    assert_eq!(errors.len(), 2, "{errors:?}");
+    assert!(errors[0].ends_with(&format!("is 128 bytes, more than the 127 a name may have at {conclave}:1")), "{errors:?}");
+    assert!(errors[1].ends_with("is 128 bytes, more than the 127 a name may have at entitlements.toml:2"), "{errors:?}");
+}
+
+#[test]
+fn more_resources_than_the_table_holds_are_refused_where_they_overflow() {
+    let text: String = (0..=exclaves_table::MAX_RESOURCES)
+        .map(|i| format!("[[resource]]\nname = \"s{i}\"\ntype = \"SENSOR\"\nid = {i}\nsensor = \"MIC\"\n"))
+        .collect();
+    let s = Scratch::new("many", &[("kernel.toml", text.as_bytes())]);
+    let line = 5 * exclaves_table::MAX_RESOURCES as usize + 2;
+    assert_eq!(s.errors(), [format!("error: more than 4096 resources, the most the resource table holds at kernel.toml:{line}")]);
+}
