@@ -214,8 +214,8 @@ $(TOOL): FORCE
 	@cargo build --quiet --release -p microkit-tool
 
 # MANIFESTS=dir also checks the exclaves manifests of dir against SYSTEM
-# (none by default: the default system has no exclaves yet).
-MANIFESTS ?=
+# (manifests/ for the default system.xml, none for another).
+MANIFESTS ?= $(if $(filter system.xml,$(SYSTEM)),manifests)
 MANIFEST_TOOL := target/release/exclaves-manifest
 
 $(MANIFEST_TOOL): FORCE
@@ -287,12 +287,12 @@ SUITE_KERNELS := stock:$(BUILD)/$(KERNEL_CONFIG)-stock
 ifneq ($(KERNEL_CONFIG),bench)
 SUITE_KERNELS += bench:$(BENCH_DIR) bench-stock:$(STOCK_DIR)
 endif
-test: images $(HARNESS) $(TOOL) $(DEPS_STAMP)
+test: images $(HARNESS) $(TOOL) $(MANIFEST_TOOL) $(DEPS_STAMP)
 	@$(MAKE) --no-print-directory KERNEL_PATCHES=off $(SUITES:%=$(BUILD)/$(KERNEL_CONFIG)-stock/images/%-suite.elf)
 	@$(if $(filter bench:%,$(SUITE_KERNELS)),\
 	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench $(SUITES:%=$(BENCH_DIR)/images/%-suite.elf) $(BENCH_DIR)/images/system.elf && \
 	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench KERNEL_PATCHES=off $(SUITES:%=$(STOCK_DIR)/images/%-suite.elf))
-	@$(TEST_ENV) SUITE_KERNELS="$(SUITE_KERNELS)" TOOL=$(TOOL) SUITES="$(SUITES)" \
+	@$(TEST_ENV) SUITE_KERNELS="$(SUITE_KERNELS)" TOOL=$(TOOL) MANIFEST_TOOL=$(MANIFEST_TOOL) SUITES="$(SUITES)" \
 	  XNU_KERNELS="$(filter bench:%,$(SUITE_KERNELS))" tests/run-all.sh
 endif
 

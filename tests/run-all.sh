@@ -83,6 +83,14 @@ if section sdf; then
     else
         fail SDF0003 "expected exit 1 and the not-UTF-8 error, got: $out"
     fi
+    # SDF0004: the exclaves manifests agree with the default system.xml.
+    : "${MANIFEST_TOOL:?}"
+    out=$("$MANIFEST_TOOL" check manifests --system system.xml 2>&1)
+    if [ $? -eq 0 ]; then
+        pass SDF0004
+    else
+        fail SDF0004 "manifests/ and system.xml disagree: $out"
+    fi
 fi
 
 # boot RUN IMAGE [HARNESS ARG]...: boots IMAGE with the harness, logging to
