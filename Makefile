@@ -128,18 +128,28 @@ USER_DIR      := $(CFG_BUILD)/userland
 BOOTFS        := $(CFG_BUILD)/bootfs.img
 MKBOOTFS      := target/release/mkbootfs
 XNU_PDS       := $(wordlist 2,999,$(call crate_names,xnu-personality))
+# XNU also embeds the exclaves resource table: manifests/ compiled against
+# the default system.xml (replaced only when it changes, as the boot
+# filesystem is).
+MANIFEST_TOOL := target/release/exclaves-manifest
+EXCLAVES_TABLE := $(CFG_BUILD)/exclaves-table.bin
 
 $(MKBOOTFS): FORCE
 	@cargo build --quiet --release -p xnu-bootfs --bin mkbootfs
 
-xnu: $(KERNEL_ELF) $(MKBOOTFS) FORCE
+$(MANIFEST_TOOL): FORCE
+	@cargo build --quiet --release -p exclaves-manifest
+
+xnu: $(KERNEL_ELF) $(MKBOOTFS) $(MANIFEST_TOOL) FORCE
 	@echo "[rust] user programs ($(USER_PROGRAMS))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-userland
 	@mkdir -p $(USER_DIR) && for p in $(USER_PROGRAMS); do \
 	  aarch64-linux-gnu-strip -o $(USER_DIR)/$$p.elf $(TARGET_DIR)/$(TARGET)/release/$$p; done
 	@$(MKBOOTFS) $(BOOTFS) $(USER_PROGRAMS:%=$(USER_DIR)/%.elf)
+	@$(MANIFEST_TOOL) build manifests --system system.xml --output $(EXCLAVES_TABLE).new
+	@cmp -s $(EXCLAVES_TABLE).new $(EXCLAVES_TABLE) && rm $(EXCLAVES_TABLE).new || mv $(EXCLAVES_TABLE).new $(EXCLAVES_TABLE)
 	@echo "[rust] XNU personality"
-	@XNU_BOOTFS=$(abspath $(BOOTFS)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
+	@XNU_BOOTFS=$(abspath $(BOOTFS)) XNU_EXCLAVES_TABLE=$(abspath $(EXCLAVES_TABLE)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
 
 pds: $(KERNEL_ELF) xnu FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
@@ -216,11 +226,6 @@ $(TOOL): FORCE
 # MANIFESTS=dir also checks the exclaves manifests of dir against SYSTEM
 # (manifests/ for the default system.xml, none for another).
 MANIFESTS ?= $(if $(filter system.xml,$(SYSTEM)),manifests)
-MANIFEST_TOOL := target/release/exclaves-manifest
-
-$(MANIFEST_TOOL): FORCE
-	@cargo build --quiet --release -p exclaves-manifest
-
 check-system: $(TOOL) $(if $(MANIFESTS),$(MANIFEST_TOOL))
 	@$(TOOL) check $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)) $(if $(REPORT),--report $(REPORT))
 	$(if $(MANIFESTS),@$(MANIFEST_TOOL) check $(MANIFESTS) --system $(SYSTEM) $(foreach d,$(SEARCH_PATH),--search-path $(d)))

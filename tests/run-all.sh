@@ -284,26 +284,31 @@ if section mk; then
     done
 fi
 
-# --- XNU: the personality's suite and shell sessions, on the default system ---
-# The suite is typed at the shell like any program; only lines the serial
+# --- XNU: the personality's suites and shell sessions, on the default system ---
+# A suite is typed at the shell like any program; only lines the serial
 # driver printed under XNU's name count for it (--origin). Each
 # tests/shell/shellNNNN-*.txt is a session of its own boot.
 if section xnu; then
     # On this config's kernel xnutest is typed once the monitor says the
     # system is ready (the prompt is up); on XNU_KERNELS (label:build-dir,
     # release kernels, whose monitor prints nothing) at the prompt itself.
-    runs=("xnu:$BUILD_DIR:*** system ready ***")
-    for kernel in ${XNU_KERNELS:-}; do
-        runs+=("xnu-${kernel%%:*}:${kernel#*:}:xnu\$ ")
+    # Each suite is a user program: xnu is xnutest, excl (exclaves_ctl) is exclavetest.
+    runs=()
+    for suite in xnu:xnutest excl:exclavetest; do
+        runs+=("${suite%%:*}:$BUILD_DIR:${suite#*:}:*** system ready ***")
+        for kernel in ${XNU_KERNELS:-}; do
+            runs+=("${suite%%:*}-${kernel%%:*}:${kernel#*:}:${suite#*:}:xnu\$ ")
+        done
     done
     for run in "${runs[@]}"; do
         name=${run%%:*} rest=${run#*:}
-        dir=${rest%%:*} marker=${rest#*:}
-        echo "== suite $name (typed at the default system's shell)"
+        dir=${rest%%:*} rest=${rest#*:}
+        program=${rest%%:*} marker=${rest#*:}
+        echo "== suite $name ($program, typed at the default system's shell)"
         log="$logs/suite-$name.log"
         "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/system.elf" --log "$log" \
             --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$name.xml" --suite "$name" \
-            --origin xnu --send-after "$marker" 'xnutest\n' 2>&1 |
+            --origin xnu --send-after "$marker" "$program\n" 2>&1 |
             grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
         count_suite "$name" "$log" "xnu: " "${PIPESTATUS[0]}"
     done

@@ -24,6 +24,7 @@ pub struct Kernel {
     pub bootfs: BootFs<'static>,
     pub console: Console,
     pub clock: crate::time::Clock,
+    pub exclaves: crate::exclaves::Exclaves,
 }
 
 /// A boot-filesystem path: a bare name, or `/bin/<name>`.
@@ -192,6 +193,27 @@ impl Kernel {
             _ => None,
         }).min();
         self.clock.rearm(earliest);
+    }
+
+    /// Exclaves operations that waited for EXCLAVECORE run now (or fail
+    /// with boot).
+    pub fn wake_exclaves_waiters(&mut self) {
+        if self.exclaves.stage == crate::exclaves::Stage::None {
+            return;
+        }
+        let waiting: Vec<(Pid, usize, u64, u64, u64, u64)> = self
+            .tasks
+            .by_pid
+            .values()
+            .filter_map(|t| match (&t.state, t.slot) {
+                (State::Blocked { wait: Wait::Exclaves { op, id, buffer, size }, .. }, Some(slot)) => Some((t.pid, slot, *op, *id, *buffer, *size)),
+                _ => None,
+            })
+            .collect();
+        for (pid, slot, op, id, buffer, size) in waiting {
+            let result = crate::traps::exclaves_op(self, pid, slot, op, id, buffer, size);
+            self.finish(pid, TrapResult::ok(result));
+        }
     }
 
     /// The trap `pid` is blocked in, if it is.

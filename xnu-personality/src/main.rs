@@ -9,6 +9,7 @@ extern crate alloc;
 
 #[macro_use]
 mod console;
+mod exclaves;
 mod exec;
 mod heap;
 mod kernel;
@@ -46,7 +47,15 @@ fn init() -> Xnu {
     let mut console = console::Console::new().unwrap_or_else(|e| panic!("console: {e}"));
     match boot(&mut console) {
         Ok((mem, bootfs)) => {
-            let mut kernel = Kernel { tasks: tasks::Tasks::new(), ports: Default::default(), mem, bootfs, console, clock: time::Clock::new() };
+            let mut kernel = Kernel {
+                tasks: tasks::Tasks::new(),
+                ports: Default::default(),
+                mem,
+                bootfs,
+                console,
+                clock: time::Clock::new(),
+                exclaves: exclaves::Exclaves::new(),
+            };
             match kernel.spawn(0, INIT, &[INIT.into()], None) {
                 Ok(pid) => log!(kernel.console, "{SLOTS} task slots, {} programs; launchd is pid {pid}", kernel.bootfs.len()),
                 Err(errno) => log!(kernel.console, "cannot start launchd: errno {errno}"),

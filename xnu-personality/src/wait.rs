@@ -17,6 +17,8 @@ pub enum Wait {
     Message { port: PortId, name: u32, addr: u64, size: u64, deadline: Option<u64> },
     /// mach_wait_until.
     Until { deadline: u64 },
+    /// An exclaves operation before EXCLAVECORE: run once boot is past.
+    Exclaves { op: u64, id: u64, buffer: u64, size: u64 },
 }
 
 impl Wait {

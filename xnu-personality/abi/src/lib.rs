@@ -50,6 +50,7 @@ pub mod mach {
     pub const MACH_REPLY_PORT: i64 = -26;
     pub const TASK_SELF_TRAP: i64 = -28;
     pub const MACH_MSG: i64 = -31;
+    pub const EXCLAVES_CTL: i64 = -88;
     pub const MACH_TIMEBASE_INFO: i64 = -89;
     pub const MACH_WAIT_UNTIL: i64 = -90;
 }
@@ -89,6 +90,9 @@ pub mod kern {
     pub const KERN_NOT_SUPPORTED: u64 = 46;
 
     pub const KERN_NAME_EXISTS: u64 = 13;
+    pub const KERN_INVALID_CAPABILITY: u64 = 20;
+    pub const KERN_DENIED: u64 = 53;
+    pub const KERN_NOT_FOUND: u64 = 56;
 
     pub const MACH_MSG_SUCCESS: u64 = 0;
     pub const MACH_SEND_INVALID_DATA: u64 = 0x1000_0002;
@@ -187,6 +191,49 @@ pub mod spawn {
         pub flags: u32,
         pub conclave_id: u32,
         pub bootstrap_port: u32,
+    }
+}
+
+/// `exclaves_ctl` (Mach trap -88, after XNU's `exclaves_ctl_trap`): x0 a
+/// port name (0), x1 the operation in bits 31..24 and flags in 23..0
+/// (which must be 0), x2 the identifier, x3 a buffer, x4 its size.
+pub mod exclaves {
+    pub const OP_SHIFT: u32 = 24;
+    pub const FLAGS_MASK: u64 = 0x00ff_ffff;
+    pub const ENDPOINT_CALL: u64 = 1;
+    pub const NAMED_BUFFER_CREATE: u64 = 2;
+    pub const NAMED_BUFFER_COPYIN: u64 = 3;
+    pub const NAMED_BUFFER_COPYOUT: u64 = 4;
+    pub const BOOT: u64 = 5;
+    pub const LAUNCH_CONCLAVE: u64 = 6;
+    pub const LOOKUP_SERVICES: u64 = 7;
+    pub const AUDIO_BUFFER_CREATE: u64 = 8;
+    pub const AUDIO_BUFFER_COPYOUT: u64 = 9;
+    pub const SENSOR_CREATE: u64 = 10;
+    pub const SENSOR_START: u64 = 11;
+    pub const SENSOR_STOP: u64 = 12;
+    pub const SENSOR_STATUS: u64 = 13;
+    pub const NOTIFICATION_RESOURCE_LOOKUP: u64 = 14;
+    pub const SENSOR_MIN_ON_TIME: u64 = 15;
+
+    /// BOOT's identifier: the stage to reach.
+    pub const STAGE_EXCLAVECORE: u64 = 0;
+    pub const STAGE_EXCLAVEKIT: u64 = 100;
+    pub const STAGE_FAILED: u64 = 200;
+
+    /// ENDPOINT_CALL's buffer: exactly one tightbeam message.
+    pub const MESSAGE_BYTES: u64 = 512;
+    /// Service ids are below this.
+    pub const MAX_SERVICE_ID: u64 = 192;
+
+    /// LOOKUP_SERVICES's buffer: `{ name: [u8; 128] NUL-padded, id: u64 }`;
+    /// XNU writes the id.
+    pub const LOOKUP_NAME_BYTES: usize = 128;
+    pub const LOOKUP_RECORD_BYTES: u64 = 136;
+
+    /// x1 for operation `op` with no flags.
+    pub const fn op_word(op: u64) -> u64 {
+        op << OP_SHIFT
     }
 }
 

@@ -6,7 +6,7 @@ mod bsd;
 mod mach;
 
 pub use bsd::deliver_input;
-pub use mach::deliver;
+pub use mach::{deliver, exclaves_op};
 
 use sel4::Fault;
 use sel4_microkit::{Child, MessageInfo, Trap, TrapResult};

@@ -11,6 +11,7 @@
 
 pub mod args;
 pub mod bsd;
+pub mod exclaves;
 pub mod mach;
 pub mod print;
 mod trap;

@@ -1,13 +1,31 @@
-//! launchd, pid 1: starts the shell, starts it again when it exits, and
-//! reaps every task that ends up its child.
+//! launchd, pid 1: boots the exclaves (EXCLAVECORE, then EXCLAVEKIT),
+//! starts the shell, starts it again when it exits, and reaps every task
+//! that ends up its child.
 #![no_std]
 #![no_main]
 
-use libsystem::{bsd, eprintln, println, Args};
+use libsystem::{bsd, eprintln, exclaves, mach, println, Args};
 
 libsystem::entry!(main);
 
 fn main(_: Args) -> i32 {
+    use libsystem::abi::exclaves::{STAGE_EXCLAVECORE, STAGE_EXCLAVEKIT};
+    // A check at every boot that an exclaves call made before EXCLAVECORE
+    // waits for it: a child looks echo up while we sleep, then we boot.
+    let early = bsd::posix_spawn("testchild", &["testchild", "exlookup", "echo"], None);
+    let _ = mach::sleep_ms(1);
+    match exclaves::boot(STAGE_EXCLAVECORE).and_then(|()| exclaves::boot(STAGE_EXCLAVEKIT)) {
+        Ok(()) => println!("launchd: exclaves booted (EXCLAVECORE, EXCLAVEKIT)"),
+        Err(e) => eprintln!("launchd: exclaves boot failed: kern_return {:#x}", e.0),
+    }
+    // Exit 0 is echo's id: the lookup waited for the table (without the
+    // wait it would have been KERN_NOT_SUPPORTED, 100 + 46).
+    match early.map(|pid| bsd::wait4(pid as i64, 0)) {
+        Ok(Ok((_, status))) if status == libsystem::abi::wait::exited(0) => {
+            println!("launchd: a lookup made before EXCLAVECORE waited for it")
+        }
+        _ => eprintln!("launchd: a lookup made before EXCLAVECORE did not wait for it"),
+    }
     println!("launchd: starting sh");
     loop {
         let shell = match bsd::posix_spawn("sh", &["sh"], None) {

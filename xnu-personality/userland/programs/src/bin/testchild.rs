@@ -6,7 +6,7 @@
 use core::arch::asm;
 
 use libsystem::abi::{bsd as nr, layout, port};
-use libsystem::{bsd, mach, println, Args, Errno};
+use libsystem::{bsd, exclaves, mach, println, Args, Errno};
 use xnu_userland::parse_i64;
 
 libsystem::entry!(main);
@@ -69,6 +69,13 @@ fn main(args: Args) -> i32 {
         },
         "tid" => (bsd::thread_selfid() == arg(&args, 2) as u64) as i32,
         "ports" => fill_port_space(),
+        // Entitled to boot and to the kernel domain (manifests/entitlements.toml).
+        "exboot" => exclaves::boot(arg(&args, 2) as u64).err().map_or(0, |e| e.0 as i32),
+        "exlookup" => match exclaves::lookup(args.get(2).unwrap_or("")) {
+            Ok(id) => id as i32,
+            Err(e) => 100 + e.0 as i32,
+        },
+        "exhello" => hello_probe(),
         "zombies" => fill_task_table(),
         "read" => read_line(),
         _ => 100,
@@ -83,6 +90,21 @@ fn hostile_x7(x7: u64, x0: u64) -> i32 {
     // XNU's checked trap path.
     unsafe { asm!("svc #0x80", inout("x0") x0 => _, in("x7") x7, in("x16") nr::GETPID, out("x1") _, out("x2") _, out("x3") _, out("x4") _, out("x5") _, out("x6") _) };
     0
+}
+
+/// Calls the kernel domain's hello service: 0 if it answers its known value.
+fn hello_probe() -> i32 {
+    use tightbeam::hello::{Hello, HelloReply};
+    use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
+    let Ok(id) = exclaves::lookup("hello") else { return 1 };
+    let mut message = [0u8; 512];
+    if encode_request(&Request::Hello(Hello), &mut message).is_err() || exclaves::endpoint_call(id, &mut message).is_err() {
+        return 2;
+    }
+    match Received::copy_from(&message).map(|r| matches!(decode_reply(&r, MethodId::Hello), Ok(Ok(Reply::Hello(v))) if v == HelloReply::EXPECTED)) {
+        Ok(true) => 0,
+        _ => 3,
+    }
 }
 
 /// Allocates ports until XNU refuses; exits with how many hundreds it took

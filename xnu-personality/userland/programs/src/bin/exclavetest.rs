@@ -1,0 +1,231 @@
+//! The EXCL suite (sel4test-style lines): `exclaves_ctl` from a task of
+//! the darwin domain with no entitlements (and, where a check needs one,
+//! from `testchild`, entitled to boot and to the kernel domain), against
+//! the exclave services of the default system. Run it from the shell.
+#![no_std]
+#![no_main]
+
+use libsystem::abi::exclaves::*;
+use libsystem::abi::kern::*;
+use libsystem::abi::{layout, wait};
+use libsystem::mach::KernError;
+use libsystem::{bsd, exclaves, println, Args};
+use tightbeam::echo::{Echo, Transform, TransformKind};
+use tightbeam::{decode_reply, encode_request, ErrorCode, MethodId, Received, Reply, Request, PAYLOAD_MAX};
+
+libsystem::entry!(main);
+
+type Outcome = Result<(), &'static str>;
+type Test = (&'static str, fn() -> Outcome);
+
+macro_rules! ensure {
+    ($cond:expr, $why:expr) => {
+        if !$cond {
+            return Err($why);
+        }
+    };
+}
+
+const TESTS: &[Test] = &[
+    ("EXCL0001", lookup_in_own_domain),
+    ("EXCL0002", kernel_domain_needs_the_entitlement),
+    ("EXCL0003", lookup_errors),
+    ("EXCL0004", boot_needs_privilege),
+    ("EXCL0005", boot_twice),
+    ("EXCL0006", flags_are_refused),
+    ("EXCL0007", unknown_ops),
+    ("EXCL0008", later_parts_not_supported),
+    ("EXCL0009", echo_round_trip_of_every_byte),
+    ("EXCL0010", call_size_must_be_512),
+    ("EXCL0011", call_id_below_192),
+    ("EXCL0012", call_outside_the_domain),
+    ("EXCL0013", hello_from_an_entitled_task),
+    ("EXCL0014", call_bad_buffers),
+    ("EXCL0015", malformed_messages_answered),
+    ("EXCL0016", transform),
+];
+
+fn main(_: Args) -> i32 {
+    println!("Running suite excl: {} tests", TESTS.len());
+    let mut failed = 0;
+    for (i, (name, test)) in TESTS.iter().enumerate() {
+        println!("Starting test {}: {name}", i + 1);
+        match test() {
+            Ok(()) => println!("Test {name} passed"),
+            Err(why) => {
+                failed += 1;
+                println!("Test {name} failed: {why}");
+            }
+        }
+    }
+    println!("{} passed, {} failed", TESTS.len() - failed, failed);
+    println!("*** suite finished ***");
+    failed as i32
+}
+
+/// Runs `testchild ARGS...`: its exit code.
+fn child(args: &[&str]) -> Result<u32, &'static str> {
+    let pid = bsd::posix_spawn("testchild", args, None).map_err(|_| "spawn of testchild failed")?;
+    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    ensure!(wait::is_exited(status), "testchild was killed");
+    Ok(wait::exit_code(status))
+}
+
+fn raw(op_flags: u64, id: u64, buffer: u64, size: u64) -> u64 {
+    exclaves::ctl(op_flags, id, buffer, size)
+}
+
+fn lookup_in_own_domain() -> Outcome {
+    ensure!(exclaves::lookup("echo") == Ok(0), "echo is not id 0 in darwin");
+    Ok(())
+}
+
+fn kernel_domain_needs_the_entitlement() -> Outcome {
+    ensure!(exclaves::lookup("hello") == Err(KernError(KERN_NOT_FOUND)), "an unentitled task found a kernel-domain service");
+    ensure!(child(&["testchild", "exlookup", "hello"])? == 1, "the kernel-domain task did not find hello (id 1)");
+    ensure!(child(&["testchild", "exlookup", "echo"])? == 0, "the kernel-domain task lost its own domain's echo");
+    Ok(())
+}
+
+fn lookup_errors() -> Outcome {
+    ensure!(exclaves::lookup("nonesuch") == Err(KernError(KERN_NOT_FOUND)), "an unknown name was found");
+    let mut record = [0u8; LOOKUP_RECORD_BYTES as usize];
+    record[..4].copy_from_slice(b"echo");
+    let at = record.as_mut_ptr() as u64;
+    ensure!(raw(op_word(LOOKUP_SERVICES), 0, at, 100) == KERN_INVALID_ARGUMENT, "a short record was accepted");
+    let mut unterminated = [b'e'; LOOKUP_RECORD_BYTES as usize];
+    ensure!(raw(op_word(LOOKUP_SERVICES), 0, unterminated.as_mut_ptr() as u64, LOOKUP_RECORD_BYTES) == KERN_INVALID_ARGUMENT, "a name with no NUL was accepted");
+    ensure!(raw(op_word(LOOKUP_SERVICES), 0, 0x10, LOOKUP_RECORD_BYTES) == KERN_INVALID_ADDRESS, "a bad record pointer is not KERN_INVALID_ADDRESS");
+    ensure!(raw(op_word(LOOKUP_SERVICES), 0, layout::RODATA.base, LOOKUP_RECORD_BYTES) == KERN_INVALID_ADDRESS, "a read-only record is not KERN_INVALID_ADDRESS");
+    Ok(())
+}
+
+fn boot_needs_privilege() -> Outcome {
+    ensure!(exclaves::boot(STAGE_EXCLAVECORE) == Err(KernError(KERN_DENIED)), "an unentitled task booted");
+    ensure!(exclaves::boot(STAGE_EXCLAVEKIT) == Err(KernError(KERN_DENIED)), "an unentitled task raised the stage");
+    Ok(())
+}
+
+fn boot_twice() -> Outcome {
+    let core = child(&["testchild", "exboot", "0"])?;
+    ensure!(u64::from(core) == KERN_INVALID_ARGUMENT, "a second EXCLAVECORE is not KERN_INVALID_ARGUMENT");
+    let kit = child(&["testchild", "exboot", "100"])?;
+    ensure!(u64::from(kit) == KERN_INVALID_ARGUMENT, "a second EXCLAVEKIT is not KERN_INVALID_ARGUMENT");
+    ensure!(u64::from(child(&["testchild", "exboot", "7"])?) == KERN_INVALID_ARGUMENT, "an unknown stage is not KERN_INVALID_ARGUMENT");
+    ensure!(exclaves::lookup("echo") == Ok(0), "the repeated boots disturbed the table");
+    Ok(())
+}
+
+fn flags_are_refused() -> Outcome {
+    for op in [ENDPOINT_CALL, BOOT, LOOKUP_SERVICES, SENSOR_START] {
+        for flags in [1u64, 0x80, 0x00ff_ffff] {
+            ensure!(raw(op_word(op) | flags, 0, 0, 0) == KERN_INVALID_ARGUMENT, "non-zero flags are not KERN_INVALID_ARGUMENT");
+        }
+    }
+    Ok(())
+}
+
+fn unknown_ops() -> Outcome {
+    for op in [0u64, 16, 100, 255] {
+        ensure!(raw(op_word(op), 0, 0, 0) == KERN_INVALID_ARGUMENT, "an unknown op is not KERN_INVALID_ARGUMENT");
+    }
+    ensure!(raw(op_word(LOOKUP_SERVICES) | 1 << 40, 0, 0, 0) == KERN_INVALID_ARGUMENT, "bits above the 32-bit argument were accepted");
+    Ok(())
+}
+
+fn later_parts_not_supported() -> Outcome {
+    for op in [2u64, 3, 4, 6, 8, 9, 10, 11, 12, 13, 14, 15] {
+        ensure!(raw(op_word(op), 0, 0, 0) == KERN_NOT_SUPPORTED, "an op of parts 2 and 3 is not KERN_NOT_SUPPORTED");
+    }
+    Ok(())
+}
+
+/// An echo request of `bytes`, encoded.
+fn echo_request(bytes: &[u8]) -> Result<[u8; 512], &'static str> {
+    let mut m = [0u8; 512];
+    encode_request(&Request::Echo(Echo { bytes }), &mut m).map_err(|_| "the request does not encode")?;
+    Ok(m)
+}
+
+fn echo_round_trip_of_every_byte() -> Outcome {
+    let mut payload = [0u8; PAYLOAD_MAX];
+    for (i, b) in payload.iter_mut().enumerate() {
+        *b = (i as u8) ^ 0xa5;
+    }
+    let mut m = echo_request(&payload)?;
+    let sent = m;
+    exclaves::endpoint_call(0, &mut m).map_err(|_| "ENDPOINT_CALL to echo failed")?;
+    let r = Received::copy_from(&m).map_err(|_| "the reply is not a message")?;
+    ensure!(matches!(decode_reply(&r, MethodId::Echo), Ok(Ok(Reply::Echo(e))) if e.bytes == payload), "echo did not return all its bytes");
+    // The whole reply but the header is the request's payload, byte for byte.
+    ensure!(m[16..] == sent[16..], "the reply's payload differs from the request's");
+    Ok(())
+}
+
+fn call_size_must_be_512() -> Outcome {
+    let mut m = echo_request(b"x")?;
+    for size in [0u64, 511, 513, 4096] {
+        ensure!(raw(op_word(ENDPOINT_CALL), 0, m.as_mut_ptr() as u64, size) == KERN_INVALID_ARGUMENT, "a buffer not of 512 bytes is not KERN_INVALID_ARGUMENT");
+    }
+    Ok(())
+}
+
+fn call_id_below_192() -> Outcome {
+    let mut m = echo_request(b"x")?;
+    for id in [192u64, 193, 1000, u64::MAX] {
+        ensure!(exclaves::endpoint_call(id, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "an id of 192 or more is not KERN_INVALID_ARGUMENT");
+    }
+    Ok(())
+}
+
+fn call_outside_the_domain() -> Outcome {
+    let mut m = echo_request(b"x")?;
+    // hello is id 1 of the kernel domain: not in darwin's set.
+    ensure!(exclaves::endpoint_call(1, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "a darwin task called a kernel-domain service");
+    ensure!(exclaves::endpoint_call(7, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "an id with no service was called");
+    Ok(())
+}
+
+fn hello_from_an_entitled_task() -> Outcome {
+    ensure!(child(&["testchild", "exhello"])? == 0, "the kernel-domain task's hello call did not get the known value");
+    Ok(())
+}
+
+fn call_bad_buffers() -> Outcome {
+    for at in [0x10u64, 0xffff_0000_0000_0000, layout::TEXT.base, layout::STACK.end() - 100] {
+        ensure!(raw(op_word(ENDPOINT_CALL), 0, at, MESSAGE_BYTES) == KERN_INVALID_ADDRESS, "a bad buffer is not KERN_INVALID_ADDRESS");
+    }
+    Ok(())
+}
+
+fn malformed_messages_answered() -> Outcome {
+    let damages: [(usize, u8, ErrorCode); 5] = [
+        (6, 1, ErrorCode::FLAGS),
+        (300, 0xff, ErrorCode::PADDING),
+        (2, 9, ErrorCode::UNKNOWN_METHOD),
+        (4, 7, ErrorCode::VERSION),
+        (0, 7, ErrorCode::UNKNOWN_SERVICE),
+    ];
+    for (at, value, code) in damages {
+        let mut m = echo_request(b"abcd")?;
+        m[at] = value;
+        exclaves::endpoint_call(0, &mut m).map_err(|_| "a malformed message's call failed in XNU")?;
+        let status = u32::from_le_bytes([m[12], m[13], m[14], m[15]]);
+        ensure!(status == code.get(), "a malformed message did not get its error code");
+    }
+    let mut m = [0xffu8; 512];
+    exclaves::endpoint_call(0, &mut m).map_err(|_| "a garbage message's call failed in XNU")?;
+    ensure!(u32::from_le_bytes([m[12], m[13], m[14], m[15]]) != 0, "garbage got a success reply");
+    // And echo serves on.
+    echo_round_trip_of_every_byte()
+}
+
+fn transform() -> Outcome {
+    let mut m = [0u8; 512];
+    let t = Request::Transform(Transform { kind: TransformKind::Reverse, count: 4, bytes: b"abcdef" });
+    encode_request(&t, &mut m).map_err(|_| "encode failed")?;
+    exclaves::endpoint_call(0, &mut m).map_err(|_| "ENDPOINT_CALL failed")?;
+    let r = Received::copy_from(&m).map_err(|_| "not a message")?;
+    ensure!(matches!(decode_reply(&r, MethodId::Transform), Ok(Ok(Reply::Echo(e))) if e.bytes == b"dcbaef"), "transform did not reverse its first four bytes");
+    Ok(())
+}
