@@ -58,7 +58,8 @@ fn every_type_round_trips_through_the_table() {
 #[test]
 fn the_repository_manifests_compile_against_the_test_system() {
     let dir = common::fixtures().join("../../manifests");
-    let blob = common::compile(&dir, Some(&["launchd".to_string()])).expect("manifests/ compiles");
+    let programs = ["launchd", "testchild"].map(String::from);
+    let blob = common::compile(&dir, Some(&programs)).expect("manifests/ compiles");
     let table = Table::parse(&blob).expect("parses");
     let hello = table.lookup("kernel", "hello", ResourceType::Service).expect("the boot probe");
     assert_eq!(hello.backing, Backing::Channel(3));
@@ -66,4 +67,7 @@ fn the_repository_manifests_compile_against_the_test_system() {
     assert_eq!(echo.backing, Backing::Channel(4));
     let launchd = table.entitlements("launchd").expect("launchd");
     assert_eq!(launchd.0, Entitlements::BOOT | Entitlements::KERNEL_DOMAIN);
+    // The XNU suites' entitled child.
+    assert_eq!(table.entitlements("testchild").map(|e| e.0), Some(Entitlements::BOOT | Entitlements::KERNEL_DOMAIN));
+    assert_eq!(table.entitlements("exclavetest"), None);
 }

@@ -302,8 +302,9 @@ impl<'a> Spec<'a> {
 }
 
 impl Spec<'_> {
-    /// True when `[vaddr, vaddr + len)` lies inside one of `pd`'s segments
-    /// (which `check_pd` found sorted and disjoint): a binary search.
+    /// True when `[vaddr, vaddr + len)` lies inside `pd`'s segments (which
+    /// `check_pd` found sorted and disjoint), in one or in several that
+    /// follow each other without a gap: a binary search, then a walk.
     fn in_segment(&self, pd: &Pd, vaddr: u64, len: u64) -> bool {
         let Some(end) = vaddr.checked_add(len) else { return false };
         let segment = |k: usize| record::<Segment>(self.bytes, self.header.segments, pd.segments.first as usize + k, "segment").ok();
@@ -316,7 +317,22 @@ impl Spec<'_> {
                 None => return false,
             }
         }
-        lo < pd.segments.count as usize && segment(lo).is_some_and(|s| s.vaddr <= vaddr && end <= s.vaddr + s.mem_size)
+        // The tool stores a segment as contiguous pieces around the writes
+        // it made past the file bytes, so the range may run on from the
+        // piece it starts in into the ones that continue it.
+        let mut reach = match segment(lo) {
+            Some(s) if lo < pd.segments.count as usize && s.vaddr <= vaddr => s.vaddr + s.mem_size,
+            _ => return false,
+        };
+        let mut next = lo + 1;
+        while reach < end && next < pd.segments.count as usize {
+            match segment(next) {
+                Some(s) if s.vaddr == reach => reach += s.mem_size,
+                _ => return false,
+            }
+            next += 1;
+        }
+        end <= reach
     }
 }
 
