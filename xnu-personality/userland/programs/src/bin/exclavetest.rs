@@ -9,22 +9,13 @@ use libsystem::abi::exclaves::*;
 use libsystem::abi::kern::*;
 use libsystem::abi::{layout, wait};
 use libsystem::mach::KernError;
-use libsystem::{bsd, exclaves, println, Args};
+use libsystem::{bsd, exclaves, Args};
 use tightbeam::echo::{Echo, Transform, TransformKind};
 use tightbeam::{decode_reply, encode_request, ErrorCode, MethodId, Received, Reply, Request, PAYLOAD_MAX};
 
+use xnu_userland::{ensure, run_suite, Outcome, Test};
+
 libsystem::entry!(main);
-
-type Outcome = Result<(), &'static str>;
-type Test = (&'static str, fn() -> Outcome);
-
-macro_rules! ensure {
-    ($cond:expr, $why:expr) => {
-        if !$cond {
-            return Err($why);
-        }
-    };
-}
 
 const TESTS: &[Test] = &[
     ("EXCL0001", lookup_in_own_domain),
@@ -46,21 +37,7 @@ const TESTS: &[Test] = &[
 ];
 
 fn main(_: Args) -> i32 {
-    println!("Running suite excl: {} tests", TESTS.len());
-    let mut failed = 0;
-    for (i, (name, test)) in TESTS.iter().enumerate() {
-        println!("Starting test {}: {name}", i + 1);
-        match test() {
-            Ok(()) => println!("Test {name} passed"),
-            Err(why) => {
-                failed += 1;
-                println!("Test {name} failed: {why}");
-            }
-        }
-    }
-    println!("{} passed, {} failed", TESTS.len() - failed, failed);
-    println!("*** suite finished ***");
-    failed as i32
+    run_suite("excl", TESTS)
 }
 
 /// Runs `testchild ARGS...`: its exit code.

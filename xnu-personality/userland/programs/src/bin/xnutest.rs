@@ -7,21 +7,11 @@ use core::arch::asm;
 
 use libsystem::abi::{bsd as nr, errno::*, kern::*, layout, port::*, signal::*, spawn::*, wait};
 use libsystem::mach::{self, Message};
-use libsystem::{bsd, println, Args, Errno};
+use libsystem::{bsd, Args, Errno};
+
+use xnu_userland::{ensure, run_suite, Outcome, Test};
 
 libsystem::entry!(main);
-
-type Outcome = Result<(), &'static str>;
-
-macro_rules! ensure {
-    ($cond:expr, $why:expr) => {
-        if !$cond {
-            return Err($why);
-        }
-    };
-}
-
-type Test = (&'static str, fn() -> Outcome);
 
 const TESTS: &[Test] = &[
     ("XNU0001", getpid_and_thread_selfid),
@@ -61,21 +51,7 @@ const TESTS: &[Test] = &[
 ];
 
 fn main(_: Args) -> i32 {
-    println!("Running suite xnu: {} tests", TESTS.len());
-    let mut failed = 0;
-    for (i, (name, test)) in TESTS.iter().enumerate() {
-        println!("Starting test {}: {name}", i + 1);
-        match test() {
-            Ok(()) => println!("Test {name} passed"),
-            Err(why) => {
-                failed += 1;
-                println!("Test {name} failed: {why}");
-            }
-        }
-    }
-    println!("{} passed, {} failed", TESTS.len() - failed, failed);
-    println!("*** suite finished ***");
-    failed as i32
+    run_suite("xnu", TESTS)
 }
 
 /// Runs `testchild ARGS...` and waits for it: its wait status.
