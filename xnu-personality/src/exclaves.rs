@@ -125,6 +125,31 @@ impl Exclaves {
         Ok(reply)
     }
 
+    /// Every resource, as `EXCLAVES_LIST` records (see `xnu_abi`); `None`
+    /// before EXCLAVECORE.
+    pub fn list(&self) -> Option<alloc::vec::Vec<u8>> {
+        let table = self.table.as_ref()?;
+        let mut out = alloc::vec::Vec::new();
+        for domain in table.domains() {
+            for r in domain.resources() {
+                let mut record = [0u8; LIST_RECORD_BYTES];
+                let put = |field: &mut [u8], text: &str| {
+                    // Names fit (the table caps them at 127 bytes; domains are ours).
+                    let n = text.len().min(field.len() - 1);
+                    field[..n].copy_from_slice(&text.as_bytes()[..n]);
+                };
+                put(&mut record[..LIST_DOMAIN_BYTES], domain.name());
+                put(&mut record[LIST_DOMAIN_BYTES..LIST_DOMAIN_BYTES + LIST_NAME_BYTES], r.name);
+                let at = LIST_DOMAIN_BYTES + LIST_NAME_BYTES;
+                record[at..at + 4].copy_from_slice(&(r.kind as u32).to_le_bytes());
+                record[at + 4..at + 8].copy_from_slice(&u32::from(r.connected).to_le_bytes());
+                record[at + 8..].copy_from_slice(&r.id.to_le_bytes());
+                out.extend_from_slice(&record);
+            }
+        }
+        Some(out)
+    }
+
     /// The domains a task's lookups and calls reach, in order: its own,
     /// then the kernel's if it is entitled to it.
     fn domains(&self, caller: &Caller) -> [Option<&'static str>; 2] {

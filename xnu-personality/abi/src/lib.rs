@@ -39,6 +39,10 @@ pub mod bsd {
     /// Ours: the counter tick at which a task first waited for console
     /// input (the shell's first prompt), 0 before; for `xnubench`.
     pub const PROMPT_TICK: i64 = 601;
+    /// Ours: the exclaves resource table as XNU booted it, a record per
+    /// resource (`exclaves::LIST_RECORD_BYTES`), for the shell's
+    /// `exclaves`; the resource count. ENOENT before EXCLAVECORE.
+    pub const EXCLAVES_LIST: i64 = 602;
 }
 
 /// Mach traps (negative numbers, XNU's `mach_trap_table`).
@@ -230,6 +234,13 @@ pub mod exclaves {
     /// XNU writes the id.
     pub const LOOKUP_NAME_BYTES: usize = 128;
     pub const LOOKUP_RECORD_BYTES: u64 = 136;
+
+    /// `EXCLAVES_LIST`'s record: `{ domain: [u8; 32], name: [u8; 128],
+    /// type: u32 (the table's numbering), connected: u32, id: u64 }`,
+    /// names NUL-padded.
+    pub const LIST_DOMAIN_BYTES: usize = 32;
+    pub const LIST_NAME_BYTES: usize = 128;
+    pub const LIST_RECORD_BYTES: usize = LIST_DOMAIN_BYTES + LIST_NAME_BYTES + 16;
 
     /// x1 for operation `op` with no flags.
     pub const fn op_word(op: u64) -> u64 {

@@ -34,6 +34,7 @@ enum Number {
     ThreadSelfid,
     ProcList,
     PromptTick,
+    ExclavesList,
 }
 
 impl TryFrom<i64> for Number {
@@ -50,6 +51,7 @@ impl TryFrom<i64> for Number {
             bsd::THREAD_SELFID => Number::ThreadSelfid,
             bsd::PROC_LIST => Number::ProcList,
             bsd::PROMPT_TICK => Number::PromptTick,
+            bsd::EXCLAVES_LIST => Number::ExclavesList,
             _ => return Err(()),
         })
     }
@@ -76,6 +78,7 @@ pub fn dispatch(k: &mut Kernel, call: &Call, number: i64) -> Outcome {
         Number::ThreadSelfid => ok(k.tasks.get(call.pid).map_or(0, |t| t.tid)),
         Number::ProcList => proc_list(k, call),
         Number::PromptTick => ok(k.console.first_wait.unwrap_or(0)),
+        Number::ExclavesList => exclaves_list(k, call),
     };
     result.unwrap_or_else(|errno| Outcome::Reply(TrapResult::errno(errno)))
 }
@@ -265,4 +268,15 @@ fn proc_list(k: &mut Kernel, call: &Call) -> BsdResult {
     let whole = buf.len() / RECORD_BYTES * RECORD_BYTES;
     buf.copy_out(&out[..out.len().min(whole)]);
     ok(k.tasks.by_pid.len() as u64)
+}
+
+/// exclaves_list(buf, len): the resource records that fit; the count.
+fn exclaves_list(k: &mut Kernel, call: &Call) -> BsdResult {
+    let [addr, len, ..] = call.args;
+    let buf = uslice::<u8>(k, call, addr, len, Access::Write)?;
+    let records = k.exclaves.list().ok_or(ENOENT)?;
+    let record = xnu_abi::exclaves::LIST_RECORD_BYTES;
+    let whole = buf.len() / record * record;
+    buf.copy_out(&records[..records.len().min(whole)]);
+    ok((records.len() / record) as u64)
 }

@@ -38,3 +38,61 @@ pub fn lookup(name: &str) -> Result<u64, KernError> {
 pub fn endpoint_call(id: u64, message: &mut [u8; MESSAGE_BYTES as usize]) -> Result<(), KernError> {
     kr(ctl(op_word(ENDPOINT_CALL), id, message.as_mut_ptr() as u64, MESSAGE_BYTES))
 }
+
+/// One resource of the table XNU booted, as `list` reports it.
+#[derive(Debug, Clone, Copy)]
+pub struct Resource {
+    pub domain: [u8; LIST_DOMAIN_BYTES],
+    pub name: [u8; LIST_NAME_BYTES],
+    pub kind: u32,
+    pub connected: bool,
+    pub id: u64,
+}
+
+impl Default for Resource {
+    fn default() -> Self {
+        Resource { domain: [0; LIST_DOMAIN_BYTES], name: [0; LIST_NAME_BYTES], kind: 0, connected: false, id: 0 }
+    }
+}
+
+fn text(field: &[u8]) -> &str {
+    let len = field.iter().position(|&b| b == 0).unwrap_or(field.len());
+    core::str::from_utf8(&field[..len]).unwrap_or("?")
+}
+
+impl Resource {
+    pub fn domain(&self) -> &str {
+        text(&self.domain)
+    }
+    pub fn name(&self) -> &str {
+        text(&self.name)
+    }
+    /// The type's name (EXCLAVES.md), as the table numbers them.
+    pub fn kind_name(&self) -> &'static str {
+        match self.kind {
+            1 => "CONCLAVE_MANAGER",
+            2 => "SERVICE",
+            3 => "SHARED_MEMORY",
+            4 => "ARBITRATED_AUDIO_MEMORY",
+            5 => "SENSOR",
+            6 => "NOTIFICATION",
+            _ => "?",
+        }
+    }
+}
+
+/// Fills `out` with the table's resources; returns how many there are.
+pub fn list(out: &mut [Resource]) -> Result<usize, crate::Errno> {
+    let mut raw = [0u8; 8 * LIST_RECORD_BYTES];
+    let n = crate::bsd_trap(xnu_abi::bsd::EXCLAVES_LIST, [raw.as_mut_ptr() as u64, raw.len() as u64, 0, 0, 0, 0])? as usize;
+    for (slot, rec) in out.iter_mut().zip(raw.chunks_exact(LIST_RECORD_BYTES).take(n)) {
+        let at = LIST_DOMAIN_BYTES + LIST_NAME_BYTES;
+        let word = |k: usize| u32::from_le_bytes([rec[k], rec[k + 1], rec[k + 2], rec[k + 3]]);
+        let mut id = [0u8; 8];
+        id.copy_from_slice(&rec[at + 8..at + 16]);
+        slot.domain.copy_from_slice(&rec[..LIST_DOMAIN_BYTES]);
+        slot.name.copy_from_slice(&rec[LIST_DOMAIN_BYTES..at]);
+        *slot = Resource { kind: word(at), connected: word(at + 4) != 0, id: u64::from_le_bytes(id), ..*slot };
+    }
+    Ok(n)
+}

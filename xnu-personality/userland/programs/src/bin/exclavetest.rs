@@ -34,6 +34,8 @@ const TESTS: &[Test] = &[
     ("EXCL0014", call_bad_buffers),
     ("EXCL0015", malformed_messages_answered),
     ("EXCL0016", transform),
+    ("EXCL0017", the_table_lists_every_resource),
+    ("EXCL0018", list_errors),
 ];
 
 fn main(_: Args) -> i32 {
@@ -204,5 +206,27 @@ fn transform() -> Outcome {
     exclaves::endpoint_call(0, &mut m).map_err(|_| "ENDPOINT_CALL failed")?;
     let r = Received::copy_from(&m).map_err(|_| "not a message")?;
     ensure!(matches!(decode_reply(&r, MethodId::Transform), Ok(Ok(Reply::Echo(e))) if e.bytes == b"dcbaef"), "transform did not reverse its first four bytes");
+    Ok(())
+}
+
+fn the_table_lists_every_resource() -> Outcome {
+    let mut table = [exclaves::Resource::default(); 8];
+    let n = exclaves::list(&mut table).map_err(|_| "the table did not list")?;
+    ensure!(n == 2, "the table does not hold the two services");
+    let found = |domain: &str, name: &str, id: u64| {
+        table[..n].iter().any(|r| r.domain() == domain && r.name() == name && r.kind_name() == "SERVICE" && r.id == id && r.connected)
+    };
+    ensure!(found("darwin", "echo", 0) && found("kernel", "hello", 1), "the listed resources are not the manifests'");
+    Ok(())
+}
+
+fn list_errors() -> Outcome {
+    let list = |addr: u64, len: u64| libsystem::bsd_trap(libsystem::abi::bsd::EXCLAVES_LIST, [addr, len, 0, 0, 0, 0]);
+    ensure!(list(0x10, 500) == Err(libsystem::Errno(libsystem::abi::errno::EFAULT)), "a bad list buffer is not EFAULT");
+    ensure!(list(layout::RODATA.base, 500) == Err(libsystem::Errno(libsystem::abi::errno::EFAULT)), "a read-only list buffer is not EFAULT");
+    // Room for one record: the count is still the table's, one record written.
+    let mut one = [0u8; LIST_RECORD_BYTES + 10];
+    ensure!(list(one.as_mut_ptr() as u64, one.len() as u64) == Ok(2), "a short buffer did not get the count");
+    ensure!(one[LIST_RECORD_BYTES..].iter().all(|&b| b == 0), "a record was written past the buffer's whole records");
     Ok(())
 }

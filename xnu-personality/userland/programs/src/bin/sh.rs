@@ -5,7 +5,7 @@
 #![no_main]
 
 use libsystem::abi::{errno, proc, wait};
-use libsystem::{bsd, mach, print, println, Args};
+use libsystem::{bsd, exclaves, mach, print, println, Args};
 use xnu_userland::parse_i64;
 
 libsystem::entry!(main);
@@ -71,12 +71,14 @@ fn run(words: &[&str]) {
         "kill" => kill(words),
         "sleep" => sleep(words),
         "uptime" => uptime(),
+        "exclaves" => list_exclaves(),
+        "call" => call(words),
         name => spawn(name, words),
     }
 }
 
 fn help() {
-    println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime");
+    println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS]");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -136,6 +138,62 @@ fn sleep(words: &[&str]) {
 fn uptime() {
     let ns = mach::now_ns();
     println!("up {}.{:03} s", ns / 1_000_000_000, ns / 1_000_000 % 1000);
+}
+
+/// The exclaves resource table, by domain.
+fn list_exclaves() {
+    let mut table = [exclaves::Resource::default(); 8];
+    let n = match exclaves::list(&mut table) {
+        Ok(n) => n.min(table.len()),
+        Err(e) => return println!("exclaves: errno {} (not booted?)", e.0),
+    };
+    println!("DOMAIN     NAME         TYPE              ID  CONNECTED");
+    for r in &table[..n] {
+        let connected = if r.connected { "yes" } else { "no" };
+        println!("{:<10} {:<12} {:<17} {:>2}  {connected}", r.domain(), r.name(), r.kind_name(), r.id);
+    }
+}
+
+/// `call SERVICE [WORDS]`: hello's probe, or an echo of WORDS, through
+/// LOOKUP_SERVICES and ENDPOINT_CALL.
+fn call(words: &[&str]) {
+    use tightbeam::echo::Echo;
+    use tightbeam::hello::Hello;
+    use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
+    let Some(&service) = words.get(1) else { return println!("usage: call SERVICE [WORDS]") };
+    let id = match exclaves::lookup(service) {
+        Ok(id) => id,
+        Err(e) => return println!("call: no service '{service}' here (kern_return {:#x})", e.0),
+    };
+    let mut text = [0u8; LINE_MAX];
+    let mut len = 0;
+    for (i, w) in words[2..].iter().enumerate() {
+        let sep = usize::from(i > 0);
+        if len + sep + w.len() > text.len() {
+            break;
+        }
+        text[len..len + sep].fill(b' ');
+        text[len + sep..len + sep + w.len()].copy_from_slice(w.as_bytes());
+        len += sep + w.len();
+    }
+    let (request, method) = match service {
+        "hello" => (Request::Hello(Hello), MethodId::Hello),
+        _ => (Request::Echo(Echo { bytes: &text[..len] }), MethodId::Echo),
+    };
+    let mut message = [0u8; 512];
+    if encode_request(&request, &mut message).is_err() {
+        return println!("call: the request does not encode");
+    }
+    if let Err(e) = exclaves::endpoint_call(id, &mut message) {
+        return println!("call: ENDPOINT_CALL failed: kern_return {:#x}", e.0);
+    }
+    let Ok(reply) = Received::copy_from(&message) else { return println!("call: no reply") };
+    match decode_reply(&reply, method) {
+        Ok(Ok(Reply::Hello(h))) => println!("{service}: value {:#x}, protocol {}", h.value, h.protocol),
+        Ok(Ok(Reply::Echo(e))) => println!("{service}: {}", core::str::from_utf8(e.bytes).unwrap_or("?")),
+        Ok(Err(code)) => println!("call: {service} refused: error {}", code.get()),
+        _ => println!("call: {service}'s reply does not decode"),
+    }
 }
 
 fn spawn(name: &str, words: &[&str]) {
