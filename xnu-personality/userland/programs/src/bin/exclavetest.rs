@@ -36,6 +36,8 @@ const TESTS: &[Test] = &[
     ("EXCL0016", transform),
     ("EXCL0017", the_table_lists_every_resource),
     ("EXCL0018", list_errors),
+    ("EXCL0019", a_refused_call_leaves_the_buffer),
+    ("EXCL0020", a_reply_writes_exactly_512_bytes),
 ];
 
 fn main(_: Args) -> i32 {
@@ -228,5 +230,26 @@ fn list_errors() -> Outcome {
     let mut one = [0u8; LIST_RECORD_BYTES + 10];
     ensure!(list(one.as_mut_ptr() as u64, one.len() as u64) == Ok(2), "a short buffer did not get the count");
     ensure!(one[LIST_RECORD_BYTES..].iter().all(|&b| b == 0), "a record was written past the buffer's whole records");
+    Ok(())
+}
+
+fn a_refused_call_leaves_the_buffer() -> Outcome {
+    let mut m = echo_request(b"keep me")?;
+    let before = m;
+    ensure!(exclaves::endpoint_call(192, &mut m).is_err() && exclaves::endpoint_call(1, &mut m).is_err(), "a refused call succeeded");
+    ensure!(m == before, "a refused call changed the caller's buffer");
+    Ok(())
+}
+
+fn a_reply_writes_exactly_512_bytes() -> Outcome {
+    // The message between two guard runs: the reply lands in its 512 bytes only.
+    let mut area = [0x77u8; 512 + 64];
+    let request = echo_request(b"guarded")?;
+    area[32..544].copy_from_slice(&request);
+    let at = area[32..].as_mut_ptr() as u64;
+    ensure!(raw(op_word(ENDPOINT_CALL), 0, at, MESSAGE_BYTES) == KERN_SUCCESS, "the guarded call failed");
+    ensure!(area[..32].iter().chain(&area[544..]).all(|&b| b == 0x77), "the reply wrote outside the message");
+    let r = Received::copy_from(&area[32..544]).map_err(|_| "not a message")?;
+    ensure!(matches!(decode_reply(&r, MethodId::Echo), Ok(Ok(Reply::Echo(e))) if e.bytes == b"guarded"), "the guarded echo lost its bytes");
     Ok(())
 }
