@@ -43,10 +43,12 @@ pub struct Exclaves {
     pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
 }
 
-/// Who calls: the task's program (its entitlements are the table's).
-pub struct Caller<'a> {
+/// Who calls: the task, with its program's entitlements (the table's,
+/// looked up once per call).
+#[derive(Clone, Copy)]
+pub struct Caller {
     pub pid: u32,
-    pub program: &'a str,
+    entitlements: Entitlements,
 }
 
 impl Exclaves {
@@ -60,8 +62,10 @@ impl Exclaves {
         Exclaves { stage: Stage::None, table: None, pages: pages.map(Result::ok) }
     }
 
-    fn entitled(&self, caller: &Caller, bit: u32) -> bool {
-        self.table.as_ref().and_then(|t| t.entitlements(caller.program)).unwrap_or_default().has(bit)
+    /// Task `pid` running `program`; before EXCLAVECORE it has no entitlements.
+    pub fn caller(&self, pid: u32, program: &str) -> Caller {
+        let entitlements = self.table.as_ref().and_then(|t| t.entitlements(program)).unwrap_or_default();
+        Caller { pid, entitlements }
     }
 
     /// BOOT: the init task, or a task entitled to boot, raises the stage.
@@ -69,7 +73,7 @@ impl Exclaves {
     pub fn boot(&mut self, caller: &Caller, stage: u64, log: &mut impl core::fmt::Write) -> u64 {
         // Before EXCLAVECORE there is no table to read entitlements from:
         // only launchd (pid 1) can boot.
-        let allowed = caller.pid == 1 || (self.table.is_some() && self.entitled(caller, Entitlements::BOOT));
+        let allowed = caller.pid == 1 || caller.entitlements.has(Entitlements::BOOT);
         if !allowed {
             return KERN_DENIED;
         }
@@ -152,15 +156,15 @@ impl Exclaves {
 
     /// The domains a task's lookups and calls reach, in order: its own,
     /// then the kernel's if it is entitled to it.
-    fn domains(&self, caller: &Caller) -> [Option<&'static str>; 2] {
-        let kernel = self.entitled(caller, Entitlements::KERNEL_DOMAIN).then_some(KERNEL_DOMAIN);
+    fn domains(caller: &Caller) -> [Option<&'static str>; 2] {
+        let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN).then_some(KERNEL_DOMAIN);
         [Some(TASK_DOMAIN), kernel]
     }
 
     /// LOOKUP_SERVICES: the id of the service `name`.
     pub fn lookup(&self, caller: &Caller, name: &str) -> Result<u64, u64> {
         let table = self.table.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
-        self.domains(caller)
+        Self::domains(caller)
             .into_iter()
             .flatten()
             .find_map(|d| table.lookup(d, name, ResourceType::Service))
@@ -175,8 +179,7 @@ impl Exclaves {
         if id >= MAX_SERVICE_ID {
             return Err(KERN_INVALID_ARGUMENT);
         }
-        let service = self
-            .domains(caller)
+        let service = Self::domains(caller)
             .into_iter()
             .flatten()
             .find_map(|d| table.domain(d)?.by_id(ResourceType::Service, id))

@@ -144,8 +144,7 @@ fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
     let op = op_flags >> OP_SHIFT;
     match op {
         BOOT => {
-            let program = k.tasks.get(call.pid).map(|t| t.name.clone()).unwrap_or_default();
-            let caller = crate::exclaves::Caller { pid: call.pid, program: &program };
+            let caller = k.exclaves.caller(call.pid, k.tasks.get(call.pid).map_or("", |t| t.name.as_str()));
             let Kernel { exclaves, console, .. } = k;
             let result = exclaves.boot(&caller, id, console);
             k.wake_exclaves_waiters();
@@ -171,8 +170,7 @@ pub fn exclaves_op(k: &mut Kernel, pid: crate::tasks::Pid, slot: usize, op: u64,
     if k.exclaves.stage == crate::exclaves::Stage::Failed {
         return KERN_FAILURE;
     }
-    let program = k.tasks.get(pid).map(|t| t.name.clone()).unwrap_or_default();
-    let caller = crate::exclaves::Caller { pid, program: &program };
+    let caller = k.exclaves.caller(pid, k.tasks.get(pid).map_or("", |t| t.name.as_str()));
     let result = match op {
         LOOKUP_SERVICES => lookup_services(k, &caller, slot, buffer, size),
         _ => endpoint_call(k, &caller, slot, id, buffer, size),
