@@ -33,7 +33,39 @@ RATIOS = [
     # The XNU personality's traps against the raw fault round trip (target <= 1.3).
     ("xnu_getpid_round_trip", "unknown_syscall_fault_round_trip"),
     ("xnu_getpid_x16_round_trip", "unknown_syscall_fault_round_trip"),
+    ("xnu_endpoint_call_echo_512", "unknown_syscall_fault_round_trip"),
 ]
+
+
+# ENDPOINT_CALL's target (issue: exclaves part 1): at most this many times
+# the raw fault round trip plus the raw 4-word Call+ReplyRecv.
+ENDPOINT_CALL_TARGET = 1.5
+
+
+def endpoint_call_breakdown(by_name):
+    """Splits the echo ENDPOINT_CALL round trip by the measured paths that
+    share its prefix; None when a figure is missing."""
+    need = ["xnu_endpoint_call_echo_512", "xnu_endpoint_call_refused_not_in_domain", "xnu_getpid_round_trip",
+            "xnu_message_copy_512_bytes", "unknown_syscall_fault_round_trip", "call_replyrecv_server_higher_0w",
+            "call_replyrecv_server_higher_4w"]
+    if any(n not in by_name for n in need):
+        return None
+    m = {n: by_name[n]["median"] for n in need}
+    total = m["xnu_endpoint_call_echo_512"]
+    parts = {
+        # The kernel's share: the task's fault to XNU and back, XNU's call to the service and back.
+        "kernel": m["unknown_syscall_fault_round_trip"] + m["call_replyrecv_server_higher_0w"],
+        # XNU's fault handling beyond the kernel's (decode, dispatch, reply), as getpid pays it.
+        "trap": m["xnu_getpid_round_trip"] - m["unknown_syscall_fault_round_trip"],
+        # The exclaves gate, the caller's entitlements and the route, as a call refused after them pays.
+        "xnu_dispatch": m["xnu_endpoint_call_refused_not_in_domain"] - m["xnu_getpid_round_trip"],
+        # XNU's two 512-byte copies, task to page and back.
+        "copy": 2 * m["xnu_message_copy_512_bytes"],
+    }
+    # The rest: the echo exclave's copy in, decode, answer and reply, and its runtime.
+    parts["service"] = total - sum(parts.values())
+    limit = ENDPOINT_CALL_TARGET * (m["unknown_syscall_fault_round_trip"] + m["call_replyrecv_server_higher_4w"])
+    return {"total": total, "parts": parts, "target": round(limit), "met": total <= limit}
 
 
 def read_log(path):
@@ -147,6 +179,13 @@ def main():
     for name, value in ratios.items():
         print(f"ratio {name}: {value}")
 
+    breakdown = endpoint_call_breakdown(by_name)
+    if breakdown:
+        split = " + ".join(f"{k} {v}" for k, v in breakdown["parts"].items())
+        print(f"xnu_endpoint_call_echo_512: {breakdown['total']} = {split}; target <= {breakdown['target']} "
+              f"({ENDPOINT_CALL_TARGET} x (unknown_syscall_fault_round_trip + call_replyrecv_server_higher_4w)): "
+              + ("met" if breakdown["met"] else "NOT met"))
+
     for mark, runs in walls.items():
         print(f"wall clock to '{mark}': {runs[0]} ms, {runs[1]} ms (two runs; not repeatable)")
     build_times = None
@@ -165,6 +204,7 @@ def main():
     doc = {"git_revision": git_revision(), "kernel_config": kernel_config,
            "unit": "guest instructions (QEMU -icount shift=0,sleep=off)",
            "repeatable": repeatable, "results": results, "ratios": ratios,
+           "endpoint_call_breakdown": breakdown,
            "wall_clock_ms": walls, "build_wall_seconds": build_times}
     with open(args.out, "w", encoding="utf-8") as f:
         json.dump(doc, f, indent=2)

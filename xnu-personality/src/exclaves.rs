@@ -5,6 +5,9 @@
 //! EXCLAVECORE like any input. A service is reached by the channel the
 //! table names and XNU's message page on it (`support/tightbeam-channel`).
 
+use alloc::boxed::Box;
+use alloc::vec::Vec;
+
 use sel4_microkit::{memory_region_symbol, Channel, MemoryRegion};
 use tightbeam::hello::{Hello, HelloReply};
 use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
@@ -12,6 +15,8 @@ use tightbeam_channel::{Endpoint, PAGE_BYTES};
 use exclaves_table::{Backing, Entitlements, ResourceType, Table};
 use xnu_abi::exclaves::*;
 use xnu_abi::kern::*;
+
+use crate::vm::USlice;
 
 /// The table the build made (`exclaves-manifest build`), aligned as its
 /// records need.
@@ -39,12 +44,27 @@ pub enum Stage {
 
 pub struct Exclaves {
     pub stage: Stage,
-    table: Option<Table<'static>>,
+    booted: Option<Box<Booted>>,
     pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
 }
 
+/// What EXCLAVECORE makes of the checked table: the table itself (the root
+/// of domains, then (name, type) within each, for lookups by name), and the
+/// route of each service id in the two domains a task reaches, so that an
+/// ENDPOINT_CALL finds its endpoint by index.
+struct Booted {
+    table: Table<'static>,
+    task_services: Routes,
+    kernel_services: Routes,
+    /// Each service channel's endpoint, with the channel id.
+    endpoints: Vec<(u32, Endpoint)>,
+}
+
+/// A domain's services by id: an index into `Booted::endpoints`.
+type Routes = [Option<u8>; MAX_SERVICE_ID as usize];
+
 /// Who calls: the task, with its program's entitlements (the table's,
-/// looked up once per call).
+/// looked up once per task).
 #[derive(Clone, Copy)]
 pub struct Caller {
     pub pid: u32,
@@ -59,12 +79,19 @@ impl Exclaves {
             memory_region_symbol!(xnu_tb_page_5, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_6, PAGE_BYTES),
         ];
-        Exclaves { stage: Stage::None, table: None, pages: pages.map(Result::ok) }
+        Exclaves { stage: Stage::None, booted: None, pages: pages.map(Result::ok) }
     }
 
-    /// Task `pid` running `program`; before EXCLAVECORE it has no entitlements.
-    pub fn caller(&self, pid: u32, program: &str) -> Caller {
-        let entitlements = self.table.as_ref().and_then(|t| t.entitlements(program)).unwrap_or_default();
+    /// Task `pid` running `program`, whose entitlements `known` holds once
+    /// they were looked up (the table's, so from EXCLAVECORE on; before, it
+    /// has none).
+    pub fn caller(&self, pid: u32, program: &str, known: &mut Option<Entitlements>) -> Caller {
+        if let Some(entitlements) = *known {
+            return Caller { pid, entitlements };
+        }
+        let Some(booted) = &self.booted else { return Caller { pid, entitlements: Entitlements::default() } };
+        let entitlements = booted.table.entitlements(program).unwrap_or_default();
+        *known = Some(entitlements);
         Caller { pid, entitlements }
     }
 
@@ -98,42 +125,63 @@ impl Exclaves {
         }
     }
 
-    /// EXCLAVECORE: the table checked, then the boot probe answered.
+    /// EXCLAVECORE: the table checked, its services routed, then the boot
+    /// probe answered.
     fn boot_core(&mut self) -> Result<(), &'static str> {
         let table = Table::parse(&TABLE.0).map_err(|_| "the resource table is damaged (version, checksum or records)")?;
-        let probe = table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
+        let mut endpoints = Vec::new();
+        let task_services = self.routes(&table, TASK_DOMAIN, &mut endpoints)?;
+        let kernel_services = self.routes(&table, KERNEL_DOMAIN, &mut endpoints)?;
+        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints });
+        let probe = booted.table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
+        let endpoint = booted.kernel_services[probe.id as usize].and_then(|i| booted.endpoints.get(usize::from(i))).ok_or("the hello service has no route")?;
         let mut request = [0u8; MESSAGE_BYTES as usize];
         encode_request(&Request::Hello(Hello), &mut request).map_err(|_| "the probe does not encode")?;
-        let reply = self.call_channel(probe.backing, &request).map_err(|_| "the hello service did not answer")?;
+        let mut reply = [0u8; MESSAGE_BYTES as usize];
+        endpoint.1.call(&request, &mut reply).map_err(|_| "the hello service did not answer")?;
         let received = Received::copy_from(&reply).map_err(|_| "the probe's reply is not a message")?;
         match decode_reply(&received, MethodId::Hello) {
             Ok(Ok(Reply::Hello(answer))) if answer == HelloReply::EXPECTED => {
-                self.table = Some(table);
+                self.booted = Some(booted);
                 Ok(())
             }
             _ => Err("the hello service answered something else than its known value"),
         }
     }
 
-    /// One tightbeam call on a service's channel and page.
-    fn call_channel(&self, backing: Backing, request: &[u8; 512]) -> Result<[u8; 512], u64> {
-        let Backing::Channel(id) = backing else { return Err(KERN_FAILURE) };
-        let page = id
-            .checked_sub(FIRST_SERVICE_CHANNEL)
-            .and_then(|i| self.pages.get(i as usize).copied().flatten())
-            .ok_or(KERN_FAILURE)?;
-        let channel = Channel::try_new(u64::from(id)).map_err(|_| KERN_FAILURE)?;
-        let endpoint = Endpoint::new(channel, page).map_err(|_| KERN_FAILURE)?;
-        let mut reply = [0u8; 512];
-        endpoint.call(request, &mut reply).map_err(|_| KERN_FAILURE)?;
-        Ok(reply)
+    /// The connected services of `domain` by id, each channel's endpoint
+    /// made once into `endpoints`. A service on a channel without a message
+    /// page is a table that does not fit this XNU.
+    fn routes(&self, table: &Table<'static>, domain: &str, endpoints: &mut Vec<(u32, Endpoint)>) -> Result<Routes, &'static str> {
+        let mut routes: Routes = [None; MAX_SERVICE_ID as usize];
+        let Some(domain) = table.domain(domain) else { return Ok(routes) };
+        for service in domain.resources().filter(|r| r.connected && r.kind == ResourceType::Service) {
+            let Backing::Channel(channel) = service.backing else { return Err("a service is not backed by a channel") };
+            let index = match endpoints.iter().position(|(c, _)| *c == channel) {
+                Some(index) => index,
+                None => {
+                    endpoints.push((channel, self.endpoint(channel).ok_or("a service's channel has no message page")?));
+                    endpoints.len() - 1
+                }
+            };
+            let route = routes.get_mut(service.id as usize).ok_or("a service id is out of range")?;
+            *route = Some(u8::try_from(index).map_err(|_| "too many service channels")?);
+        }
+        Ok(routes)
+    }
+
+    /// The endpoint of XNU's channel `id` and its message page.
+    fn endpoint(&self, id: u32) -> Option<Endpoint> {
+        let page = id.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.pages.get(i as usize).copied().flatten())?;
+        let channel = Channel::try_new(u64::from(id)).ok()?;
+        Endpoint::new(channel, page).ok()
     }
 
     /// Every resource, as `EXCLAVES_LIST` records (see `xnu_abi`); `None`
     /// before EXCLAVECORE.
-    pub fn list(&self) -> Option<alloc::vec::Vec<u8>> {
-        let table = self.table.as_ref()?;
-        let mut out = alloc::vec::Vec::new();
+    pub fn list(&self) -> Option<Vec<u8>> {
+        let table = &self.booted.as_ref()?.table;
+        let mut out = Vec::new();
         for domain in table.domains() {
             for r in domain.resources() {
                 let mut record = [0u8; LIST_RECORD_BYTES];
@@ -163,7 +211,7 @@ impl Exclaves {
 
     /// LOOKUP_SERVICES: the id of the service `name`.
     pub fn lookup(&self, caller: &Caller, name: &str) -> Result<u64, u64> {
-        let table = self.table.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        let table = &self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?.table;
         Self::domains(caller)
             .into_iter()
             .flatten()
@@ -172,19 +220,26 @@ impl Exclaves {
             .ok_or(KERN_NOT_FOUND)
     }
 
-    /// ENDPOINT_CALL: `message` to service `id` of the caller's domains,
-    /// its reply in place.
-    pub fn endpoint_call(&self, caller: &Caller, id: u64, message: &mut [u8; 512]) -> Result<(), u64> {
-        let table = self.table.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
-        if id >= MAX_SERVICE_ID {
+    /// ENDPOINT_CALL: the 512 bytes of `message` (a task's, checked) to
+    /// service `id` of the caller's domains, its reply in their place. The
+    /// message goes straight between the task's memory and the page, and
+    /// the task's buffer stays as it was unless a reply came.
+    pub fn endpoint_call(&self, caller: &Caller, id: u64, message: &USlice<u8>) -> Result<(), u64> {
+        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        let id = usize::try_from(id).ok().filter(|&id| id < MAX_SERVICE_ID as usize).ok_or(KERN_INVALID_ARGUMENT)?;
+        let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN);
+        let route = booted.task_services[id]
+            .or_else(|| booted.kernel_services[id].filter(|_| kernel))
+            .ok_or(KERN_INVALID_ARGUMENT)?;
+        let (_, endpoint) = booted.endpoints.get(usize::from(route)).ok_or(KERN_FAILURE)?;
+        if message.len() != MESSAGE_BYTES as usize {
             return Err(KERN_INVALID_ARGUMENT);
         }
-        let service = Self::domains(caller)
-            .into_iter()
-            .flatten()
-            .find_map(|d| table.domain(d)?.by_id(ResourceType::Service, id))
-            .ok_or(KERN_INVALID_ARGUMENT)?;
-        *message = self.call_channel(service.backing, message)?;
-        Ok(())
+        endpoint
+            // SAFETY: the page is valid for a message while each closure
+            // runs (`call_with`), and the slice is 512 bytes of the task's
+            // memory, which XNU maps for its life.
+            .call_with(|page| unsafe { message.copy_to_shared(page) }, |page| unsafe { message.copy_from_shared(page) })
+            .map_err(|_| KERN_FAILURE)
     }
 }

@@ -4,6 +4,7 @@
 use alloc::collections::BTreeMap;
 use alloc::string::String;
 
+use exclaves_table::Entitlements;
 use sel4_microkit::{Child, Trap};
 
 use crate::ports::{PortId, Space};
@@ -36,6 +37,8 @@ pub struct Task {
     pub space: Space,
     /// Its task port (`task_self_trap` names a send right to it).
     pub task_port: PortId,
+    /// Its program's exclaves entitlements, once looked up (exclaves.rs).
+    pub entitlements: Option<Entitlements>,
 }
 
 /// Slot `i` is child id `i + 1` in `system.xml`.
@@ -78,7 +81,7 @@ impl Tasks {
         let tid = self.next_tid;
         self.next_tid += 1;
         self.slots[slot] = Some(pid);
-        self.by_pid.insert(pid, Task { pid, ppid, tid, name, slot: Some(slot), state: State::Running, space, task_port });
+        self.by_pid.insert(pid, Task { pid, ppid, tid, name, slot: Some(slot), state: State::Running, space, task_port, entitlements: None });
         pid
     }
 

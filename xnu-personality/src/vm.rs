@@ -206,6 +206,24 @@ impl<T: Plain> USlice<T> {
         }
     }
 
+    /// Copies the slice's bytes to `dst`, memory XNU shares with a PD.
+    ///
+    /// # Safety
+    /// `dst..dst + self.len() * T::SIZE` is valid for writes meanwhile.
+    pub unsafe fn copy_to_shared(&self, dst: *mut u8) {
+        // SAFETY: the slice is task memory XNU maps (checked in `new`); the caller vouches for `dst`.
+        unsafe { volatile_copy::copy_volatile(dst, self.xnu as *const u8, self.count * T::SIZE) };
+    }
+
+    /// Fills the slice from `src`, memory XNU shares with a PD.
+    ///
+    /// # Safety
+    /// `src..src + self.len() * T::SIZE` is valid for reads meanwhile.
+    pub unsafe fn copy_from_shared(&self, src: *const u8) {
+        // SAFETY: as for `copy_to_shared`.
+        unsafe { volatile_copy::copy_volatile(self.xnu as *mut u8, src, self.count * T::SIZE) };
+    }
+
     pub fn read(&self) -> Option<T> {
         let mut b = [0u8; 8];
         (self.count > 0).then(|| {

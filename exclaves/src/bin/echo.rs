@@ -6,7 +6,7 @@
 use exclaves::Service;
 use sel4_microkit::protection_domain;
 use tightbeam::echo::{Echo, TransformKind};
-use tightbeam::{ErrorCode, Reply, Request, ServiceId, PAYLOAD_MAX};
+use tightbeam::{ErrorCode, Reply, Request, Scratch, ServiceId};
 
 protection_domain!(init);
 
@@ -15,12 +15,12 @@ struct EchoService;
 impl tightbeam::Handler for EchoService {
     const SERVICE: ServiceId = ServiceId::Echo;
 
-    fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+    fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
         match request {
             Request::Echo(echo) => Ok(Reply::Echo(echo)),
             Request::Transform(t) => {
                 // The decoder checked count <= bytes.len() <= PAYLOAD_MAX.
-                let out = scratch.get_mut(..t.bytes.len()).ok_or(ErrorCode::INTERNAL)?;
+                let out = scratch.take(t.bytes.len()).ok_or(ErrorCode::INTERNAL)?;
                 out.copy_from_slice(t.bytes);
                 let head = out.get_mut(..usize::from(t.count)).ok_or(ErrorCode::INTERNAL)?;
                 match t.kind {

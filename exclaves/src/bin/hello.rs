@@ -6,7 +6,7 @@
 use exclaves::Service;
 use sel4_microkit::protection_domain;
 use tightbeam::hello::HelloReply;
-use tightbeam::{ErrorCode, Reply, Request, ServiceId, PAYLOAD_MAX};
+use tightbeam::{ErrorCode, Reply, Request, Scratch, ServiceId};
 
 protection_domain!(init);
 
@@ -15,7 +15,7 @@ struct Hello;
 impl tightbeam::Handler for Hello {
     const SERVICE: ServiceId = ServiceId::Hello;
 
-    fn handle<'a>(&mut self, request: Request<'a>, _: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+    fn handle<'a>(&mut self, request: Request<'a>, _: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
         match request {
             Request::Hello(_) => Ok(Reply::Hello(HelloReply::EXPECTED)),
             _ => Err(ErrorCode::INTERNAL),

@@ -4,14 +4,14 @@
 //! carry the message in IPC-buffer words but always takes the kernel's
 //! slowpath (2108 instructions a round trip); a zero-word call takes the
 //! fastpath. The service copies the page into private memory before it
-//! decodes (`Received::copy_from_shared`), so the caller cannot change a
+//! decodes (`Dispatcher::answer_shared`), so the caller cannot change a
 //! message while it is checked, and writes its reply back into the page.
 #![no_std]
 
 use core::fmt;
 
 use sel4_microkit::{Channel, ChannelError, MemoryRegion, MessageInfo, RegionError};
-use tightbeam::{Dispatcher, Handler, Outcome, Received, MESSAGE_BYTES};
+use tightbeam::{Dispatcher, Handler, Outcome, MESSAGE_BYTES};
 
 /// A message page: one per caller and service.
 pub const PAGE_BYTES: usize = 0x1000;
@@ -58,11 +58,30 @@ impl Endpoint {
     /// Sends `request` and returns the service's reply in `reply`.
     pub fn call(&self, request: &[u8; MESSAGE_BYTES], reply: &mut [u8; MESSAGE_BYTES]) -> Result<(), Error> {
         self.page.write(0, request).map_err(Error::Page)?;
+        self.invoke()?;
+        self.page.read(0, reply).map_err(Error::Page)
+    }
+
+    /// The same for a caller whose message lies in memory it shares with
+    /// someone else (XNU and a task's buffer): `send` writes the request
+    /// into the page and, once the service replied, `take` reads the reply
+    /// out of it, so each way is one copy. Each gets the page's base, valid
+    /// for [`MESSAGE_BYTES`] (checked in [`Endpoint::new`]) until it returns;
+    /// `take` runs only for a reply.
+    pub fn call_with(&self, send: impl FnOnce(*mut u8), take: impl FnOnce(*const u8)) -> Result<(), Error> {
+        send(self.page.base());
+        self.invoke()?;
+        take(self.page.base());
+        Ok(())
+    }
+
+    /// The call itself: the page holds a request, and then the reply.
+    fn invoke(&self) -> Result<(), Error> {
         let answer = self.channel.pp_call(MessageInfo::new(CALL_LABEL, 0)).map_err(Error::Channel)?;
         if answer.label() != REPLIED {
             return Err(Error::Refused(answer.label()));
         }
-        self.page.read(0, reply).map_err(Error::Page)
+        Ok(())
     }
 }
 
@@ -77,10 +96,8 @@ pub fn serve<H: Handler>(dispatcher: &mut Dispatcher<H>, page: &MemoryRegion, ms
     // SAFETY: 1. the page is mapped readable for the PD's life (the monitor
     // maps it from system.xml and never unmaps), at least a message long
     // (checked above); 2. nothing here holds a reference into it.
-    let received = unsafe { Received::copy_from_shared(page.base()) };
-    let mut reply = [0u8; MESSAGE_BYTES];
-    let outcome = dispatcher.dispatch(&received, &mut reply);
-    match page.write(0, &reply) {
+    let (outcome, reply) = unsafe { dispatcher.answer_shared(page.base()) };
+    match page.write(0, reply) {
         Ok(()) => (MessageInfo::new(REPLIED, 0), Some(outcome)),
         // Only a read-only map could refuse, and then the caller gets no reply.
         Err(_) => (MessageInfo::new(BAD_CALL, 0), Some(outcome)),

@@ -185,21 +185,33 @@ fn header(service: u16, method: u16, version: u16, status: u32) -> Header {
     }
 }
 
-/// Builds the message, then writes `out` only if it all encoded.
+/// Builds the message in `out`: the header, the payload, zeros after it. On
+/// an error `out` is all zeros, which is no message.
 fn encode(
     out: &mut [u8; MESSAGE_BYTES],
     method: MethodId,
     payload: impl FnOnce(&mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError>,
 ) -> Result<(), EncodeError> {
-    let mut wire = Wire::new(header(method.service() as u16, method.number(), method.version(), 0));
-    let len = payload(&mut wire.payload)?;
-    // Payload encoders return at most PAYLOAD_MAX, so this never saturates.
-    wire.header.len = U32::new(u32::try_from(len).unwrap_or(u32::MAX));
-    wire.write_to(out);
-    Ok(())
+    let wire: &mut Wire = zerocopy::transmute_mut!(out);
+    match payload(&mut wire.payload) {
+        Ok(len) => {
+            // Payload encoders return at most PAYLOAD_MAX.
+            if let Some(tail) = wire.payload.get_mut(len..) {
+                tail.fill(0);
+            }
+            wire.header = header(method.service() as u16, method.number(), method.version(), 0);
+            // Payload encoders return at most PAYLOAD_MAX, so this never saturates.
+            wire.header.len = U32::new(u32::try_from(len).unwrap_or(u32::MAX));
+            Ok(())
+        }
+        Err(e) => {
+            *wire = Wire::new(Header::default());
+            Err(e)
+        }
+    }
 }
 
-/// Encodes `request` into `out`; on an error `out` is unchanged.
+/// Encodes `request` into `out`; on an error `out` is all zeros.
 pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> Result<(), EncodeError> {
     encode(out, request.method(), |payload| match request {
         Request::Hello(r) => r.encode(payload),
@@ -209,7 +221,7 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
 }
 
 /// Encodes the success reply to a call of `call` into `out`; on an error
-/// `out` is unchanged.
+/// `out` is all zeros.
 pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BYTES]) -> Result<(), EncodeError> {
     if !reply.answers(call) {
         return Err(EncodeError::WrongReply { method: call });
@@ -223,7 +235,8 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
 /// Writes the error reply to `request` (its header as received, checked or
 /// not): the same service and method, version 0, no payload, `code` as status.
 pub fn error_reply(request: &Header, code: ErrorCode, out: &mut [u8; MESSAGE_BYTES]) {
-    Wire::new(header(request.service.get(), request.method.get(), 0, code.get())).write_to(out);
+    let wire: &mut Wire = zerocopy::transmute_mut!(out);
+    *wire = Wire::new(header(request.service.get(), request.method.get(), 0, code.get()));
 }
 
 #[cfg(test)]
@@ -364,7 +377,8 @@ mod tests {
         // Start off word alignment so the unaligned head path runs too.
         let src = &mut src[1..];
         // SAFETY: `src` is 512 readable bytes nobody else touches.
-        let copy = unsafe { Received::copy_from_shared(src.as_ptr()) };
+        let mut copy = Received::empty();
+        unsafe { copy.copy_from_shared(src.as_ptr()) };
         assert_eq!(&copy.bytes()[..], &src[..]);
     }
 
@@ -511,6 +525,7 @@ mod tests {
             encode_request(&Request::Echo(Echo { bytes: &long }), &mut out),
             Err(EncodeError::TooLong { len: PAYLOAD_MAX + 1, max: PAYLOAD_MAX })
         );
+        assert!(out.iter().all(|&b| b == 0), "a failed encode leaves a message behind");
         assert_eq!(
             encode_request(
                 &Request::Transform(Transform { kind: TransformKind::Upper, count: 0, bytes: &long[..TRANSFORM_BYTES_MAX + 1] }),
@@ -530,7 +545,7 @@ mod tests {
             encode_reply(MethodId::Hello, &Reply::Echo(Echo { bytes: b"" }), &mut out),
             Err(EncodeError::WrongReply { method: MethodId::Hello })
         );
-        assert!(out.iter().all(|&b| b == 0x33), "a failed encode leaves the buffer alone");
+        assert!(out.iter().all(|&b| b == 0), "a failed encode leaves a message behind");
     }
 
     #[test]

@@ -15,7 +15,7 @@ pub trait Handler {
 
     /// Answers one request of this service. `scratch` (zeroed) is room for a
     /// reply payload that is not a slice of the request.
-    fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode>;
+    fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode>;
 }
 
 /// What became of one message (for the service's log or counters).
@@ -30,14 +30,54 @@ pub enum Outcome {
     Refused(DecodeError),
 }
 
+/// Room for a reply a handler builds (a transform's output). What it takes
+/// is zeroed first, so no earlier request's bytes can reach a reply, and a
+/// handler that takes nothing costs nothing.
+pub struct Scratch([u8; PAYLOAD_MAX]);
+
+impl Scratch {
+    /// The first `len` bytes, zeroed; `None` past [`PAYLOAD_MAX`].
+    pub fn take(&mut self, len: usize) -> Option<&mut [u8]> {
+        let bytes = self.0.get_mut(..len)?;
+        bytes.fill(0);
+        Some(bytes)
+    }
+}
+
+/// A reply buffer aligned for the word copies of `volatile-copy`.
+#[repr(C, align(8))]
+struct ReplyBuffer([u8; MESSAGE_BYTES]);
+
 pub struct Dispatcher<H> {
     handler: H,
-    scratch: [u8; PAYLOAD_MAX],
+    scratch: Scratch,
+    /// [`Dispatcher::answer_shared`]'s copy of the request, and where it
+    /// writes the reply (every answer writes all of it).
+    request: Received,
+    reply: ReplyBuffer,
 }
 
 impl<H: Handler> Dispatcher<H> {
     pub fn new(handler: H) -> Self {
-        Dispatcher { handler, scratch: [0; PAYLOAD_MAX] }
+        Dispatcher {
+            handler,
+            scratch: Scratch([0; PAYLOAD_MAX]),
+            request: Received::empty(),
+            reply: ReplyBuffer([0; MESSAGE_BYTES]),
+        }
+    }
+
+    /// Answers the message at `src`, memory the sender shares: copied into
+    /// the dispatcher's own request buffer first, answered into its own reply
+    /// buffer, which it returns (for the service to copy into the page).
+    ///
+    /// # Safety
+    /// As for [`Received::copy_from_shared`].
+    pub unsafe fn answer_shared(&mut self, src: *const u8) -> (Outcome, &[u8; MESSAGE_BYTES]) {
+        // SAFETY: the caller's.
+        unsafe { self.request.copy_from_shared(src) };
+        let outcome = answer(&mut self.handler, &mut self.scratch, &self.request, &mut self.reply.0);
+        (outcome, &self.reply.0)
     }
 
     pub fn handler(&self) -> &H {
@@ -46,30 +86,30 @@ impl<H: Handler> Dispatcher<H> {
 
     /// Answers `message` into `reply`, which always holds a whole reply after.
     pub fn dispatch(&mut self, message: &Received, reply: &mut [u8; MESSAGE_BYTES]) -> Outcome {
-        let refuse = |error: DecodeError, reply: &mut [u8; MESSAGE_BYTES]| {
-            error_reply(&message.header(), error.code(), reply);
-            Outcome::Refused(error)
-        };
-        let request = match decode_request(message) {
-            Ok(request) if request.method().service() == H::SERVICE => request,
-            Ok(request) => {
-                return refuse(DecodeError::UnknownService { service: request.method().service() as u16 }, reply)
-            }
-            Err(error) => return refuse(error, reply),
-        };
-        let method = request.method();
-        // A reply built from stale scratch would carry an earlier client's bytes.
-        self.scratch = [0; PAYLOAD_MAX];
-        let code = match self.handler.handle(request, &mut self.scratch) {
-            Ok(answer) => match encode_reply(method, &answer, reply) {
-                Ok(()) => return Outcome::Answered(method),
-                Err(_) => ErrorCode::INTERNAL,
-            },
-            Err(code) => code,
-        };
-        error_reply(&message.header(), code, reply);
-        Outcome::Failed(method, code)
+        answer(&mut self.handler, &mut self.scratch, message, reply)
     }
+}
+
+fn answer<H: Handler>(handler: &mut H, scratch: &mut Scratch, message: &Received, reply: &mut [u8; MESSAGE_BYTES]) -> Outcome {
+    let refuse = |error: DecodeError, reply: &mut [u8; MESSAGE_BYTES]| {
+        error_reply(&message.header(), error.code(), reply);
+        Outcome::Refused(error)
+    };
+    let request = match decode_request(message) {
+        Ok(request) if request.method().service() == H::SERVICE => request,
+        Ok(request) => return refuse(DecodeError::UnknownService { service: request.method().service() as u16 }, reply),
+        Err(error) => return refuse(error, reply),
+    };
+    let method = request.method();
+    let code = match handler.handle(request, scratch) {
+        Ok(reply_value) => match encode_reply(method, &reply_value, reply) {
+            Ok(()) => return Outcome::Answered(method),
+            Err(_) => ErrorCode::INTERNAL,
+        },
+        Err(code) => code,
+    };
+    error_reply(&message.header(), code, reply);
+    Outcome::Failed(method, code)
 }
 
 #[cfg(test)]
@@ -92,14 +132,14 @@ mod tests {
     impl Handler for EchoService {
         const SERVICE: ServiceId = ServiceId::Echo;
 
-        fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+        fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
             self.served += 1;
             match request {
                 Request::Echo(echo) => Ok(Reply::Echo(echo)),
                 Request::Transform(t) if t.count == 0x55 => Err(REFUSED),
                 Request::Transform(t) if t.count == 0x66 => Ok(Reply::Hello(HelloReply::EXPECTED)),
                 Request::Transform(t) => {
-                    let out = &mut scratch[..t.bytes.len()];
+                    let Some(out) = scratch.take(t.bytes.len()) else { return Err(ErrorCode::INTERNAL) };
                     out.copy_from_slice(t.bytes);
                     let head = &mut out[..usize::from(t.count)];
                     match t.kind {
@@ -121,12 +161,14 @@ mod tests {
     impl Handler for Careless {
         const SERVICE: ServiceId = ServiceId::Echo;
 
-        fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+        fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
             match request {
-                Request::Echo(e) => Ok(Reply::Echo(Echo { bytes: &scratch[..e.bytes.len()] })),
+                // Takes the room and forgets to fill it.
+                Request::Echo(e) => Ok(Reply::Echo(Echo { bytes: scratch.take(e.bytes.len()).ok_or(ErrorCode::INTERNAL)? })),
                 Request::Transform(t) => {
-                    scratch[..t.bytes.len()].copy_from_slice(t.bytes);
-                    Ok(Reply::Echo(Echo { bytes: &scratch[..t.bytes.len()] }))
+                    let out = scratch.take(t.bytes.len()).ok_or(ErrorCode::INTERNAL)?;
+                    out.copy_from_slice(t.bytes);
+                    Ok(Reply::Echo(Echo { bytes: out }))
                 }
                 Request::Hello(_) => Err(ErrorCode::INTERNAL),
             }
@@ -138,7 +180,7 @@ mod tests {
     impl Handler for HelloService {
         const SERVICE: ServiceId = ServiceId::Hello;
 
-        fn handle<'a>(&mut self, request: Request<'a>, _scratch: &'a mut [u8; PAYLOAD_MAX]) -> Result<Reply<'a>, ErrorCode> {
+        fn handle<'a>(&mut self, request: Request<'a>, _scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
             match request {
                 Request::Hello(Hello) => Ok(Reply::Hello(HelloReply::EXPECTED)),
                 _ => Err(ErrorCode::INTERNAL),

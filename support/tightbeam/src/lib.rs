@@ -45,7 +45,7 @@ use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 pub use catalog::{
     decode_reply, decode_request, encode_reply, encode_request, error_reply, MethodId, Reply, Request, ServiceId,
 };
-pub use dispatch::{Dispatcher, Handler, Outcome};
+pub use dispatch::{Dispatcher, Handler, Outcome, Scratch};
 pub use error::{DecodeError, EncodeError, ErrorCode};
 
 /// Bytes in every message, request or reply.
@@ -77,15 +77,11 @@ struct Wire {
 
 const _: () = assert!(core::mem::size_of::<Header>() == HEADER_BYTES);
 const _: () = assert!(core::mem::size_of::<Wire>() == MESSAGE_BYTES);
+const _: () = assert!(core::mem::size_of::<Received>() == MESSAGE_BYTES);
 
 impl Wire {
     fn new(header: Header) -> Self {
         Wire { header, payload: [0; PAYLOAD_MAX] }
-    }
-
-    fn write_to(self, out: &mut [u8; MESSAGE_BYTES]) {
-        // A checked-size transmute: no length to get wrong at run time.
-        *out = zerocopy::transmute!(self);
     }
 }
 
@@ -93,6 +89,7 @@ impl Wire {
 /// takes. Its constructors copy, so once one exists no other party can change
 /// the bytes the decoder checks.
 #[derive(Clone)]
+#[repr(C, align(8))]
 pub struct Received {
     wire: Wire,
 }
@@ -107,8 +104,15 @@ impl Received {
             .map_err(|_| DecodeError::Length { found: src.len() })
     }
 
-    /// Copies a message out of memory the sender can still write (a shared
-    /// message page), with volatile reads so each byte is read exactly once.
+    /// No message: all zeros (which decodes as no service), to be
+    /// replaced by [`Received::copy_from_shared`].
+    pub fn empty() -> Self {
+        Received { wire: Wire::new(Header::default()) }
+    }
+
+    /// Replaces this message with one copied out of memory the sender can
+    /// still write (a shared message page), with volatile reads so each byte
+    /// is read exactly once. In place, so no further copy follows.
     ///
     /// # Safety
     /// 1. `src..src + MESSAGE_BYTES` is mapped and readable for the whole call.
@@ -117,11 +121,11 @@ impl Received {
     /// The sender changing those bytes during the copy is allowed: the result
     /// is then some mix of old and new bytes, which the decoder judges as it
     /// judges any other bytes.
-    pub unsafe fn copy_from_shared(src: *const u8) -> Self {
-        let mut bytes = [0u8; MESSAGE_BYTES];
-        // SAFETY: the caller's points 1 and 2 are volatile-copy's contract.
-        unsafe { volatile_copy::copy_from_volatile(&mut bytes, src) };
-        Received { wire: zerocopy::transmute!(bytes) }
+    pub unsafe fn copy_from_shared(&mut self, src: *const u8) {
+        let dst: &mut [u8; MESSAGE_BYTES] = zerocopy::transmute_mut!(&mut self.wire);
+        // SAFETY: the caller's points 1 and 2 are volatile-copy's contract;
+        // `dst` is ours (8-byte aligned, so the copy takes its fast path).
+        unsafe { volatile_copy::copy_from_volatile(dst, src) };
     }
 
     pub fn bytes(&self) -> &[u8; MESSAGE_BYTES] {
@@ -140,8 +144,9 @@ impl Received {
 pub trait Payload<'a>: Sized {
     /// `payload` is exactly the `len` bytes the header states.
     fn decode(payload: &'a [u8]) -> Result<Self, DecodeError>;
-    /// Writes the payload at the start of `out` (all zeros on entry) and
-    /// returns its length.
+    /// Writes the payload, every byte of it, at the start of `out` (which
+    /// holds stale bytes on entry) and returns its length; the encoder zeroes
+    /// what follows.
     fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError>;
 }
 

@@ -144,7 +144,7 @@ fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
     let op = op_flags >> OP_SHIFT;
     match op {
         BOOT => {
-            let caller = k.exclaves.caller(call.pid, k.tasks.get(call.pid).map_or("", |t| t.name.as_str()));
+            let caller = caller(k, call.pid);
             let Kernel { exclaves, console, .. } = k;
             let result = exclaves.boot(&caller, id, console);
             k.wake_exclaves_waiters();
@@ -170,12 +170,22 @@ pub fn exclaves_op(k: &mut Kernel, pid: crate::tasks::Pid, slot: usize, op: u64,
     if k.exclaves.stage == crate::exclaves::Stage::Failed {
         return KERN_FAILURE;
     }
-    let caller = k.exclaves.caller(pid, k.tasks.get(pid).map_or("", |t| t.name.as_str()));
+    let caller = caller(k, pid);
     let result = match op {
         LOOKUP_SERVICES => lookup_services(k, &caller, slot, buffer, size),
         _ => endpoint_call(k, &caller, slot, id, buffer, size),
     };
     result.err().unwrap_or(KERN_SUCCESS)
+}
+
+/// Task `pid` as the exclaves subsystem sees it (its entitlements looked
+/// up once, then kept with the task).
+fn caller(k: &mut Kernel, pid: crate::tasks::Pid) -> crate::exclaves::Caller {
+    let Kernel { exclaves, tasks, .. } = k;
+    match tasks.get_mut(pid) {
+        Some(task) => exclaves.caller(pid, &task.name, &mut task.entitlements),
+        None => exclaves.caller(pid, "", &mut None),
+    }
 }
 
 fn lookup_services(k: &Kernel, caller: &crate::exclaves::Caller, slot: usize, buffer: u64, size: u64) -> Result<(), u64> {
@@ -200,12 +210,8 @@ fn endpoint_call(k: &Kernel, caller: &crate::exclaves::Caller, slot: usize, id: 
     if size != MESSAGE_BYTES {
         return Err(KERN_INVALID_ARGUMENT);
     }
-    let buf = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
-    let mut message = [0u8; MESSAGE_BYTES as usize];
-    buf.copy_in(&mut message);
-    k.exclaves.endpoint_call(caller, id, &mut message)?;
-    buf.copy_out(&message);
-    Ok(())
+    let message = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    k.exclaves.endpoint_call(caller, id, &message)
 }
 
 /// mach_timebase_info(info *): `{ numer: u32, denom: u32 }`.
