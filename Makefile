@@ -105,12 +105,14 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 
 # --- systems: system.xml -> monitor + spec -> bootable image -------------------
 # PD programs are the binaries of the crates in PD_CRATE_DIRS, copied to PD_DIR as
-# <name>.elf (the directory made anew, so no removed program lingers), which is
-# the tool's search path. `microkit-tool build` writes the
+# <name>.elf (the directory made anew, so no removed program lingers), with the
+# files systems prefill regions from (PD_DATA), which is the tool's search
+# path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
 PD_CRATE_DIRS := pds/serial pds/timer exclaves tests/microkit tests/runtime-bench tests/attack
 PD_DIR      := $(CFG_BUILD)/pds
+PD_DATA     := $(wildcard tests/microkit/data/*)
 # A crate's `name =` lines: the package's own, then its binaries'.
 crate_names = $(shell sed -n 's/^name = "\(.*\)"/\1/p' $(1)/Cargo.toml)
 PD_CRATES   := $(foreach c,$(PD_CRATE_DIRS),$(firstword $(call crate_names,$(c))))
@@ -155,6 +157,7 @@ pds: $(KERNEL_ELF) xnu FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
 	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES) $(XNU_PDS); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
+	@cp -p $(PD_DATA) $(PD_DIR)/
 
 # $(1) system file, $(2) root task, $(3) the monitor it is built with.
 define system_root_task

@@ -368,7 +368,7 @@ if section mon; then
     expect_failure MON0001 monitor "the monitor refused the system" \
         "monitor: error: no system spec in this image"
     expect_failure MON0002 spec-version "the monitor refused the system" \
-        "monitor: error: system spec refused: spec version 99 is not the supported version 1"
+        "monitor: error: system spec refused: spec version 99 is not the supported version 2"
     expect_failure MON0003 spec-checksum "the monitor refused the system" \
         "does not match its contents"
     for name in MON0002 MON0003; do

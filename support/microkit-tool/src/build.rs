@@ -1,5 +1,6 @@
 //! Turns a valid system into the monitor's spec: every PD's program segments
-//! (with setvars and runtime symbols patched in), regions, maps, IRQs and
+//! (with setvars and runtime symbols patched in), regions (with their
+//! prefill bytes), maps, IRQs and
 //! channel ends, as `monitor_spec` records.
 //!
 //! `check` runs the same symbol writes (`patch_program`) on every PD's image,
@@ -13,7 +14,7 @@ use monitor_spec::{End, Irq, Map, PaddrPatch, PdDesc, SegmentDesc, SpecBuilder};
 
 use crate::elf::{find_image, Program, SymbolError};
 use crate::error::{Pos, Rule};
-use crate::sdf::{Perms, ProtectionDomain, System, Trigger};
+use crate::sdf::{Perms, Prefill, ProtectionDomain, System, Trigger};
 use crate::{flatten, Options};
 
 /// Why a valid system could not be built.
@@ -21,6 +22,8 @@ use crate::{flatten, Options};
 pub enum BuildError {
     #[error("error: program image '{path}' of PD '{pd}' not found in the search paths")]
     MissingImage { pd: String, path: String },
+    #[error("error: prefill file '{path}' of memory region '{mr}' not found in the search paths")]
+    MissingPrefill { mr: String, path: String },
     #[error("error: cannot read program image '{path}' of PD '{pd}': {reason}")]
     BadImage { pd: String, path: String, reason: String },
     #[error("error: cannot patch PD '{pd}': {rule} (element '{element}' at line {pos})")]
@@ -39,7 +42,14 @@ pub fn build_spec(system: &System, options: &Options) -> Result<Vec<u8>, BuildEr
     let mut spec = SpecBuilder::new();
     let mut region_index = HashMap::new();
     for mr in &system.memory_regions {
-        region_index.insert(mr.name.as_str(), spec.add_region(&mr.name, mr.size, mr.page_size, mr.phys_addr));
+        let prefill = match &mr.prefill {
+            None => &[][..],
+            Some(Prefill { bytes: Some(bytes), .. }) => bytes.as_slice(),
+            Some(Prefill { path, bytes: None, .. }) => {
+                return Err(BuildError::MissingPrefill { mr: mr.name.clone(), path: path.clone() });
+            }
+        };
+        region_index.insert(mr.name.as_str(), spec.add_region(&mr.name, mr.size, mr.page_size, mr.phys_addr, prefill));
     }
     let ends = channel_ends(system, &pd_index);
     // PDs that receive PPCs need an endpoint, as do parents (for their children's faults).

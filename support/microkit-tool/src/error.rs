@@ -182,6 +182,16 @@ pub enum Rule {
     ScheduleStartIndex { index: u64, len: u64 },
     #[error("index_shift {shift} plus the schedule's length ({len}) must be less than {max}", max = crate::layout::MAX_DOMAIN_SCHEDULE)]
     ScheduleIndexShift { shift: u64, len: u64 },
+    #[error("memory region '{mr}' has both prefill_path ('{path}') and phys_addr: a fixed (device) region cannot be prefilled")]
+    PrefillFixed { mr: String, path: String },
+    #[error("memory region '{mr}' has prefill_path ('{path}') and page_size {page_size:#x}: prefilled regions use 4 KiB pages (0x1000), as the monitor copies the file through a 4 KiB mapping")]
+    PrefillPageSize { mr: String, path: String, page_size: u64 },
+    #[error("prefill file '{path}' of memory region '{mr}' is {len:#x} bytes, larger than the region's size {size:#x}")]
+    PrefillTooLarge { mr: String, path: String, len: u64, size: u64 },
+    #[error("prefill file '{path}' of memory region '{mr}' is empty")]
+    PrefillEmpty { mr: String, path: String },
+    #[error("cannot read prefill file '{path}' of memory region '{mr}': {reason}")]
+    PrefillUnreadable { mr: String, path: String, reason: String },
     #[error("cannot read program image '{image}': {reason}")]
     BadElf { image: String, reason: String },
 }

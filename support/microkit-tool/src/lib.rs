@@ -9,6 +9,7 @@ pub mod image;
 pub mod error;
 pub mod layout;
 pub mod platform;
+mod prefill;
 pub mod report;
 pub mod sdf;
 mod validate;
@@ -19,14 +20,14 @@ use std::path::PathBuf;
 
 pub use error::{Error, Pos, Rule};
 pub use sdf::{
-    parse_number, Channel, End, Irq, Map, MemoryRegion, Perms, ProgramImage, ProtectionDomain, Setvar, System,
+    parse_number, Channel, End, Irq, Map, MemoryRegion, Perms, Prefill, ProgramImage, ProtectionDomain, Setvar, System,
     Trigger, Warning,
 };
 pub use validate::flatten;
 
 use elf::Program;
 
-/// Where program images are looked up.
+/// Where program images and prefill files are looked up.
 #[derive(Debug, Clone, Default)]
 pub struct Options {
     /// Searched in order, before `system_dir`.
@@ -54,9 +55,10 @@ impl Outcome {
 
 /// Parses and validates `text`; `file` is the name used in messages.
 pub fn check(file: &str, text: &str, options: &Options) -> Outcome {
-    let (system, mut diag) = sdf::parse(file, text);
+    let (mut system, mut diag) = sdf::parse(file, text);
     let mut notes = Vec::new();
     if diag.errors.iter().all(|e| matches!(e, Error::Rule { .. })) {
+        prefill::load(&mut system, options, &mut diag, &mut notes);
         validate::validate(&system, &mut diag);
         if !options.any_board {
             platform::check_board(&system, &mut diag);

@@ -2,7 +2,7 @@
 
 use std::fmt::Write;
 
-use crate::sdf::{ProtectionDomain, System, Trigger};
+use crate::sdf::{Prefill, ProtectionDomain, System, Trigger};
 
 pub fn report(system: &System) -> String {
     let mut out = String::new();
@@ -16,7 +16,12 @@ pub fn report(system: &System) -> String {
             Some(p) => format!("phys_addr {p:#x}"),
             None => "placed by the monitor at boot (it prints the address)".to_string(),
         };
-        let _ = writeln!(out, "  {}: size {:#x}, page_size {:#x}, {}", mr.name, mr.size, mr.page_size, paddr);
+        let prefill = match &mr.prefill {
+            None => String::new(),
+            Some(Prefill { path, bytes: Some(bytes), .. }) => format!(", prefilled from '{path}' ({} bytes)", bytes.len()),
+            Some(Prefill { path, bytes: None, .. }) => format!(", prefilled from '{path}' (not found)"),
+        };
+        let _ = writeln!(out, "  {}: size {:#x}, page_size {:#x}, {}{prefill}", mr.name, mr.size, mr.page_size, paddr);
     }
     let _ = writeln!(out, "Channels:");
     for ch in &system.channels {

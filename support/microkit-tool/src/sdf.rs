@@ -62,10 +62,24 @@ pub struct ProgramImage {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct MemoryRegion {
     pub name: String,
+    /// As given, or the prefill file's length rounded up to `page_size` once
+    /// `check` has read it (one page while the file is not found).
     pub size: u64,
     pub page_size: u64,
     pub phys_addr: Option<u64>,
+    pub prefill: Option<Prefill>,
     pub pos: Pos,
+}
+
+/// `prefill_path`: a file whose bytes start the region at boot.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Prefill {
+    /// Looked up as a program image is (search paths, then the system's directory).
+    pub path: String,
+    /// No `size` was given, so the file's length decides it.
+    pub sizes_region: bool,
+    /// The file's bytes, once `check` has found and read it.
+    pub bytes: Option<Vec<u8>>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -483,9 +497,10 @@ impl<'a, 'input> Parser<'input, '_> {
     }
 
     fn memory_region(&mut self, node: Node<'a, 'input>) -> Option<MemoryRegion> {
-        self.check_leaf(node, &["name", "size", "page_size", "phys_addr"]);
+        self.check_leaf(node, &["name", "size", "page_size", "phys_addr", "prefill_path"]);
         let name = self.required(node, "name");
-        let size = self.required_number(node, "size");
+        let prefill_path = node.attribute("prefill_path");
+        let size = if prefill_path.is_some() { self.number(node, "size") } else { self.required_number(node, "size") };
         let page_size = self.number(node, "page_size").unwrap_or(layout::PAGE_SIZE);
         let page_size_ok = page_size == layout::PAGE_SIZE || page_size == layout::LARGE_PAGE_SIZE;
         if !page_size_ok {
@@ -507,12 +522,27 @@ impl<'a, 'input> Parser<'input, '_> {
                 self.error(node, Rule::PhysOverflow(paddr));
             }
         }
+        if let Some(path) = prefill_path {
+            let (mr, path) = (name.unwrap_or_default().to_string(), path.to_string());
+            if phys_addr.is_some() {
+                self.error(node, Rule::PrefillFixed { mr, path });
+            } else if page_size_ok && page_size != layout::PAGE_SIZE {
+                self.error(node, Rule::PrefillPageSize { mr, path, page_size });
+            }
+        }
+        let prefill = prefill_path.map(|path| Prefill {
+            path: path.to_string(),
+            sizes_region: node.attribute("size").is_none(),
+            bytes: None,
+        });
         Some(MemoryRegion {
             name: name?.to_string(),
-            // An invalid size has been reported; one page keeps later checks quiet.
+            // An invalid or absent size has been reported (or comes from the
+            // prefill file); one page keeps later checks quiet.
             size: size.unwrap_or(page_size),
             page_size: if page_size_ok { page_size } else { layout::PAGE_SIZE },
             phys_addr,
+            prefill,
             pos: self.pos(node),
         })
     }

@@ -145,6 +145,36 @@ fn build_patches_the_program_and_writes_a_spec_the_monitor_accepts() {
 }
 
 #[test]
+fn build_embeds_the_prefill_bytes() {
+    use microkit_tool::build::{build_spec, BuildError};
+    let dir = std::env::temp_dir().join(format!("microkit-tool-build-prefill-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("pd.elf"), tiny_elf()).unwrap();
+    let table: Vec<u8> = (0..5000u32).map(|i| (i % 251) as u8).collect();
+    std::fs::write(dir.join("table.bin"), &table).unwrap();
+    let xml = "<system><memory_region name=\"m\" size=\"0x1000\"/><memory_region name=\"t\" prefill_path=\"table.bin\"/>\
+               <protection_domain name=\"a\"><program_image path=\"pd.elf\"/>\
+               <map mr=\"t\" vaddr=\"0x404000\" perms=\"r\"/></protection_domain></system>";
+    let options = Options { search_paths: vec![dir.clone()], system_dir: "no-such-dir".into(), any_board: false };
+    let outcome = check("system.xml", xml, &options);
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+    let built = build_spec(&outcome.system, &options);
+    std::fs::remove_dir_all(&dir).unwrap();
+
+    let blob = built.expect("build_spec");
+    let spec = monitor_spec::Spec::parse(&blob).expect("the monitor accepts the spec");
+    let (plain, prefilled) = (spec.region(0).unwrap(), spec.region(1).unwrap());
+    assert_eq!(spec.data(plain.prefill), &[] as &[u8]);
+    assert_eq!((prefilled.size, spec.data(prefilled.prefill)), (0x2000, table.as_slice()));
+
+    // `check` only notes a missing file; `build` refuses it.
+    let mut system = outcome.system;
+    system.memory_regions[1].prefill.as_mut().unwrap().bytes = None;
+    let missing = build_spec(&system, &options);
+    assert!(matches!(missing, Err(BuildError::MissingPrefill { ref mr, ref path }) if mr == "t" && path == "table.bin"), "{missing:?}");
+}
+
+#[test]
 fn image_appends_the_spec_after_a_guard_page_and_says_where() {
     use microkit_tool::elf::Program;
     let monitor = elf_with_symbols(&[("MONITOR_SPEC_LOCATION", 0x40_0030, 16)]);

@@ -257,3 +257,99 @@ fn report_lists_everything() {
     assert!(text.contains("irq 7 as channel 9 (level)"), "{text}");
     assert!(text.contains("lo:0 (pp=true, notify=true) <-> hi:0 (pp=false, notify=true)"), "{text}");
 }
+
+/// Checks `<system>{PD}\n{region}</system>` with `files` (name, length; byte i
+/// is `i as u8`) in a directory of their own on the search path.
+fn with_prefill_files(region: &str, files: &[(&str, usize)]) -> microkit_tool::Outcome {
+    let dir = std::env::temp_dir().join(format!("microkit-tool-prefill-{}-{:x}", std::process::id(), region.len() << 8 ^ files.len()));
+    std::fs::create_dir_all(&dir).unwrap();
+    for (name, len) in files {
+        std::fs::write(dir.join(name), (0..*len).map(|i| i as u8).collect::<Vec<u8>>()).unwrap();
+    }
+    let options = microkit_tool::Options { search_paths: vec![dir.clone()], system_dir: "no-such-dir".into(), any_board: false };
+    let outcome = microkit_tool::check("system.xml", &format!("<system>{PD}\n{region}</system>"), &options);
+    std::fs::remove_dir_all(&dir).unwrap();
+    outcome
+}
+
+fn region(outcome: &microkit_tool::Outcome) -> &microkit_tool::MemoryRegion {
+    &outcome.system.memory_regions[0]
+}
+
+#[test]
+fn prefill_sizes_the_region_from_the_file_rounded_up_to_the_page() {
+    let outcome = with_prefill_files(r#"<memory_region name="t" prefill_path="t.bin"/>"#, &[("t.bin", 5000)]);
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+    assert_eq!(region(&outcome).size, 0x2000);
+    let bytes = region(&outcome).prefill.as_ref().and_then(|p| p.bytes.as_ref()).expect("the file was read");
+    assert_eq!((bytes.len(), bytes[4999]), (5000, (4999 % 256) as u8));
+
+    let exact = with_prefill_files(r#"<memory_region name="t" prefill_path="t.bin"/>"#, &[("t.bin", 0x1000)]);
+    assert_eq!(region(&exact).size, 0x1000);
+    let one = with_prefill_files(r#"<memory_region name="t" prefill_path="t.bin"/>"#, &[("t.bin", 1)]);
+    assert_eq!(region(&one).size, 0x1000);
+    // A size given stands, if the file fits.
+    let given = with_prefill_files(r#"<memory_region name="t" size="0x4000" prefill_path="t.bin"/>"#, &[("t.bin", 5000)]);
+    assert!(given.is_valid(), "{:#?}", given.errors);
+    assert_eq!(region(&given).size, 0x4000);
+    let text = microkit_tool::report::report(&given.system);
+    assert!(text.contains("t: size 0x4000, page_size 0x1000, placed by the monitor at boot (it prints the address), prefilled from 't.bin' (5000 bytes)"), "{text}");
+}
+
+#[test]
+fn prefill_file_larger_than_the_size_is_an_error() {
+    let outcome = with_prefill_files(r#"<memory_region name="t" size="0x1000" prefill_path="t.bin"/>"#, &[("t.bin", 0x1001)]);
+    fails_with(&outcome, "memory_region", 2, 1, |r| matches!(r, Rule::PrefillTooLarge { len: 0x1001, size: 0x1000, .. }));
+    assert_eq!(
+        outcome.errors[0].to_string(),
+        "error: prefill file 't.bin' of memory region 't' is 0x1001 bytes, larger than the region's size 0x1000 on element 'memory_region' at system.xml:2:1"
+    );
+}
+
+#[test]
+fn prefill_file_must_not_be_empty() {
+    let outcome = with_prefill_files(r#"<memory_region name="t" prefill_path="t.bin"/>"#, &[("t.bin", 0)]);
+    fails_with(&outcome, "memory_region", 2, 1, |r| matches!(r, Rule::PrefillEmpty { mr, path } if mr == "t" && path == "t.bin"));
+    assert_eq!(outcome.errors[0].to_string(), "error: prefill file 't.bin' of memory region 't' is empty on element 'memory_region' at system.xml:2:1");
+}
+
+#[test]
+fn prefill_is_not_for_fixed_regions() {
+    let outcome = with_prefill_files(r#"<memory_region name="dev" size="0x1000" phys_addr="0x9000000" prefill_path="t.bin"/>"#, &[("t.bin", 8)]);
+    fails_with(&outcome, "memory_region", 2, 1, |r| matches!(r, Rule::PrefillFixed { mr, path } if mr == "dev" && path == "t.bin"));
+    assert!(outcome.errors[0].to_string().contains("memory region 'dev' has both prefill_path ('t.bin') and phys_addr"), "{}", outcome.errors[0]);
+}
+
+#[test]
+fn prefill_uses_small_pages() {
+    let outcome = with_prefill_files(r#"<memory_region name="t" page_size="0x200000" prefill_path="t.bin"/>"#, &[("t.bin", 8)]);
+    fails_with(&outcome, "memory_region", 2, 1, |r| matches!(r, Rule::PrefillPageSize { page_size: 0x20_0000, .. }));
+    assert!(outcome.errors[0].to_string().contains("prefilled regions use 4 KiB pages"), "{}", outcome.errors[0]);
+}
+
+#[test]
+fn missing_prefill_files_are_noted_and_size_is_then_optional() {
+    let outcome = run(&format!("<system>{PD}\n<memory_region name=\"t\" prefill_path=\"t.bin\"/><memory_region name=\"u\" prefill_path=\"t.bin\"/></system>"));
+    assert!(outcome.is_valid(), "{:#?}", outcome.errors);
+    assert_eq!(
+        outcome.notes,
+        [
+            "note: prefill files not found (t.bin): skipping checks that need them",
+            "note: program images not found (a.elf): skipping checks that need them"
+        ]
+    );
+    assert_eq!(region(&outcome).size, 0x1000);
+    let text = microkit_tool::report::report(&outcome.system);
+    assert!(text.contains("prefilled from 't.bin' (not found)"), "{text}");
+    // Without prefill_path, size is still required.
+    fails(&format!("<system>{PD}\n<memory_region name=\"t\"/></system>"), "memory_region", 2, 1, |r| *r == Rule::MissingAttribute("size"));
+}
+
+/// Asserts `outcome` has an error matching `want` on `element` at `line:col`.
+fn fails_with(outcome: &microkit_tool::Outcome, element: &str, line: u32, col: u32, want: fn(&Rule) -> bool) {
+    let found = outcome.errors.iter().any(|e| match e {
+        Error::Rule { element: el, pos, rule, .. } => el == element && pos.line == line && pos.col == col && want(rule),
+        Error::Xml { .. } | Error::Unreadable { .. } => false,
+    });
+    assert!(found, "expected error on '{element}' at {line}:{col}; got {:#?}", outcome.errors);
+}

@@ -2,7 +2,7 @@
 //!
 //! A spec is one byte blob: a [`Header`] (magic, version, checksum, where each
 //! table lies) followed by tables of fixed-size records and a data area
-//! (names, program segment bytes). Every record is `#[repr(C)]` with explicit
+//! (names, program segment bytes, region prefills). Every record is `#[repr(C)]` with explicit
 //! padding and read with `zerocopy`, so the tool (host, little-endian x86-64 or
 //! AArch64) and the monitor (AArch64) agree on the bytes without a serializer.
 //!
@@ -28,7 +28,7 @@ pub use write::{PdDesc, SegmentDesc, SpecBuilder};
 /// First bytes of every spec.
 pub const MAGIC: [u8; 8] = *b"SEL4SPEC";
 /// Bumped whenever a record's layout or meaning changes.
-pub const VERSION: u32 = 1;
+pub const VERSION: u32 = 2;
 
 /// FNV-1a (64-bit) over `bytes`, continuing from `hash`. Cheap enough for the
 /// monitor to run over a few MiB at boot; it catches truncation and stray

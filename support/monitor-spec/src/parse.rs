@@ -185,6 +185,16 @@ impl<'a> Spec<'a> {
             if r.flags & !REGION_FIXED != 0 || (r.flags & REGION_FIXED != 0 && !fixed_ok) {
                 return bad(r.phys_addr);
             }
+            if data(self.bytes, h.data, r.prefill).is_none() {
+                return Err(SpecError::OutOfBounds { what: "prefill of region", index: i });
+            }
+            // The monitor fills 4 KiB frames of RAM it allocated, no others.
+            if r.prefill.len != 0 && (r.page_size != abi::PAGE_SIZE || r.flags & REGION_FIXED != 0) {
+                return Err(SpecError::BadValue { what: "prefill (of a fixed or large-page region) of region", index: i, value: r.prefill.len });
+            }
+            if r.prefill.len > r.size {
+                return Err(SpecError::BadValue { what: "prefill length (longer than the region) of region", index: i, value: r.prefill.len });
+            }
         }
         for (i, pd) in self.pds().enumerate() {
             let pd = pd?;

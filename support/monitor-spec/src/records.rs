@@ -45,7 +45,7 @@ pub struct Header {
     pub irqs: Span,
     pub ends: Span,
     pub paddr_patches: Span,
-    /// Names and segment bytes; every `Span` in a record points in here.
+    /// Names, segment bytes and prefills; every `Span` in a record points in here.
     pub data: Span,
 }
 
@@ -114,6 +114,9 @@ pub struct Region {
     pub size: u64,
     pub page_size: u64,
     pub phys_addr: u64,
+    /// Bytes the monitor copies to the region's start (`prefill_path`); empty
+    /// for none. The rest of the region stays zero.
+    pub prefill: Span,
     pub flags: u32,
     pub _pad: u32,
 }
@@ -177,7 +180,7 @@ const _: () = {
     assert!(core::mem::offset_of!(Header, total_size) == TOTAL_SIZE_OFFSET);
     assert!(size_of::<Pd>() == 88);
     assert!(size_of::<Segment>() == 40);
-    assert!(size_of::<Region>() == 48);
+    assert!(size_of::<Region>() == 64);
     assert!(size_of::<Map>() == 24);
     assert!(size_of::<Irq>() == 16);
     assert!(size_of::<End>() == 16);

@@ -53,10 +53,12 @@ impl SpecBuilder {
         Self::default()
     }
 
-    pub fn add_region(&mut self, name: &str, size: u64, page_size: u64, fixed_phys: Option<u64>) -> u32 {
+    /// `prefill` is copied to the region's start at boot (empty for none).
+    pub fn add_region(&mut self, name: &str, size: u64, page_size: u64, fixed_phys: Option<u64>, prefill: &[u8]) -> u32 {
         let name = self.add_data(name.as_bytes());
+        let prefill = self.add_data(prefill);
         let (phys_addr, flags) = fixed_phys.map_or((0, 0), |p| (p, REGION_FIXED));
-        self.regions.push(Region { name, size, page_size, phys_addr, flags, _pad: 0 });
+        self.regions.push(Region { name, size, page_size, phys_addr, prefill, flags, _pad: 0 });
         (self.regions.len() - 1) as u32
     }
 
@@ -115,6 +117,7 @@ impl SpecBuilder {
         }
         for r in &mut self.regions {
             r.name.offset += base;
+            r.prefill.offset += base;
         }
         let header = Header {
             magic: MAGIC,

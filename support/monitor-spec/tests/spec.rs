@@ -3,10 +3,13 @@
 use monitor_spec::*;
 use proptest::prelude::*;
 
+/// The bytes region "shared" of `sample` is prefilled with (more than a page).
+const PREFILL: [u8; 0x1234] = [0x5a; 0x1234];
+
 fn sample() -> Vec<u8> {
     let mut b = SpecBuilder::new();
-    let shared = b.add_region("shared", 0x2000, abi::PAGE_SIZE, None);
-    let uart = b.add_region("uart", 0x1000, abi::PAGE_SIZE, Some(0x900_0000));
+    let shared = b.add_region("shared", 0x2000, abi::PAGE_SIZE, None, &PREFILL);
+    let uart = b.add_region("uart", 0x1000, abi::PAGE_SIZE, Some(0x900_0000), &[]);
     let code = [0xaa_u8; 100];
     b.add_pd(PdDesc {
         name: "client",
@@ -62,13 +65,16 @@ fn round_trip() {
     assert_eq!(spec.name(uart.name), "uart");
     assert_eq!((uart.flags, uart.phys_addr), (REGION_FIXED, 0x900_0000));
     assert_eq!(spec.paddr_patches(&client).next().unwrap().unwrap().region, 1);
+    let shared = spec.region(0).unwrap();
+    assert_eq!(spec.data(shared.prefill), &PREFILL[..]);
+    assert_eq!(spec.data(uart.prefill), &[] as &[u8]);
 }
 
 #[test]
 fn refuses_wrong_version_and_magic() {
     let mut blob = sample();
-    blob[8] = 2;
-    assert_eq!(Spec::parse(&blob).unwrap_err(), SpecError::Version { found: 2 });
+    blob[8] = 1;
+    assert_eq!(Spec::parse(&blob).unwrap_err(), SpecError::Version { found: 1 });
     let mut blob = sample();
     blob[0] = b'X';
     assert_eq!(Spec::parse(&blob).unwrap_err(), SpecError::BadMagic);
@@ -118,6 +124,40 @@ fn refuses_bad_records_even_with_a_good_checksum() {
     assert!(matches!(Spec::parse(&bad), Err(SpecError::OutOfBounds { what: "pd table", .. })));
 }
 
+#[test]
+fn refuses_a_prefill_outside_the_data_area_or_longer_than_its_region() {
+    let blob = sample();
+    let header = *Spec::parse(&blob).unwrap().header();
+    // Region layout: name(16) size(8) page_size(8) phys_addr(8) prefill(16) ...
+    let prefill = header.regions.offset as usize + 40;
+    let past_data = header.data.offset + header.data.len;
+    let bad = reseal(blob.clone(), prefill, &past_data.to_le_bytes());
+    assert_eq!(Spec::parse(&bad).unwrap_err(), SpecError::OutOfBounds { what: "prefill of region", index: 0 });
+    let bad = reseal(blob.clone(), prefill + 8, &(header.data.len + 1).to_le_bytes());
+    assert_eq!(Spec::parse(&bad).unwrap_err(), SpecError::OutOfBounds { what: "prefill of region", index: 0 });
+    // Region 1 ("uart", one page) given the whole data area, which is longer than a page.
+    let uart_prefill = prefill + 64;
+    let whole = [header.data.offset.to_le_bytes(), header.data.len.to_le_bytes()].concat();
+    assert!(header.data.len > 0x1000);
+    let flags = header.regions.offset as usize + 64 + 56;
+    let unfixed = reseal(blob.clone(), flags, &0u32.to_le_bytes());
+    let bad = reseal(unfixed, uart_prefill, &whole);
+    assert!(
+        matches!(Spec::parse(&bad), Err(SpecError::BadValue { what: "prefill length (longer than the region) of region", index: 1, .. })),
+        "{:?}",
+        Spec::parse(&bad)
+    );
+    // A fixed region ("uart") is never prefilled, nor one of 2 MiB pages.
+    let bad = reseal(blob.clone(), uart_prefill, &whole[..8]);
+    let bad = reseal(bad, uart_prefill + 8, &1u64.to_le_bytes());
+    assert!(matches!(Spec::parse(&bad), Err(SpecError::BadValue { what: "prefill (of a fixed or large-page region) of region", index: 1, .. })));
+    let page_size = header.regions.offset as usize + 24;
+    let size = page_size - 8;
+    let large = reseal(blob.clone(), page_size, &abi::LARGE_PAGE_SIZE.to_le_bytes());
+    let large = reseal(large, size, &abi::LARGE_PAGE_SIZE.to_le_bytes());
+    assert!(matches!(Spec::parse(&large), Err(SpecError::BadValue { what: "prefill (of a fixed or large-page region) of region", index: 0, .. })));
+}
+
 proptest! {
     /// Any sealed blob with arbitrary bytes somewhere either parses or gives an
     /// error; every record it hands out is in bounds.
@@ -151,7 +191,7 @@ proptest! {
 /// two-page region, and `setvar region_paddr` words.
 fn layout(segments: &[(u64, u64)], maps: &[u64], patches: &[u64]) -> Result<(), SpecError> {
     let mut b = SpecBuilder::new();
-    let region = b.add_region("r", 0x2000, abi::PAGE_SIZE, None);
+    let region = b.add_region("r", 0x2000, abi::PAGE_SIZE, None, &[]);
     b.add_pd(PdDesc {
         name: "pd",
         entry: 0x20_0000,
@@ -194,7 +234,7 @@ fn refuses_layouts_the_monitor_cannot_build() {
 /// `setvar region_paddr` word at `patch`.
 fn patched(pieces: &[(u64, u64)], patch: u64) -> Vec<u8> {
     let mut b = SpecBuilder::new();
-    let region = b.add_region("r", 0x1000, abi::PAGE_SIZE, None);
+    let region = b.add_region("r", 0x1000, abi::PAGE_SIZE, None, &[]);
     b.add_pd(PdDesc {
         name: "p",
         entry: 0x20_0000,

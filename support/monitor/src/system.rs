@@ -1,7 +1,7 @@
 //! Building the system from the spec: regions first (fixed physical ones
-//! before anything else takes their memory), then each PD in spec order
-//! (parents before children), then channels (both ends must exist), then
-//! starting every PD, highest priority first.
+//! before anything else takes their memory; prefilled ones filled), then
+//! each PD in spec order (parents before children), then channels (both
+//! ends must exist), then starting every PD, highest priority first.
 
 use alloc::collections::BTreeMap;
 use alloc::format;
@@ -16,7 +16,7 @@ use sel4::{init_thread, Cap, CapData, CapRights, ObjectType, VmAttributes, Word}
 use crate::objects::{kernel, Objects};
 use crate::{say, MonitorError};
 
-/// Where the monitor maps a PD's fresh frame to fill it.
+/// Where the monitor maps a fresh frame (a PD's, or a prefilled region's) to fill it.
 const SCRATCH_VADDR: Word = 0x10_0000_0000;
 
 /// A region's frames: consecutive slots, physically contiguous.
@@ -96,9 +96,37 @@ fn build_regions(spec: &Spec<'_>, objects: &mut Objects) -> Result<Vec<RegionFra
         let first = first.map_err(fail)?;
         let paddr = Cap::<Page>::from_bits(first).page_get_address().map_err(kernel("page get address")).map_err(fail)?;
         say!("monitor: region '{}': {:#x} bytes at paddr {:#x}", name, r.size, paddr);
+        prefill(objects, first, spec.data(r.prefill)).map_err(fail)?;
         frames.insert(i, RegionFrames { first, count, page_size: r.page_size, paddr });
     }
     Ok(frames.into_values().collect())
+}
+
+/// Copies `bytes` into the region's fresh (zeroed) frames from slot `first`
+/// on, a page at a time through the scratch mapping. The spec parser found
+/// `bytes` no longer than the region and the region made of 4 KiB frames,
+/// so chunk `k` fits frame `k`, and frame `k` is one of the region's.
+fn prefill(objects: &mut Objects, first: Word, bytes: &[u8]) -> Result<(), MonitorError> {
+    for (k, chunk) in bytes.chunks(abi::PAGE_SIZE as usize).enumerate() {
+        let frame: Cap<Page> = Cap::from_bits(first + k as Word);
+        map_scratch(objects, frame)?;
+        // SAFETY: the frame is mapped read-write at SCRATCH_VADDR until
+        // `unmap` below, no PD maps it yet, and `chunk` is at most a page.
+        let dst = unsafe { core::slice::from_raw_parts_mut(SCRATCH_VADDR as *mut u8, chunk.len()) };
+        dst.copy_from_slice(chunk);
+        // A PD may map the region uncached: its view must see the bytes in RAM.
+        frame.page_clean_data(0, abi::PAGE_SIZE).map_err(kernel("clean prefilled frame"))?;
+        frame.page_unmap().map_err(kernel("unmap scratch"))?;
+    }
+    Ok(())
+}
+
+/// Maps `frame` read-write at `SCRATCH_VADDR` in the monitor's own VSpace.
+fn map_scratch(objects: &mut Objects, frame: Cap<Page>) -> Result<(), MonitorError> {
+    sel4_root_task::map_frame(frame, SCRATCH_VADDR, CapRights::read_write(), VmAttributes::DEFAULT, &mut |ty| {
+        objects.create(ty, 0, 1).map_err(|_| sel4::Error::NotEnoughMemory)
+    })
+    .map_err(kernel("map scratch frame"))
 }
 
 struct Builder<'s, 'a> {
@@ -231,7 +259,7 @@ impl Builder<'_, '_> {
         let patches: Vec<_> = self.spec.paddr_patches(pd).collect::<Result<_, _>>().map_err(MonitorError::Spec)?;
         for (&page, &perms) in &pages {
             let frame: Cap<Page> = self.create(ObjectType::SmallPage, 0)?;
-            self.map_scratch(frame)?;
+            map_scratch(&mut self.objects, frame)?;
             // SAFETY: the frame is mapped read-write at SCRATCH_VADDR until
             // `unmap` below, and nothing else maps it yet.
             let dst = unsafe { core::slice::from_raw_parts_mut(SCRATCH_VADDR as *mut u8, abi::PAGE_SIZE as usize) };
@@ -255,14 +283,6 @@ impl Builder<'_, '_> {
             }
         }
         Ok(())
-    }
-
-    fn map_scratch(&mut self, frame: Cap<Page>) -> Result<(), MonitorError> {
-        let objects = &mut self.objects;
-        sel4_root_task::map_frame(frame, SCRATCH_VADDR, CapRights::read_write(), VmAttributes::DEFAULT, &mut |ty| {
-            objects.create(ty, 0, 1).map_err(|_| sel4::Error::NotEnoughMemory)
-        })
-        .map_err(kernel("map scratch frame"))
     }
 
     fn map(&mut self, vspace: Cap<PageGlobalDirectory>, frame: Cap<Page>, vaddr: u64, perms: u32, cached: bool) -> Result<(), MonitorError> {

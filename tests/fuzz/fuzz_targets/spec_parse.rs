@@ -57,7 +57,8 @@ fn written(u: &mut Unstructured) -> Result<Vec<u8>> {
     for r in 0..regions {
         let page_size = pick(u, &[abi::PAGE_SIZE, abi::LARGE_PAGE_SIZE])?;
         let fixed = if u.arbitrary()? { Some(pick(u, &[0x900_0000, 0x5000_0000])?) } else { None };
-        b.add_region(&format!("r{r}"), pick(u, &[0x1000, 0x2000, 0x20_0000])?, page_size, fixed);
+        let prefill: Vec<u8> = (0..*u.choose(&[0usize, 1, 0x1000, 0x1001])?).map(|i| i as u8).collect();
+        b.add_region(&format!("r{r}"), pick(u, &[0x1000, 0x2000, 0x20_0000])?, page_size, fixed, &prefill);
     }
     let bytes: Vec<u8> = (0..u.int_in_range(0..=64)?).map(|i| i as u8).collect();
     let pds = u.int_in_range(1..=4)?;
