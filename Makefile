@@ -130,9 +130,10 @@ USER_DIR      := $(CFG_BUILD)/userland
 BOOTFS        := $(CFG_BUILD)/bootfs.img
 MKBOOTFS      := target/release/mkbootfs
 XNU_PDS       := $(wordlist 2,999,$(call crate_names,xnu-personality))
-# XNU also embeds the exclaves resource table: manifests/ compiled against
-# the default system.xml (replaced only when it changes, as the boot
-# filesystem is).
+# The exclaves resource table: manifests/ compiled against the default
+# system.xml (replaced only when it changes, as the boot filesystem is),
+# put beside the PD programs, where system.xml prefills XNU's read-only
+# table region from. A copy with one byte flipped boots as damaged-table.
 MANIFEST_TOOL := target/release/exclaves-manifest
 EXCLAVES_TABLE := $(CFG_BUILD)/exclaves-table.bin
 
@@ -151,13 +152,14 @@ xnu: $(KERNEL_ELF) $(MKBOOTFS) $(MANIFEST_TOOL) FORCE
 	@$(MANIFEST_TOOL) build manifests --system system.xml --output $(EXCLAVES_TABLE).new
 	@cmp -s $(EXCLAVES_TABLE).new $(EXCLAVES_TABLE) && rm $(EXCLAVES_TABLE).new || mv $(EXCLAVES_TABLE).new $(EXCLAVES_TABLE)
 	@echo "[rust] XNU personality"
-	@XNU_BOOTFS=$(abspath $(BOOTFS)) XNU_EXCLAVES_TABLE=$(abspath $(EXCLAVES_TABLE)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
+	@XNU_BOOTFS=$(abspath $(BOOTFS)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
 
 pds: $(KERNEL_ELF) xnu FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
 	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES) $(XNU_PDS); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
-	@cp -p $(PD_DATA) $(PD_DIR)/
+	@cp -p $(PD_DATA) $(EXCLAVES_TABLE) $(PD_DIR)/
+	@support/scripts/damage-table.py $(EXCLAVES_TABLE) $(PD_DIR)/exclaves-table-damaged.bin
 
 # $(1) system file, $(2) root task, $(3) the monitor it is built with.
 define system_root_task
@@ -191,6 +193,14 @@ $(CFG_BUILD)/root-tasks/monitor-sealed.elf: $(KERNEL_ELF) FORCE
 
 $(ATTACK_SYSTEMS:%=$(CFG_BUILD)/root-tasks/%.elf): $(CFG_BUILD)/root-tasks/%.elf: tests/attack/systems/%.xml $(CFG_BUILD)/root-tasks/monitor-sealed.elf pds $(TOOL)
 	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor-sealed.elf)
+
+# The default system with its resource table damaged (EXCL0021).
+$(CFG_BUILD)/systems/damaged-table.xml: $(SYSTEM)
+	@mkdir -p $(@D) && sed 's/prefill_path="exclaves-table.bin"/prefill_path="exclaves-table-damaged.bin"/' $< > $@
+	@grep -q 'exclaves-table-damaged.bin' $@ || { echo "$@: no table region to damage in $<"; rm $@; exit 1; }
+$(CFG_BUILD)/root-tasks/damaged-table.elf: $(CFG_BUILD)/systems/damaged-table.xml $(CFG_BUILD)/root-tasks/monitor.elf pds $(TOOL)
+	$(call system_root_task,$<,$@,$(CFG_BUILD)/root-tasks/monitor.elf)
+BOOT_IMAGES += damaged-table
 
 # The hello system with its spec damaged, and the monitor with no spec at all:
 # the monitor must refuse each and say why.

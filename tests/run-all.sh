@@ -312,6 +312,14 @@ if section xnu; then
             grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
         count_suite "$name" "$log" "xnu: " "${PIPESTATUS[0]}"
     done
+    # EXCL0021: a resource table with a byte flipped (its checksum then
+    # fails) gives boot FAILED with the reason, and XNU runs on: the shell
+    # comes up, and an exclaves call is refused with KERN_FAILURE.
+    boot EXCL0021 damaged-table \
+        --expect "xnu: exclaves: boot FAILED: the resource table is damaged: " \
+        --expect-line "xnu: launchd: exclaves boot failed: kern_return 0x5" \
+        --send-after '*** system ready ***' 'call echo\n' --expect-line "xnu: call: no service 'echo' here (kern_return 0x5)"
+    if [ "$status" -eq 0 ]; then pass EXCL0021; else fail EXCL0021 "$(grep -m1 '^run-qemu: verdict' "$log" || tail -n 1 "$log") ($log)"; fi
     echo "== SHELL sessions"
     for session in tests/shell/shell*.txt; do
         file=$(basename "$session" .txt)

@@ -6,6 +6,8 @@
 //! table names and XNU's message page on it (`support/tightbeam-channel`).
 
 use alloc::boxed::Box;
+use alloc::format;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use sel4_microkit::{memory_region_symbol, Channel, MemoryRegion};
@@ -18,11 +20,9 @@ use xnu_abi::kern::*;
 
 use crate::vm::USlice;
 
-/// The table the build made (`exclaves-manifest build`), aligned as its
-/// records need.
-#[repr(C, align(16))]
-struct Aligned<T: ?Sized>(T);
-static TABLE: &Aligned<[u8]> = &Aligned(*include_bytes!(env!("XNU_EXCLAVES_TABLE")));
+/// The region `system.xml` fills with the table the build made
+/// (`exclaves-manifest build`), mapped read-only: its size there.
+const TABLE_REGION_BYTES: usize = 0x4000;
 
 /// The domain of every task (conclave tasks come with part 3).
 const TASK_DOMAIN: &str = "darwin";
@@ -127,8 +127,8 @@ impl Exclaves {
 
     /// EXCLAVECORE: the table checked, its services routed, then the boot
     /// probe answered.
-    fn boot_core(&mut self) -> Result<(), &'static str> {
-        let table = Table::parse(&TABLE.0).map_err(|_| "the resource table is damaged (version, checksum or records)")?;
+    fn boot_core(&mut self) -> Result<(), String> {
+        let table = Table::parse(table_bytes()?).map_err(|e| format!("the resource table is damaged: {e}"))?;
         let mut endpoints = Vec::new();
         let task_services = self.routes(&table, TASK_DOMAIN, &mut endpoints)?;
         let kernel_services = self.routes(&table, KERNEL_DOMAIN, &mut endpoints)?;
@@ -145,7 +145,7 @@ impl Exclaves {
                 self.booted = Some(booted);
                 Ok(())
             }
-            _ => Err("the hello service answered something else than its known value"),
+            _ => Err("the hello service answered something else than its known value".into()),
         }
     }
 
@@ -242,4 +242,19 @@ impl Exclaves {
             .call_with(|page| unsafe { message.copy_to_shared(page) }, |page| unsafe { message.copy_from_shared(page) })
             .map_err(|_| KERN_FAILURE)
     }
+}
+
+/// The table's bytes in its region: as long as its header says, at most
+/// the region. Nothing maps the region writable (the monitor fills it at
+/// boot), so its bytes never change.
+fn table_bytes() -> Result<&'static [u8], String> {
+    let region = memory_region_symbol!(exclaves_table, TABLE_REGION_BYTES).map_err(|e| format!("the table region: {e}"))?;
+    // The header's total size, a little-endian u32 at an 8-byte-aligned offset.
+    let total = region.read_u64(exclaves_table::TOTAL_SIZE_OFFSET).map_err(|e| format!("the table region: {e}"))? as u32 as usize;
+    if total > region.size() {
+        return Err(format!("the resource table claims {total} bytes, more than its region's {}", region.size()));
+    }
+    // SAFETY: the region is mapped readable for XNU's life and written by no
+    // one once XNU runs (see above), so a shared slice of it stays valid.
+    Ok(unsafe { core::slice::from_raw_parts(region.base(), total) })
 }
