@@ -1,8 +1,8 @@
 //! XNU's exclaves subsystem, part 1: the `exclaves_ctl` trap's gate, BOOT
 //! (the resource table and the hello probe), LOOKUP_SERVICES and
-//! ENDPOINT_CALL. The table (from manifests/ and system.xml) is built into
-//! XNU's read-only data, as the boot filesystem is; XNU checks it at
-//! EXCLAVECORE like any input. A service is reached by the channel the
+//! ENDPOINT_CALL. The table (from manifests/ and system.xml) fills a region
+//! `system.xml` maps read-only into XNU; XNU checks it at EXCLAVECORE like
+//! any input. A service is reached by the channel the
 //! table names and XNU's message page on it (`support/tightbeam-channel`).
 
 use alloc::boxed::Box;
