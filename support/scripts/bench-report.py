@@ -34,6 +34,7 @@ RATIOS = [
     ("xnu_getpid_round_trip", "unknown_syscall_fault_round_trip"),
     ("xnu_getpid_x16_round_trip", "unknown_syscall_fault_round_trip"),
     ("xnu_endpoint_call_echo_512", "unknown_syscall_fault_round_trip"),
+    ("xnu_endpoint_call_echo_512_trap", "xnu_endpoint_call_echo_512"),
 ]
 
 
@@ -43,22 +44,20 @@ ENDPOINT_CALL_TARGET = 1.5
 
 
 def endpoint_call_breakdown(by_name):
-    """Splits the echo ENDPOINT_CALL round trip by the measured paths that
-    share its prefix; None when a figure is missing."""
-    need = ["xnu_endpoint_call_echo_512", "xnu_endpoint_call_refused_not_in_domain", "xnu_getpid_round_trip",
-            "xnu_message_copy_512_bytes", "unknown_syscall_fault_round_trip", "call_replyrecv_server_higher_0w",
-            "call_replyrecv_server_higher_4w"]
+    """Splits the echo ENDPOINT_CALL round trip (libSystem's fast call) by
+    the measured paths that share its prefix; None when a figure is missing."""
+    need = ["xnu_endpoint_call_echo_512", "xnu_endpoint_call_refused_not_in_domain", "xnu_message_copy_512_bytes",
+            "unknown_syscall_fault_round_trip", "call_replyrecv_server_higher_0w", "call_replyrecv_server_higher_4w"]
     if any(n not in by_name for n in need):
         return None
     m = {n: by_name[n]["median"] for n in need}
     total = m["xnu_endpoint_call_echo_512"]
     parts = {
-        # The kernel's share: the task's fault to XNU and back, XNU's call to the service and back.
-        "kernel": m["unknown_syscall_fault_round_trip"] + m["call_replyrecv_server_higher_0w"],
-        # XNU's fault handling beyond the kernel's (decode, dispatch, reply), as getpid pays it.
-        "trap": m["xnu_getpid_round_trip"] - m["unknown_syscall_fault_round_trip"],
-        # The exclaves gate, the caller's entitlements and the route, as a call refused after them pays.
-        "xnu_dispatch": m["xnu_endpoint_call_refused_not_in_domain"] - m["xnu_getpid_round_trip"],
+        # The kernel's share: the task's 3-word Call to XNU and its reply, XNU's call to the service and back.
+        "kernel": m["call_replyrecv_server_higher_4w"] + m["call_replyrecv_server_higher_0w"],
+        # XNU's fast-call dispatch, the exclaves gate, the caller's entitlements and the route,
+        # as a call refused after them pays (less its kernel share).
+        "xnu_dispatch": m["xnu_endpoint_call_refused_not_in_domain"] - m["call_replyrecv_server_higher_4w"],
         # XNU's two 512-byte copies, task to page and back.
         "copy": 2 * m["xnu_message_copy_512_bytes"],
     }

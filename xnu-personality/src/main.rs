@@ -20,7 +20,7 @@ mod traps;
 mod vm;
 mod wait;
 
-use sel4_microkit::{protection_domain, ChannelSet, Child, Handler, MessageInfo};
+use sel4_microkit::{protection_domain, Channel, ChannelSet, Child, Handler, MessageInfo};
 use xnu_bootfs::BootFs;
 
 use crate::kernel::Kernel;
@@ -91,6 +91,13 @@ struct Xnu {
 impl Handler for Xnu {
     fn fault(&mut self, child: Child, fault: sel4::Fault) -> Option<MessageInfo> {
         traps::handle(self.kernel.as_mut()?, child, fault)
+    }
+
+    fn protected(&mut self, channel: Channel, msg: MessageInfo) -> MessageInfo {
+        match self.kernel.as_mut() {
+            Some(k) => traps::fast(k, channel, msg),
+            None => MessageInfo::new(0, 0),
+        }
     }
 
     fn notified(&mut self, channels: ChannelSet) {

@@ -248,6 +248,25 @@ pub mod exclaves {
     }
 }
 
+/// The fast call: a task's seL4 Call on its own channel to XNU, which takes
+/// the kernel's fastpath (a trap is a fault, which never does), for the
+/// calls that never block (ABI.md, "The fast call"). x0 the cap, x1 the
+/// message info (label: which call; length: its words), x2.. the words; the
+/// reply's first word is the call's `kern_return_t`.
+pub mod fast {
+    /// The task's end of its channel to XNU: the monitor puts the PPC cap of
+    /// channel `c` in slot 74 + `c`, and the task's channel is 0.
+    pub const CAP: u64 = 74;
+    /// XNU's channel id for task slot `s` is `FIRST_XNU_CHANNEL + s`.
+    pub const FIRST_XNU_CHANNEL: u8 = 16;
+    /// ENDPOINT_CALL: words id, buffer, size (as `exclaves_ctl`'s x2-x4).
+    pub const ENDPOINT_CALL: u64 = 1;
+    pub const ENDPOINT_CALL_WORDS: usize = 3;
+    /// The answer when XNU cannot finish the call without blocking (before
+    /// EXCLAVECORE): make it as the trap instead. No `kern_return_t` is this.
+    pub const USE_TRAP: u64 = 0x7472_6170;
+}
+
 /// The record `PROC_LIST` writes per task.
 pub mod proc {
     pub const NAME_BYTES: usize = 24;

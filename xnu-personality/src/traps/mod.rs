@@ -9,12 +9,15 @@ pub use bsd::deliver_input;
 pub use mach::{deliver, exclaves_op};
 
 use sel4::Fault;
-use sel4_microkit::{Child, MessageInfo, Trap, TrapResult};
+use sel4_microkit::{get_mr, set_mr, Channel, Child, MessageInfo, Trap, TrapResult};
+use xnu_abi::fast;
+use xnu_abi::kern::KERN_INVALID_ARGUMENT;
 use xnu_abi::signal::{SIGBUS, SIGILL, SIGSEGV, SIGSYS};
 use xnu_abi::wait::signaled;
 
 use crate::kernel::Kernel;
 use crate::tasks::{slot_of_child, Pid, State};
+use crate::vm::SLOTS;
 use crate::wait::Wait;
 
 /// How a call ends for now.
@@ -74,6 +77,37 @@ pub fn handle(k: &mut Kernel, child: Child, fault: Fault) -> Option<MessageInfo>
         }
         Outcome::Gone => None,
     }
+}
+
+/// The task's end of its channel is the PPC cap the monitor puts at
+/// `PP_BASE` + its channel id 0; libSystem calls it by number.
+const _: () = assert!(fast::CAP == monitor_spec::abi::slot::PP_BASE);
+
+/// A fast call from the task in the slot of `channel` (ABI.md): its one
+/// reply word is a `kern_return_t`. A fast call never blocks: one that would
+/// is told to come back as the trap.
+pub fn fast(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> MessageInfo {
+    let result = fast_call(k, channel, msg).unwrap_or_else(|code| code);
+    // One word always fits the IPC buffer.
+    let _ = set_mr(0, result);
+    MessageInfo::new(0, 1)
+}
+
+fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, u64> {
+    let slot = usize::from(channel.index())
+        .checked_sub(usize::from(fast::FIRST_XNU_CHANNEL))
+        .filter(|&slot| slot < SLOTS)
+        .ok_or(KERN_INVALID_ARGUMENT)?;
+    let pid = k.tasks.in_slot(slot).ok_or(KERN_INVALID_ARGUMENT)?;
+    if msg.label() != fast::ENDPOINT_CALL || msg.count() != fast::ENDPOINT_CALL_WORDS {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let word = |i| get_mr(i).map_err(|_| KERN_INVALID_ARGUMENT);
+    let (id, buffer, size) = (word(0)?, word(1)?, word(2)?);
+    if k.exclaves.stage == crate::exclaves::Stage::None {
+        return Ok(fast::USE_TRAP);
+    }
+    Ok(mach::exclaves_op(k, pid, slot, xnu_abi::exclaves::ENDPOINT_CALL, id, buffer, size))
 }
 
 /// Data abort fault status (ESR DFSC) of an alignment fault.

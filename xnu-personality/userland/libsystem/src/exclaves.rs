@@ -1,5 +1,6 @@
 //! `exclaves_ctl` (ABI.md): BOOT, LOOKUP_SERVICES and ENDPOINT_CALL.
 use xnu_abi::exclaves::*;
+use xnu_abi::fast;
 use xnu_abi::mach::EXCLAVES_CTL;
 
 use crate::mach::KernError;
@@ -35,7 +36,18 @@ pub fn lookup(name: &str) -> Result<u64, KernError> {
 }
 
 /// Sends the tightbeam `message` to service `id`; its reply replaces it.
+/// It goes as the fast call, and as the trap when XNU says so (before
+/// EXCLAVECORE, when the call waits for it).
 pub fn endpoint_call(id: u64, message: &mut [u8; MESSAGE_BYTES as usize]) -> Result<(), KernError> {
+    let buffer = message.as_mut_ptr() as u64;
+    match crate::trap::fast_call(fast::ENDPOINT_CALL, &[id, buffer, MESSAGE_BYTES]) {
+        fast::USE_TRAP => endpoint_call_trap(id, message),
+        result => kr(result),
+    }
+}
+
+/// The same through the `exclaves_ctl` trap alone.
+pub fn endpoint_call_trap(id: u64, message: &mut [u8; MESSAGE_BYTES as usize]) -> Result<(), KernError> {
     kr(ctl(op_word(ENDPOINT_CALL), id, message.as_mut_ptr() as u64, MESSAGE_BYTES))
 }
 

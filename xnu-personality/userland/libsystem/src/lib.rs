@@ -17,7 +17,7 @@ pub mod print;
 mod trap;
 
 pub use args::Args;
-pub use trap::{bsd_trap, mach_trap, Errno};
+pub use trap::{bsd_trap, fast_call, mach_trap, Errno};
 pub use xnu_abi as abi;
 
 extern "Rust" {

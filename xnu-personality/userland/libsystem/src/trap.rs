@@ -56,3 +56,42 @@ pub fn bsd_trap(number: i64, a: [u64; 6]) -> Result<u64, Errno> {
 pub fn mach_trap(number: i64, a: [u64; 7]) -> u64 {
     trap(number, a).0
 }
+
+/// seL4's Call, in x7 (its syscall numbers are negative).
+const SEL4_CALL: i64 = -1;
+/// A message info word: the label above 12 bits of flags and length.
+const fn message_info(label: u64, words: u64) -> u64 {
+    label << 12 | words
+}
+
+/// The fast call (ABI.md): seL4 Call on the task's channel to XNU with
+/// `label` and `words` (at most four; more are not sent), in registers.
+/// Returns the reply's first word, or KERN_FAILURE for a reply without one.
+#[inline(always)]
+pub fn fast_call(label: u64, words: &[u64]) -> u64 {
+    let count = words.len().min(4);
+    let mut w = [0u64; 4];
+    w[..count].copy_from_slice(&words[..count]);
+    let (info, first): (u64, u64);
+    // SAFETY: as for `trap`: XNU reads and writes our memory only through
+    // the pointers in `words`, checked against our mappings; the kernel
+    // returns the badge, message info and four message registers in x0-x5.
+    unsafe {
+        asm!(
+            "svc #0",
+            inout("x0") xnu_abi::fast::CAP => _,
+            inout("x1") message_info(label, count as u64) => info,
+            inout("x2") w[0] => first,
+            inout("x3") w[1] => _,
+            inout("x4") w[2] => _,
+            inout("x5") w[3] => _,
+            in("x7") SEL4_CALL,
+            options(nostack),
+        );
+    }
+    if info & 0x7f == 0 {
+        xnu_abi::kern::KERN_FAILURE
+    } else {
+        first
+    }
+}

@@ -38,6 +38,8 @@ const TESTS: &[Test] = &[
     ("EXCL0018", list_errors),
     ("EXCL0019", a_refused_call_leaves_the_buffer),
     ("EXCL0020", a_reply_writes_exactly_512_bytes),
+    ("EXCL0022", the_trap_and_the_fast_call_agree),
+    ("EXCL0023", hostile_fast_calls_are_refused),
 ];
 
 fn main(_: Args) -> i32 {
@@ -252,4 +254,37 @@ fn a_reply_writes_exactly_512_bytes() -> Outcome {
     let r = Received::copy_from(&area[32..544]).map_err(|_| "not a message")?;
     ensure!(matches!(decode_reply(&r, MethodId::Echo), Ok(Ok(Reply::Echo(e))) if e.bytes == b"guarded"), "the guarded echo lost its bytes");
     Ok(())
+}
+
+/// ENDPOINT_CALL through the exclaves_ctl trap (as raw svc code makes it)
+/// and through libSystem's fast call give the same reply, byte for byte.
+fn the_trap_and_the_fast_call_agree() -> Outcome {
+    let payload: [u8; 496] = core::array::from_fn(|i| (i as u8).wrapping_mul(29) ^ 0x3c);
+    let mut by_trap = echo_request(&payload)?;
+    let mut by_fast_call = by_trap;
+    exclaves::endpoint_call_trap(0, &mut by_trap).map_err(|_| "the trap's ENDPOINT_CALL failed")?;
+    exclaves::endpoint_call(0, &mut by_fast_call).map_err(|_| "the fast call's ENDPOINT_CALL failed")?;
+    ensure!(by_trap == by_fast_call, "the trap and the fast call got different replies");
+    let r = Received::copy_from(&by_trap).map_err(|_| "the reply is not a message")?;
+    ensure!(matches!(decode_reply(&r, MethodId::Echo), Ok(Ok(Reply::Echo(e))) if e.bytes == payload), "echo did not return all its bytes");
+    Ok(())
+}
+
+/// Fast calls no libSystem makes: other labels, other word counts, a bad
+/// buffer or size. Each is refused with its kern_return, and XNU serves on.
+fn hostile_fast_calls_are_refused() -> Outcome {
+    use libsystem::abi::fast;
+    let mut m = echo_request(b"x")?;
+    let buffer = m.as_mut_ptr() as u64;
+    for label in [0u64, 2, 99, (1 << 52) - 1] {
+        ensure!(libsystem::fast_call(label, &[0, buffer, 512]) == KERN_INVALID_ARGUMENT, "a fast call of another label was not refused");
+    }
+    for words in [&[][..], &[0, buffer][..], &[0, buffer, 512, 0][..]] {
+        ensure!(libsystem::fast_call(fast::ENDPOINT_CALL, words) == KERN_INVALID_ARGUMENT, "a fast ENDPOINT_CALL of other than 3 words was not refused");
+    }
+    ensure!(libsystem::fast_call(fast::ENDPOINT_CALL, &[0, 0, 512]) == KERN_INVALID_ADDRESS, "a fast ENDPOINT_CALL at address 0 was not KERN_INVALID_ADDRESS");
+    ensure!(libsystem::fast_call(fast::ENDPOINT_CALL, &[0, buffer, 100]) == KERN_INVALID_ARGUMENT, "a fast ENDPOINT_CALL of 100 bytes was not refused");
+    ensure!(libsystem::fast_call(fast::ENDPOINT_CALL, &[1, buffer, 512]) == KERN_INVALID_ARGUMENT, "a fast ENDPOINT_CALL reached a service outside the domain");
+    // And the real call still works.
+    echo_round_trip_of_every_byte()
 }

@@ -10,9 +10,12 @@ libsystem::entry!(main);
 
 fn main(_: Args) -> i32 {
     use libsystem::abi::exclaves::{STAGE_EXCLAVECORE, STAGE_EXCLAVEKIT};
-    // A check at every boot that an exclaves call made before EXCLAVECORE
-    // waits for it: a child looks echo up while we sleep, then we boot.
+    // A check at every boot that exclaves calls made before EXCLAVECORE
+    // wait for it: while we sleep, one child looks echo up and another calls
+    // hello at its id (the fast call, which XNU sends back as the trap);
+    // then we boot.
     let early = bsd::posix_spawn("testchild", &["testchild", "exlookup", "echo"], None);
+    let early_call = bsd::posix_spawn("testchild", &["testchild", "exhello", "1"], None);
     let _ = mach::sleep_ms(1);
     match exclaves::boot(STAGE_EXCLAVECORE).and_then(|()| exclaves::boot(STAGE_EXCLAVEKIT)) {
         Ok(()) => println!("launchd: exclaves booted (EXCLAVECORE, EXCLAVEKIT)"),
@@ -25,6 +28,12 @@ fn main(_: Args) -> i32 {
             println!("launchd: a lookup made before EXCLAVECORE waited for it")
         }
         _ => eprintln!("launchd: a lookup made before EXCLAVECORE did not wait for it"),
+    }
+    match early_call.map(|pid| bsd::wait4(pid as i64, 0)) {
+        Ok(Ok((_, status))) if status == libsystem::abi::wait::exited(0) => {
+            println!("launchd: an ENDPOINT_CALL made before EXCLAVECORE waited for it")
+        }
+        _ => eprintln!("launchd: an ENDPOINT_CALL made before EXCLAVECORE did not wait for it"),
     }
     println!("launchd: starting sh");
     loop {

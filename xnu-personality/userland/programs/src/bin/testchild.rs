@@ -75,7 +75,7 @@ fn main(args: Args) -> i32 {
             Ok(id) => id as i32,
             Err(e) => 100 + e.0 as i32,
         },
-        "exhello" => hello_probe(),
+        "exhello" => hello_probe(args.get(2).and_then(parse_i64)),
         "zombies" => fill_task_table(),
         "read" => read_line(),
         _ => 100,
@@ -93,10 +93,18 @@ fn hostile_x7(x7: u64, x0: u64) -> i32 {
 }
 
 /// Calls the kernel domain's hello service: 0 if it answers its known value.
-fn hello_probe() -> i32 {
+/// Calls hello, at `id` if given (no lookup first), else the id a lookup
+/// finds: exit 0 for its known value.
+fn hello_probe(id: Option<i64>) -> i32 {
     use tightbeam::hello::{Hello, HelloReply};
     use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
-    let Ok(id) = exclaves::lookup("hello") else { return 1 };
+    let id = match id {
+        Some(id) => id as u64,
+        None => match exclaves::lookup("hello") {
+            Ok(id) => id,
+            Err(_) => return 1,
+        },
+    };
     let mut message = [0u8; 512];
     if encode_request(&Request::Hello(Hello), &mut message).is_err() || exclaves::endpoint_call(id, &mut message).is_err() {
         return 2;

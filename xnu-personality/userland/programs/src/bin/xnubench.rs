@@ -65,12 +65,12 @@ fn main(_: Args) -> i32 {
     0
 }
 
-/// ENDPOINT_CALL to the echo exclave with a whole payload each way, two
-/// calls XNU refuses at successive checks, and the copy XNU makes each way,
-/// so that the report can split the round trip (bench-report.py): one call
-/// refused at the id check (the trap and the exclaves gate), one refused for
-/// want of a service of that id in the task's domains (and the caller's
-/// entitlements and route looked up).
+/// ENDPOINT_CALL to the echo exclave with a whole payload each way, as
+/// libSystem makes it (the fast call) and through the trap; two calls XNU
+/// refuses at successive checks; and the copy XNU makes each way: so that
+/// the report can split the round trip (bench-report.py). One call is
+/// refused at the id check, one for want of a service of that id in the
+/// task's domains (after the caller's entitlements and route).
 fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     let echo = exclaves::lookup("echo").map_err(|_| "no echo service to call")?;
     // Message buffers 8-byte aligned, as XNU's copy wants them for its fast path.
@@ -81,6 +81,15 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
         let mut message = request;
         let start = cycles();
         failed |= exclaves::endpoint_call(echo, &mut message.0).is_err();
+        let end = cycles();
+        failed |= message.0[16..] != request.0[16..];
+        end - start
+    });
+    // The same through the exclaves_ctl trap, as raw svc code would call.
+    bench.run("xnu_endpoint_call_echo_512_trap", || {
+        let mut message = request;
+        let start = cycles();
+        failed |= exclaves::endpoint_call_trap(echo, &mut message.0).is_err();
         let end = cycles();
         failed |= message.0[16..] != request.0[16..];
         end - start
