@@ -40,10 +40,28 @@ const TESTS: &[Test] = &[
     ("EXCL0020", a_reply_writes_exactly_512_bytes),
     ("EXCL0022", the_trap_and_the_fast_call_agree),
     ("EXCL0023", hostile_fast_calls_are_refused),
+    ("EXCL0024", a_task_cannot_pass_for_an_entitled_program),
 ];
 
-fn main(_: Args) -> i32 {
-    run_suite("excl", TESTS)
+fn main(args: Args) -> i32 {
+    match args.get(1) {
+        Some("probe") => probe(),
+        _ => run_suite("excl", TESTS),
+    }
+}
+
+/// `exclavetest probe` (EXCL0024, spawned as if it were testchild): what
+/// XNU answers this unentitled program's kernel-domain lookup and BOOT.
+/// Exit 0 only for KERN_NOT_FOUND and KERN_DENIED.
+fn probe() -> i32 {
+    let lookup = exclaves::lookup("hello");
+    let boot = exclaves::boot(STAGE_EXCLAVEKIT);
+    match (lookup, boot) {
+        (Err(KernError(KERN_NOT_FOUND)), Err(KernError(KERN_DENIED))) => 0,
+        (Ok(_), _) => 1,
+        (_, Ok(())) => 2,
+        _ => 3,
+    }
 }
 
 /// Runs `testchild ARGS...`: its exit code.
@@ -287,4 +305,24 @@ fn hostile_fast_calls_are_refused() -> Outcome {
     ensure!(libsystem::fast_call(fast::ENDPOINT_CALL, &[1, buffer, 512]) == KERN_INVALID_ARGUMENT, "a fast ENDPOINT_CALL reached a service outside the domain");
     // And the real call still works.
     echo_round_trip_of_every_byte()
+}
+
+/// Entitlements go with the program XNU loaded, by its name in the boot
+/// filesystem: no other spelling of an entitled program's name loads, and
+/// an unentitled program given the entitled one's argv[0] gets nothing of
+/// its entitlements.
+fn a_task_cannot_pass_for_an_entitled_program() -> Outcome {
+    use libsystem::abi::errno::ENOENT;
+    for name in ["testchild/", "./testchild", "/testchild", "testchild ", "Testchild", "testchild.elf", "testchil"] {
+        ensure!(bsd::posix_spawn(name, &["testchild", "exboot", "0"], None) == Err(libsystem::Errno(ENOENT)), "a misspelt program name loaded something");
+    }
+    let pid = bsd::posix_spawn("exclavetest", &["testchild", "probe"], None).map_err(|_| "spawn of the probe failed")?;
+    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    ensure!(wait::is_exited(status), "the probe was killed");
+    match wait::exit_code(status) {
+        0 => Ok(()),
+        1 => Err("an unentitled program named testchild looked up the kernel domain"),
+        2 => Err("an unentitled program named testchild booted a stage"),
+        _ => Err("an unentitled program named testchild got other answers than KERN_NOT_FOUND and KERN_DENIED"),
+    }
 }
