@@ -33,7 +33,6 @@ RATIOS = [
     # The XNU personality's traps against the raw fault round trip (target <= 1.3).
     ("xnu_getpid_round_trip", "unknown_syscall_fault_round_trip"),
     ("xnu_getpid_x16_round_trip", "unknown_syscall_fault_round_trip"),
-    ("xnu_endpoint_call_echo_512", "unknown_syscall_fault_round_trip"),
     ("xnu_endpoint_call_echo_512_trap", "xnu_endpoint_call_echo_512"),
 ]
 
