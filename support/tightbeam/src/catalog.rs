@@ -3,16 +3,19 @@
 
 use zerocopy::byteorder::little_endian::{U16, U32};
 
+use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
 
-/// The services, with their wire ids. 0 is none, so a zeroed message is refused.
+/// The services, with their wire ids. 0 is none, so a zeroed message is
+/// refused; two ids differ in at least two bits, as methods do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[repr(u16)]
 pub enum ServiceId {
     Hello = 1,
     Echo = 2,
+    Buffers = 7,
 }
 
 impl TryFrom<u16> for ServiceId {
@@ -22,6 +25,7 @@ impl TryFrom<u16> for ServiceId {
         match service {
             1 => Ok(ServiceId::Hello),
             2 => Ok(ServiceId::Echo),
+            7 => Ok(ServiceId::Buffers),
             _ => Err(DecodeError::UnknownService { service }),
         }
     }
@@ -36,10 +40,14 @@ pub enum MethodId {
     Echo,
     /// [`Transform`] → [`Echo`].
     Transform,
+    /// [`Refill`] → [`Filled`].
+    Refill,
+    /// [`Digest`] → [`DigestReply`].
+    Digest,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 3] = [MethodId::Hello, MethodId::Echo, MethodId::Transform];
+    pub const ALL: [MethodId; 5] = [MethodId::Hello, MethodId::Echo, MethodId::Transform, MethodId::Refill, MethodId::Digest];
 
     /// The declaration: (service, method number, version). Numbers start at
     /// 1, and two methods of one service differ in at least two bits, so one
@@ -49,6 +57,8 @@ impl MethodId {
             MethodId::Hello => (ServiceId::Hello, 1, 1),
             MethodId::Echo => (ServiceId::Echo, 1, 1),
             MethodId::Transform => (ServiceId::Echo, 2, 1),
+            MethodId::Refill => (ServiceId::Buffers, 1, 1),
+            MethodId::Digest => (ServiceId::Buffers, 2, 1),
         }
     }
 
@@ -80,6 +90,8 @@ pub enum Request<'a> {
     Hello(Hello),
     Echo(Echo<'a>),
     Transform(Transform<'a>),
+    Refill(Refill),
+    Digest(Digest),
 }
 
 impl Request<'_> {
@@ -88,6 +100,8 @@ impl Request<'_> {
             Request::Hello(_) => MethodId::Hello,
             Request::Echo(_) => MethodId::Echo,
             Request::Transform(_) => MethodId::Transform,
+            Request::Refill(_) => MethodId::Refill,
+            Request::Digest(_) => MethodId::Digest,
         }
     }
 }
@@ -97,6 +111,8 @@ impl Request<'_> {
 pub enum Reply<'a> {
     Hello(HelloReply),
     Echo(Echo<'a>),
+    Filled(Filled),
+    Digest(DigestReply),
 }
 
 impl Reply<'_> {
@@ -104,7 +120,10 @@ impl Reply<'_> {
     pub fn answers(&self, method: MethodId) -> bool {
         matches!(
             (self, method),
-            (Reply::Hello(_), MethodId::Hello) | (Reply::Echo(_), MethodId::Echo | MethodId::Transform)
+            (Reply::Hello(_), MethodId::Hello)
+                | (Reply::Echo(_), MethodId::Echo | MethodId::Transform)
+                | (Reply::Filled(_), MethodId::Refill)
+                | (Reply::Digest(_), MethodId::Digest)
         )
     }
 }
@@ -143,6 +162,8 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::Hello => Request::Hello(Hello::decode(payload)?),
         MethodId::Echo => Request::Echo(Echo::decode(payload)?),
         MethodId::Transform => Request::Transform(Transform::decode(payload)?),
+        MethodId::Refill => Request::Refill(Refill::decode(payload)?),
+        MethodId::Digest => Request::Digest(Digest::decode(payload)?),
     })
 }
 
@@ -171,6 +192,8 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
     Ok(Ok(match call {
         MethodId::Hello => Reply::Hello(HelloReply::decode(payload)?),
         MethodId::Echo | MethodId::Transform => Reply::Echo(Echo::decode(payload)?),
+        MethodId::Refill => Reply::Filled(Filled::decode(payload)?),
+        MethodId::Digest => Reply::Digest(DigestReply::decode(payload)?),
     }))
 }
 
@@ -217,6 +240,8 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::Hello(r) => r.encode(payload),
         Request::Echo(r) => r.encode(payload),
         Request::Transform(r) => r.encode(payload),
+        Request::Refill(r) => r.encode(payload),
+        Request::Digest(r) => r.encode(payload),
     })
 }
 
@@ -229,6 +254,8 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
     encode(out, call, |payload| match reply {
         Reply::Hello(r) => r.encode(payload),
         Reply::Echo(r) => r.encode(payload),
+        Reply::Filled(r) => r.encode(payload),
+        Reply::Digest(r) => r.encode(payload),
     })
 }
 
@@ -324,6 +351,9 @@ mod tests {
             Request::Transform(Transform { kind: TransformKind::Lower, count: 3, bytes: b"ABCD" }),
             Request::Transform(Transform { kind: TransformKind::Reverse, count: 4, bytes: b"ABCD" }),
             Request::Transform(Transform { kind: TransformKind::Upper, count: 492, bytes: &most }),
+            Request::Refill(Refill),
+            Request::Digest(Digest { len: 0 }),
+            Request::Digest(Digest { len: u32::MAX }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -340,6 +370,8 @@ mod tests {
             (MethodId::Echo, Reply::Echo(Echo { bytes: b"" })),
             (MethodId::Echo, Reply::Echo(Echo { bytes: &full })),
             (MethodId::Transform, Reply::Echo(Echo { bytes: b"DCBA" })),
+            (MethodId::Refill, Reply::Filled(Filled { generation: u64::MAX, len: 0x4000 })),
+            (MethodId::Digest, Reply::Digest(DigestReply { digest: 0x0123_4567_89ab_cdef })),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];
@@ -409,10 +441,10 @@ mod tests {
 
     #[test]
     fn unknown_services_and_methods_are_refused() {
-        for service in [0, 3, 0x100, 0xFFFF] {
+        for service in [0, 3, 4, 0x100, 0xFFFF] {
             assert_eq!(request((service, 1, 1, 0, 0, 0), &[]), Err(DecodeError::UnknownService { service }));
         }
-        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF)] {
+        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3)] {
             assert_eq!(
                 request((service, method, 1, 0, 0, 0), &[]),
                 Err(DecodeError::UnknownMethod { service, method })

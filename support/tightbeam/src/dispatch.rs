@@ -149,7 +149,7 @@ mod tests {
                     }
                     Ok(Reply::Echo(Echo { bytes: out }))
                 }
-                Request::Hello(_) => Err(ErrorCode::INTERNAL),
+                _ => Err(ErrorCode::INTERNAL),
             }
         }
     }
@@ -170,7 +170,7 @@ mod tests {
                     out.copy_from_slice(t.bytes);
                     Ok(Reply::Echo(Echo { bytes: out }))
                 }
-                Request::Hello(_) => Err(ErrorCode::INTERNAL),
+                _ => Err(ErrorCode::INTERNAL),
             }
         }
     }
@@ -206,6 +206,8 @@ mod tests {
         // The decoded reply borrows `received`; compare by re-encoding into owned data.
         match decode_reply(&received, call)? {
             Ok(Reply::Hello(h)) => Ok(Ok(Reply::Hello(h))),
+            Ok(Reply::Filled(f)) => Ok(Ok(Reply::Filled(f))),
+            Ok(Reply::Digest(d)) => Ok(Ok(Reply::Digest(d))),
             Ok(Reply::Echo(e)) => {
                 assert!(bytes[16..16 + e.bytes.len()] == *e.bytes, "reply payload sits at byte 16");
                 Ok(Ok(Reply::Echo(Echo { bytes: &bytes[16..16 + e.bytes.len()] })))

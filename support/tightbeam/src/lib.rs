@@ -33,6 +33,7 @@
 //! Everything here works on private 512-byte buffers either way.
 #![no_std]
 
+pub mod buffers;
 mod catalog;
 mod dispatch;
 pub mod echo;

@@ -3,6 +3,7 @@
 //! encoding then decoding is the identity, and damaged headers are refused.
 
 use proptest::prelude::*;
+use tightbeam::buffers::{Digest, DigestReply, Filled, Refill};
 use tightbeam::echo::{Echo, Transform, TransformKind, TRANSFORM_BYTES_MAX};
 use tightbeam::hello::{Hello, HelloReply};
 use tightbeam::{
@@ -16,6 +17,8 @@ enum Owned {
     Hello,
     Echo(Vec<u8>),
     Transform(TransformKind, u16, Vec<u8>),
+    Refill,
+    Digest(u32),
 }
 
 impl Owned {
@@ -24,6 +27,8 @@ impl Owned {
             Owned::Hello => Request::Hello(Hello),
             Owned::Echo(b) => Request::Echo(Echo { bytes: b }),
             Owned::Transform(kind, count, b) => Request::Transform(Transform { kind: *kind, count: *count, bytes: b }),
+            Owned::Refill => Request::Refill(Refill),
+            Owned::Digest(len) => Request::Digest(Digest { len: *len }),
         }
     }
 }
@@ -42,6 +47,8 @@ fn owned() -> impl Strategy<Value = Owned> {
                 Owned::Transform(k, count, b)
             }
         ),
+        Just(Owned::Refill),
+        any::<u32>().prop_map(Owned::Digest),
     ]
 }
 
@@ -110,6 +117,8 @@ fn success_reply(o: &Owned, call: MethodId) -> [u8; MESSAGE_BYTES] {
     let reply = match o {
         Owned::Hello => Reply::Hello(HelloReply::EXPECTED),
         Owned::Echo(b) | Owned::Transform(_, _, b) => Reply::Echo(Echo { bytes: b }),
+        Owned::Refill => Reply::Filled(Filled { generation: 7, len: 0x4000 }),
+        Owned::Digest(len) => Reply::Digest(DigestReply { digest: u64::from(*len) * 3 }),
     };
     let mut out = [0; MESSAGE_BYTES];
     assert_eq!(encode_reply(call, &reply, &mut out), Ok(()));
@@ -155,6 +164,8 @@ proptest! {
         match (&o, reply) {
             (Owned::Hello, Ok(Ok(Reply::Hello(h)))) => prop_assert_eq!(h, HelloReply::EXPECTED),
             (Owned::Echo(b) | Owned::Transform(_, _, b), Ok(Ok(Reply::Echo(e)))) => prop_assert_eq!(e.bytes, &b[..]),
+            (Owned::Refill, Ok(Ok(Reply::Filled(f)))) => prop_assert_eq!(f, Filled { generation: 7, len: 0x4000 }),
+            (Owned::Digest(len), Ok(Ok(Reply::Digest(d)))) => prop_assert_eq!(d.digest, u64::from(*len) * 3),
             (_, other) => prop_assert!(false, "reply to {:?} decoded as {:?}", call, other),
         }
     }
