@@ -30,7 +30,8 @@ impl tightbeam::Handler for EchoService {
                 }
                 Ok(Reply::Echo(Echo { bytes: out }))
             }
-            Request::Hello(_) => Err(ErrorCode::INTERNAL),
+            // The dispatcher hands this handler echo's methods only.
+            _ => Err(ErrorCode::INTERNAL),
         }
     }
 }

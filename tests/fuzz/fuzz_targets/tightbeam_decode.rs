@@ -6,6 +6,7 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
+use tightbeam::buffers::{Digest, DigestReply, Filled, Refill};
 use tightbeam::echo::{Echo, Transform, TransformKind};
 use tightbeam::hello::{Hello, HelloReply};
 use tightbeam::*;
@@ -26,6 +27,8 @@ impl Handler for Service {
                 Ok(Reply::Echo(Echo { bytes: out }))
             }
             Request::Hello(_) => Ok(Reply::Hello(HelloReply::EXPECTED)),
+            Request::Refill(_) => Ok(Reply::Filled(Filled { generation: 1, len: 0x4000 })),
+            Request::Digest(d) => Ok(Reply::Digest(DigestReply { digest: u64::from(d.len) })),
         }
     }
 }
@@ -35,9 +38,12 @@ fn encoded(u: &mut Unstructured) -> Result<Vec<u8>> {
     let bytes: &[u8] = u.arbitrary()?;
     let kind = *u.choose(&[TransformKind::Upper, TransformKind::Lower, TransformKind::Reverse])?;
     let count = u.arbitrary()?;
-    let request = match u.int_in_range(0u8..=2)? {
+    let len = u.arbitrary()?;
+    let request = match u.int_in_range(0u8..=4)? {
         0 => Request::Hello(Hello),
         1 => Request::Echo(Echo { bytes }),
+        2 => Request::Refill(Refill),
+        3 => Request::Digest(Digest { len }),
         _ => Request::Transform(Transform { kind, count, bytes }),
     };
     let mut out = [0u8; MESSAGE_BYTES];
