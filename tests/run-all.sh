@@ -292,9 +292,10 @@ if section xnu; then
     # On this config's kernel xnutest is typed once the monitor says the
     # system is ready (the prompt is up); on XNU_KERNELS (label:build-dir,
     # release kernels, whose monitor prints nothing) at the prompt itself.
-    # Each suite is a user program: xnu is xnutest, excl (exclaves_ctl) is exclavetest.
+    # Each suite is a user program: xnu is xnutest, excl (exclaves_ctl) is
+    # exclavetest, buf (named buffers) is buftest.
     runs=()
-    for suite in xnu:xnutest excl:exclavetest; do
+    for suite in xnu:xnutest excl:exclavetest buf:buftest; do
         runs+=("${suite%%:*}:$BUILD_DIR:${suite#*:}:*** system ready ***")
         for kernel in ${XNU_KERNELS:-}; do
             runs+=("${suite%%:*}-${kernel%%:*}:${kernel#*:}:${suite#*:}:xnu\$ ")

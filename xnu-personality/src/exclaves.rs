@@ -58,6 +58,32 @@ struct Booted {
     kernel_services: Routes,
     /// Each service channel's endpoint, with the channel id.
     endpoints: Vec<(u32, Endpoint)>,
+    /// The named buffers of the task domains; a handle names one by index.
+    buffers: Vec<Buffer>,
+}
+
+/// Which way a named-buffer copy goes, from the task's side.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Copy {
+    /// The task's bytes into the buffer (NAMED_BUFFER_COPYIN).
+    In,
+    /// The buffer's bytes to the task (NAMED_BUFFER_COPYOUT).
+    Out,
+}
+
+/// A named buffer (SHARED_MEMORY) of a task domain, as XNU maps it, and
+/// what its handles were made with.
+struct Buffer {
+    domain: &'static str,
+    name: &'static str,
+    /// XNU's mapping (system.xml): where, how long, and whether writable
+    /// (an inbound buffer).
+    vaddr: u64,
+    size: u64,
+    inbound: bool,
+    /// While handles exist: the size (whole pages) and perm of the first.
+    mapped: Option<(u64, u64)>,
+    handles: u32,
 }
 
 /// A domain's services by id: an index into `Booted::endpoints`.
@@ -132,7 +158,8 @@ impl Exclaves {
         let mut endpoints = Vec::new();
         let task_services = self.routes(&table, TASK_DOMAIN, &mut endpoints)?;
         let kernel_services = self.routes(&table, KERNEL_DOMAIN, &mut endpoints)?;
-        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints });
+        let buffers = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| buffers_of(&table, d)).collect();
+        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers });
         let probe = booted.table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
         let endpoint = booted.kernel_services[probe.id as usize].and_then(|i| booted.endpoints.get(usize::from(i))).ok_or("the hello service has no route")?;
         let mut request = [0u8; MESSAGE_BYTES as usize];
@@ -168,6 +195,86 @@ impl Exclaves {
             *route = Some(u8::try_from(index).map_err(|_| "too many service channels")?);
         }
         Ok(routes)
+    }
+
+    /// NAMED_BUFFER_CREATE: a new handle's buffer (its index), for `name`
+    /// in the caller's domains. The perm is the task's intent: READ for
+    /// an outbound buffer, WRITE (with or without READ) only for an
+    /// inbound one. Once mapped, a buffer takes the same perm and a size
+    /// no larger until its last handle goes.
+    pub fn buffer_create(&mut self, caller: &Caller, name: &str, size: u64, perm: u64) -> Result<usize, u64> {
+        let booted = self.booted.as_mut().ok_or(KERN_NOT_SUPPORTED)?;
+        let supported = BUFFER_PERM_READ | BUFFER_PERM_WRITE;
+        if perm & supported == 0 || perm & !supported != 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        let index = Self::domains(caller)
+            .into_iter()
+            .flatten()
+            .find_map(|d| booted.buffers.iter().position(|b| b.domain == d && b.name == name))
+            .ok_or(KERN_NOT_FOUND)?;
+        let buffer = &mut booted.buffers[index];
+        if perm & BUFFER_PERM_WRITE != 0 && !buffer.inbound {
+            return Err(KERN_PROTECTION_FAILURE);
+        }
+        let pages = size.checked_next_multiple_of(PAGE_BYTES as u64).filter(|&p| p != 0 && p <= buffer.size).ok_or(KERN_INVALID_ARGUMENT)?;
+        match buffer.mapped {
+            Some((mapped, was)) if mapped < pages || was != perm => return Err(KERN_INVALID_ARGUMENT),
+            Some(_) => {}
+            None => buffer.mapped = Some((pages, perm)),
+        }
+        buffer.handles = buffer.handles.checked_add(1).ok_or(KERN_RESOURCE_SHORTAGE)?;
+        Ok(index)
+    }
+
+    /// A handle to buffer `index` went (with its task, or its creation
+    /// failed); the last one unmaps it.
+    pub fn buffer_release(&mut self, index: usize) {
+        let Some(buffer) = self.booted.as_mut().and_then(|b| b.buffers.get_mut(index)) else { return };
+        buffer.handles = buffer.handles.saturating_sub(1);
+        if buffer.handles == 0 {
+            buffer.mapped = None;
+        }
+    }
+
+    /// NAMED_BUFFER_COPYIN or COPYOUT on buffer `index`: `ranges` are
+    /// (size, offset) in the buffer, `task` gives the task's side of each
+    /// once the checks are past (`None`: not the task's memory). Nothing
+    /// moves unless every check passes.
+    pub fn buffer_copy(
+        &self,
+        index: usize,
+        way: Copy,
+        ranges: [(u64, u64); 2],
+        buffer: u64,
+        task: impl FnOnce() -> Option<(USlice<u8>, USlice<u8>)>,
+    ) -> Result<(), u64> {
+        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        let b = booted.buffers.get(index).ok_or(KERN_INVALID_CAPABILITY)?;
+        let (mapped, perm) = b.mapped.ok_or(KERN_INVALID_CAPABILITY)?;
+        if buffer == 0 || ranges[0].0 == 0 {
+            return Err(KERN_INVALID_ARGUMENT);
+        }
+        for (size, offset) in ranges {
+            offset.checked_add(size).filter(|&end| end <= mapped).ok_or(KERN_INVALID_ARGUMENT)?;
+        }
+        let needed = if way == Copy::In { BUFFER_PERM_WRITE } else { BUFFER_PERM_READ };
+        if perm & needed == 0 {
+            return Err(KERN_PROTECTION_FAILURE);
+        }
+        let (first, second) = task().ok_or(KERN_FAILURE)?;
+        for (part, (_, offset)) in [first, second].iter().zip(ranges) {
+            let at = (b.vaddr + offset) as *mut u8;
+            // SAFETY: `at..at + part.len()` lies in the buffer's mapping in
+            // XNU (checked above against the mapped size, at most the
+            // buffer's), which is writable for a copy in: only an inbound
+            // buffer takes a WRITE perm.
+            match way {
+                Copy::In => unsafe { part.copy_to_shared(at) },
+                Copy::Out => unsafe { part.copy_from_shared(at) },
+            }
+        }
+        Ok(())
     }
 
     /// The endpoint of XNU's channel `id` and its message page.
@@ -257,4 +364,18 @@ fn table_bytes() -> Result<&'static [u8], String> {
     // SAFETY: the region is mapped readable for XNU's life and written by no
     // one once XNU runs (see above), so a shared slice of it stays valid.
     Ok(unsafe { core::slice::from_raw_parts(region.base(), total) })
+}
+
+/// The named buffers of `domain` that are connected, as XNU maps them.
+fn buffers_of(table: &Table<'static>, domain: &'static str) -> Vec<Buffer> {
+    let Some(d) = table.domain(domain) else { return Vec::new() };
+    d.resources()
+        .filter(|r| r.connected && r.kind == ResourceType::SharedMemory)
+        .filter_map(|r| match r.backing {
+            Backing::Memory { vaddr, size, perms } => {
+                Some(Buffer { domain, name: r.name, vaddr, size, inbound: perms.writable(), mapped: None, handles: 0 })
+            }
+            _ => None,
+        })
+        .collect()
 }

@@ -12,7 +12,7 @@ use xnu_bootfs::BootFs;
 
 use crate::console::Console;
 use crate::exec::{self, ExecError};
-use crate::ports::{Carried, PortId, Ports};
+use crate::ports::{Carried, Kind, PortId, Ports};
 use crate::tasks::{child_of_slot, Pid, State, Tasks};
 use crate::vm::{SlotMemory, SLOTS};
 use crate::wait::Wait;
@@ -74,9 +74,16 @@ impl Kernel {
             // the slot writes every register before the thread runs again.
             let _ = child.stop();
         }
-        // A zombie keeps its status only: its names and ports go now.
+        // A zombie keeps its status only: its names and ports go now, and
+        // its named-buffer handles with them.
         let space = core::mem::take(&mut task.space);
         let mut dying: Vec<_> = space.receive_rights().collect();
+        for port in space.send_rights() {
+            if let Some(Kind::ExclavesBuffer(buffer)) = self.ports.kind(port) {
+                self.exclaves.buffer_release(buffer);
+                dying.push(port);
+            }
+        }
         dying.push(task.task_port);
         let ppid = task.ppid;
         for port in dying {
@@ -201,17 +208,17 @@ impl Kernel {
         if self.exclaves.stage == crate::exclaves::Stage::None {
             return;
         }
-        let waiting: Vec<(Pid, usize, u64, u64, u64, u64)> = self
+        let waiting: Vec<(Pid, usize, crate::traps::ExclavesArgs)> = self
             .tasks
             .by_pid
             .values()
             .filter_map(|t| match (&t.state, t.slot) {
-                (State::Blocked { wait: Wait::Exclaves { op, id, buffer, size }, .. }, Some(slot)) => Some((t.pid, slot, *op, *id, *buffer, *size)),
+                (State::Blocked { wait: Wait::Exclaves { args }, .. }, Some(slot)) => Some((t.pid, slot, *args)),
                 _ => None,
             })
             .collect();
-        for (pid, slot, op, id, buffer, size) in waiting {
-            let result = crate::traps::exclaves_op(self, pid, slot, op, id, buffer, size);
+        for (pid, slot, args) in waiting {
+            let result = crate::traps::exclaves_op(self, pid, slot, &args);
             self.finish(pid, TrapResult::ok(result));
         }
     }

@@ -17,6 +17,9 @@ pub enum Kind {
     Ordinary,
     /// A task's own port: the `target` of the port traps.
     Task(Pid),
+    /// A named-buffer handle (NAMED_BUFFER_CREATE): send rights only, which
+    /// stay in the task that made them (no message carries one).
+    ExclavesBuffer(usize),
 }
 
 /// The right a message carries to its receiver.
@@ -107,6 +110,11 @@ impl Space {
         self.names.get(&name).filter(|e| e.send > 0).map(|e| e.port)
     }
 
+    /// Every port this space holds a send right to.
+    pub fn send_rights(&self) -> impl Iterator<Item = PortId> + '_ {
+        self.names.values().filter(|e| e.send > 0).map(|e| e.port)
+    }
+
     /// Every port this space holds the receive right of.
     pub fn receive_rights(&self) -> impl Iterator<Item = PortId> + '_ {
         self.names.values().filter(|e| e.receive).map(|e| e.port)
@@ -132,6 +140,11 @@ impl Ports {
         self.next += 1;
         self.ports.insert(self.next, Port { kind, queue: VecDeque::new() });
         self.next
+    }
+
+    /// A port that stands for a kernel object: no receive right exists.
+    pub fn kernel_object(&mut self, kind: Kind) -> PortId {
+        self.create(kind)
     }
 
     /// A task's port, and the space it starts with: a send right to it.
@@ -223,6 +236,9 @@ impl Ports {
             (MACH_SEND_INVALID_DEST, MACH_SEND_INVALID_HEADER)
         };
         let e = space.names.get_mut(&name).ok_or(invalid_name)?;
+        if matches!(self.ports.get(&e.port).map(|p| p.kind), Some(Kind::ExclavesBuffer(_))) {
+            return Err(invalid_kind);
+        }
         let carried = match disposition {
             MACH_MSG_TYPE_COPY_SEND if e.send > 0 => Carried::Send(e.port),
             MACH_MSG_TYPE_MOVE_SEND if e.send > 0 => {

@@ -18,7 +18,7 @@ pub enum Wait {
     /// mach_wait_until.
     Until { deadline: u64 },
     /// An exclaves operation before EXCLAVECORE: run once boot is past.
-    Exclaves { op: u64, id: u64, buffer: u64, size: u64 },
+    Exclaves { args: crate::traps::ExclavesArgs },
 }
 
 impl Wait {

@@ -17,8 +17,15 @@ pub fn pattern(generation: u64, offset: usize) -> u8 {
 
 /// FNV-1a, 64 bits: the digest `digest` answers.
 pub fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+    fnv1a_more(FNV_OFFSET, bytes)
 }
+
+/// FNV-1a of what `hash` hashed, then `bytes` (a digest taken in pieces).
+pub fn fnv1a_more(hash: u64, bytes: &[u8]) -> u64 {
+    bytes.iter().fold(hash, |h, &b| (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
 
 /// Request: write the next generation over the whole outbound buffer. No payload.
 #[repr(C)]
@@ -134,5 +141,6 @@ mod tests {
     fn fnv1a_is_the_known_function() {
         assert_eq!(fnv1a(b""), 0xcbf2_9ce4_8422_2325);
         assert_eq!(fnv1a(b"a"), 0xaf63_dc4c_8601_ec8c);
+        assert_eq!(fnv1a_more(fnv1a(b"ab"), b"cd"), fnv1a(b"abcd"));
     }
 }

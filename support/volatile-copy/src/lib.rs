@@ -19,7 +19,7 @@ const BLOCK: usize = 64;
 /// `src..src + len` is valid for reads and `dst..dst + len` for writes for
 /// the whole call, and the two do not overlap.
 pub unsafe fn copy_volatile(dst: *mut u8, src: *const u8, len: usize) {
-    if (dst as usize | src as usize) % WORD != 0 {
+    if !(dst as usize | src as usize).is_multiple_of(WORD) {
         for i in 0..len {
             // SAFETY: within both ranges the caller vouched for.
             unsafe { dst.add(i).write_volatile(src.add(i).read_volatile()) };
@@ -91,7 +91,7 @@ unsafe fn copy_blocks(dst: *mut u8, src: *const u8, blocks: usize) {
 /// # Safety
 /// That range is valid for writes for the whole call.
 pub unsafe fn copy_to_volatile(dst: *mut u8, src: &[u8]) {
-    if (dst as usize | src.as_ptr() as usize) % WORD == 0 {
+    if (dst as usize | src.as_ptr() as usize).is_multiple_of(WORD) {
         // SAFETY: the caller's range; `src` is ours and does not overlap it.
         return unsafe { copy_volatile(dst, src.as_ptr(), src.len()) };
     }
@@ -133,7 +133,7 @@ pub unsafe fn copy_to_volatile(dst: *mut u8, src: &[u8]) {
 /// # Safety
 /// That range is valid for reads for the whole call.
 pub unsafe fn copy_from_volatile(dst: &mut [u8], src: *const u8) {
-    if (dst.as_ptr() as usize | src as usize) % WORD == 0 {
+    if (dst.as_ptr() as usize | src as usize).is_multiple_of(WORD) {
         // SAFETY: the caller's range; `dst` is ours and does not overlap it.
         return unsafe { copy_volatile(dst.as_mut_ptr(), src, dst.len()) };
     }

@@ -242,6 +242,13 @@ pub mod exclaves {
     pub const LIST_NAME_BYTES: usize = 128;
     pub const LIST_RECORD_BYTES: usize = LIST_DOMAIN_BYTES + LIST_NAME_BYTES + 16;
 
+    /// NAMED_BUFFER_CREATE's perm (x5): what the task will do with the
+    /// buffer (XNU's `exclaves_buffer_perm_t`).
+    pub const BUFFER_PERM_READ: u64 = 1;
+    pub const BUFFER_PERM_WRITE: u64 = 2;
+    /// The longest resource name, without its NUL.
+    pub const NAME_MAX: usize = LOOKUP_NAME_BYTES - 1;
+
     /// x1 for operation `op` with no flags.
     pub const fn op_word(op: u64) -> u64 {
         op << OP_SHIFT

@@ -48,7 +48,7 @@ impl TryFrom<i64> for Number {
     }
 }
 
-fn reply(value: u64) -> Outcome {
+pub(super) fn reply(value: u64) -> Outcome {
     Outcome::Reply(TrapResult::ok(value))
 }
 
@@ -68,7 +68,7 @@ pub fn dispatch(k: &mut Kernel, call: &Call, number: i64) -> Outcome {
         Number::ReplyPort => reply(reply_port(k, call)),
         Number::TaskSelf => reply(task_self(k, call)),
         Number::Msg => mach_msg(k, call),
-        Number::ExclavesCtl => exclaves_ctl(k, call),
+        Number::ExclavesCtl => super::exclaves::exclaves_ctl(k, call),
         Number::TimebaseInfo => kr(timebase_info(k, call)),
         Number::WaitUntil => wait_until(k, call),
     }
@@ -129,89 +129,6 @@ fn task_self(k: &mut Kernel, call: &Call) -> u64 {
     let Some(task) = k.tasks.get_mut(call.pid) else { return 0 };
     let port = task.task_port;
     task.space.add_send(port).map_or(0, u64::from)
-}
-
-/// exclaves_ctl(name, op | flags, id, buffer, size): the gate (ABI.md),
-/// then the operation. LOOKUP_SERVICES and ENDPOINT_CALL wait for
-/// EXCLAVECORE.
-fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
-    use xnu_abi::exclaves::*;
-    let [_name, op_flags, id, buffer, size, ..] = call.args;
-    // The operation is bits 31..24 of a 32-bit argument; flags must be 0.
-    if op_flags >> 32 != 0 || op_flags & FLAGS_MASK != 0 {
-        return reply(KERN_INVALID_ARGUMENT);
-    }
-    let op = op_flags >> OP_SHIFT;
-    match op {
-        BOOT => {
-            let caller = caller(k, call.pid);
-            let Kernel { exclaves, console, .. } = k;
-            let result = exclaves.boot(&caller, id, console);
-            k.wake_exclaves_waiters();
-            reply(result)
-        }
-        LOOKUP_SERVICES | ENDPOINT_CALL => {
-            if k.exclaves.stage == crate::exclaves::Stage::None {
-                return Outcome::Block(Wait::Exclaves { op, id, buffer, size });
-            }
-            reply(exclaves_op(k, call.pid, call.slot, op, id, buffer, size))
-        }
-        NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | LAUNCH_CONCLAVE | AUDIO_BUFFER_CREATE..=SENSOR_MIN_ON_TIME => {
-            // Exclaves parts 2 and 3.
-            reply(KERN_NOT_SUPPORTED)
-        }
-        _ => reply(KERN_INVALID_ARGUMENT),
-    }
-}
-
-/// LOOKUP_SERVICES or ENDPOINT_CALL once EXCLAVECORE is past: the result.
-pub fn exclaves_op(k: &mut Kernel, pid: crate::tasks::Pid, slot: usize, op: u64, id: u64, buffer: u64, size: u64) -> u64 {
-    use xnu_abi::exclaves::*;
-    if k.exclaves.stage == crate::exclaves::Stage::Failed {
-        return KERN_FAILURE;
-    }
-    let caller = caller(k, pid);
-    let result = match op {
-        LOOKUP_SERVICES => lookup_services(k, &caller, slot, buffer, size),
-        _ => endpoint_call(k, &caller, slot, id, buffer, size),
-    };
-    result.err().unwrap_or(KERN_SUCCESS)
-}
-
-/// Task `pid` as the exclaves subsystem sees it (its entitlements looked
-/// up once, then kept with the task).
-fn caller(k: &mut Kernel, pid: crate::tasks::Pid) -> crate::exclaves::Caller {
-    let Kernel { exclaves, tasks, .. } = k;
-    match tasks.get_mut(pid) {
-        Some(task) => exclaves.caller(pid, &task.name, &mut task.entitlements),
-        None => exclaves.caller(pid, "", &mut None),
-    }
-}
-
-fn lookup_services(k: &Kernel, caller: &crate::exclaves::Caller, slot: usize, buffer: u64, size: u64) -> Result<(), u64> {
-    use xnu_abi::exclaves::*;
-    if size != LOOKUP_RECORD_BYTES {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
-    let record = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
-    let mut bytes = [0u8; LOOKUP_RECORD_BYTES as usize];
-    record.copy_in(&mut bytes);
-    let field = &bytes[..LOOKUP_NAME_BYTES];
-    let len = field.iter().position(|&b| b == 0).ok_or(KERN_INVALID_ARGUMENT)?;
-    let name = core::str::from_utf8(&field[..len]).map_err(|_| KERN_INVALID_ARGUMENT)?;
-    let id = k.exclaves.lookup(caller, name)?;
-    bytes[LOOKUP_NAME_BYTES..].copy_from_slice(&id.to_le_bytes());
-    record.copy_out(&bytes);
-    Ok(())
-}
-
-fn endpoint_call(k: &Kernel, caller: &crate::exclaves::Caller, slot: usize, id: u64, buffer: u64, size: u64) -> Result<(), u64> {
-    use xnu_abi::exclaves::*;
-    if size != MESSAGE_BYTES {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
-    let message = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
-    k.exclaves.endpoint_call(caller, id, &message)
 }
 
 /// mach_timebase_info(info *): `{ numer: u32, denom: u32 }`.

@@ -3,10 +3,12 @@
 //! becomes a call of the BSD or the Mach table; each call is one function
 //! of the same shape. Any other fault kills the task.
 mod bsd;
+mod exclaves;
 mod mach;
 
 pub use bsd::deliver_input;
-pub use mach::{deliver, exclaves_op};
+pub use exclaves::{exclaves_op, Args as ExclavesArgs};
+pub use mach::deliver;
 
 use sel4::Fault;
 use sel4_microkit::{get_mr, set_mr, Channel, Child, MessageInfo, Trap, TrapResult};
@@ -107,7 +109,8 @@ fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, 
     if k.exclaves.stage == crate::exclaves::Stage::None {
         return Ok(fast::USE_TRAP);
     }
-    Ok(mach::exclaves_op(k, pid, slot, xnu_abi::exclaves::ENDPOINT_CALL, id, buffer, size))
+    let op = xnu_abi::exclaves::op_word(xnu_abi::exclaves::ENDPOINT_CALL);
+    Ok(exclaves::exclaves_op(k, pid, slot, &[0, op, id, buffer, size, 0, 0]))
 }
 
 /// Data abort fault status (ESR DFSC) of an alignment fault.

@@ -8,7 +8,48 @@ use crate::trap::mach_trap;
 
 /// The raw trap: operation and flags as given (x1), identifier, buffer, size.
 pub fn ctl(op_flags: u64, id: u64, buffer: u64, size: u64) -> u64 {
-    mach_trap(EXCLAVES_CTL, [0, op_flags, id, buffer, size, 0, 0])
+    ctl_all([0, op_flags, id, buffer, size, 0, 0])
+}
+
+/// The raw trap with every argument: name, operation and flags, identifier,
+/// buffer, size, size2, offset (x0-x6, as XNU's `exclaves_ctl_trap_args`).
+pub fn ctl_all(args: [u64; 7]) -> u64 {
+    mach_trap(EXCLAVES_CTL, args)
+}
+
+/// NAMED_BUFFER_CREATE: a handle to the named buffer `name` of this task's
+/// domains, `size` bytes of it, used as `perm` says (BUFFER_PERM_*).
+pub fn buffer_create(name: &str, size: u64, perm: u64) -> Result<u32, KernError> {
+    let mut text = [0u8; NAME_MAX + 1];
+    let n = name.len().min(NAME_MAX);
+    text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let mut handle: u32 = 0;
+    let out = &mut handle as *mut u32 as u64;
+    kr(ctl_all([0, op_word(NAMED_BUFFER_CREATE), text.as_ptr() as u64, out, size, perm, 0]))?;
+    Ok(handle)
+}
+
+/// A range of a named buffer: (size, offset).
+pub type Range = (u64, u64);
+
+/// NAMED_BUFFER_COPYIN: `bytes` (range 1's, then range 2's) into the
+/// buffer at the two ranges; a second range of size 0 copies nothing.
+pub fn buffer_copyin(handle: u32, bytes: &[u8], first: Range, second: Range) -> Result<(), KernError> {
+    copy(NAMED_BUFFER_COPYIN, handle, bytes.as_ptr() as u64, bytes.len(), first, second)
+}
+
+/// NAMED_BUFFER_COPYOUT: the buffer's two ranges into `bytes`, back to back.
+pub fn buffer_copyout(handle: u32, bytes: &mut [u8], first: Range, second: Range) -> Result<(), KernError> {
+    copy(NAMED_BUFFER_COPYOUT, handle, bytes.as_mut_ptr() as u64, bytes.len(), first, second)
+}
+
+/// `len` is the caller's slice: XNU would copy as much as the sizes say,
+/// so sizes past it are refused here (`ctl_all` sends any).
+fn copy(op: u64, handle: u32, buffer: u64, len: usize, (size1, offset1): Range, (size2, offset2): Range) -> Result<(), KernError> {
+    if size1.checked_add(size2).is_none_or(|total| total > len as u64) {
+        return Err(KernError(xnu_abi::kern::KERN_INVALID_ARGUMENT));
+    }
+    kr(ctl_all([u64::from(handle), op_word(op), offset1, buffer, size1, size2, offset2]))
 }
 
 fn kr(value: u64) -> Result<(), KernError> {

@@ -1,8 +1,9 @@
 //! Shared by the programs: small parsing helpers, and the sel4test-style
-//! suite runner of the test programs (xnutest, exclavetest).
+//! suite runner of the test programs (xnutest, exclavetest, buftest).
 #![no_std]
 
-use libsystem::println;
+use libsystem::abi::wait;
+use libsystem::{bsd, println};
 
 /// What a test returns: `Err(why)` fails it.
 pub type Outcome = Result<(), &'static str>;
@@ -23,11 +24,47 @@ macro_rules! ensure {
 /// (`Running suite`, `Starting test`, `Test … passed|failed: why`, the
 /// summary and `*** suite finished ***`); the number that failed.
 pub fn run_suite(name: &str, tests: &[Test]) -> i32 {
+    run_each(name, tests, |_, run| run())
+}
+
+/// The same, each test in a task of its own (`program case TEST`, which
+/// `run_case` answers), so that what a test leaves in its task (handles, a
+/// buffer's mapping) goes with it. The task prints why its test failed.
+pub fn run_suite_in_tasks(name: &str, program: &str, tests: &[Test]) -> i32 {
+    run_each(name, tests, |test, _| {
+        let pid = bsd::posix_spawn(program, &[program, "case", test], None).map_err(|_| "the test's task did not spawn")?;
+        let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 for the test's task failed")?;
+        match (wait::is_exited(status), wait::exit_code(status)) {
+            (true, 0) => Ok(()),
+            (true, _) => Err("its task failed it (the line above says why)"),
+            (false, _) => Err("its task was killed"),
+        }
+    })
+}
+
+/// In a test's own task: runs test `name` of `tests`; the exit code.
+pub fn run_case(tests: &[Test], name: &str) -> i32 {
+    match tests.iter().find(|(test, _)| *test == name) {
+        Some((_, run)) => match run() {
+            Ok(()) => 0,
+            Err(why) => {
+                println!("{name}: {why}");
+                1
+            }
+        },
+        None => {
+            println!("no test {name}");
+            2
+        }
+    }
+}
+
+fn run_each(name: &str, tests: &[Test], run: impl Fn(&str, fn() -> Outcome) -> Outcome) -> i32 {
     println!("Running suite {name}: {} tests", tests.len());
     let mut failed = 0;
-    for (i, (test, run)) in tests.iter().enumerate() {
+    for (i, (test, f)) in tests.iter().enumerate() {
         println!("Starting test {}: {test}", i + 1);
-        match run() {
+        match run(test, *f) {
             Ok(()) => println!("Test {test} passed"),
             Err(why) => {
                 failed += 1;

@@ -1,0 +1,145 @@
+//! `exclaves_ctl` (Mach trap -88): the gate of ABI.md, then each operation
+//! as one function. Arguments are XNU's (`exclaves_ctl_trap_args`): x0 a
+//! port name, x1 the operation and flags, x2 the identifier (a copy's
+//! first offset), x3 a buffer, x4 its size, x5 a second size (the perm of
+//! NAMED_BUFFER_CREATE), x6 a second offset.
+use xnu_abi::exclaves::*;
+use xnu_abi::kern::*;
+
+use super::mach::reply;
+use super::{Call, Outcome};
+use crate::exclaves::{Caller, Copy, Stage};
+use crate::kernel::Kernel;
+use crate::ports::Kind;
+use crate::tasks::Pid;
+use crate::vm::{copy_in_str, Access, USlice};
+use crate::wait::Wait;
+
+/// x0-x6 of the trap.
+pub type Args = [u64; 7];
+
+pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
+    let mut args: Args = [0; 7];
+    args.copy_from_slice(&call.args[..7]);
+    let op_flags = args[1];
+    // The operation is bits 31..24 of a 32-bit argument; flags must be 0.
+    if op_flags >> 32 != 0 || op_flags & FLAGS_MASK != 0 {
+        return reply(KERN_INVALID_ARGUMENT);
+    }
+    match op_flags >> OP_SHIFT {
+        BOOT => {
+            let caller = caller(k, call.pid);
+            let Kernel { exclaves, console, .. } = k;
+            let result = exclaves.boot(&caller, args[2], console);
+            k.wake_exclaves_waiters();
+            reply(result)
+        }
+        ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT => {
+            if k.exclaves.stage == Stage::None {
+                return Outcome::Block(Wait::Exclaves { args });
+            }
+            reply(exclaves_op(k, call.pid, call.slot, &args))
+        }
+        // Exclaves parts 2 (audio, sensors) and 3 (conclaves).
+        LAUNCH_CONCLAVE | AUDIO_BUFFER_CREATE..=SENSOR_MIN_ON_TIME => reply(KERN_NOT_SUPPORTED),
+        _ => reply(KERN_INVALID_ARGUMENT),
+    }
+}
+
+/// An operation that needs EXCLAVECORE, once it is past: the result.
+pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
+    if k.exclaves.stage == Stage::Failed {
+        return KERN_FAILURE;
+    }
+    let caller = caller(k, pid);
+    let [name, op_flags, id, buffer, size, size2, offset2] = *args;
+    let result = match op_flags >> OP_SHIFT {
+        LOOKUP_SERVICES => lookup_services(k, &caller, slot, buffer, size),
+        ENDPOINT_CALL => endpoint_call(k, &caller, slot, id, buffer, size),
+        NAMED_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, size2),
+        NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, Copy::In, name, buffer, [(size, id), (size2, offset2)]),
+        NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, Copy::Out, name, buffer, [(size, id), (size2, offset2)]),
+        _ => Err(KERN_INVALID_ARGUMENT),
+    };
+    result.err().unwrap_or(KERN_SUCCESS)
+}
+
+/// Task `pid` as the exclaves subsystem sees it (its entitlements looked
+/// up once, then kept with the task).
+fn caller(k: &mut Kernel, pid: Pid) -> Caller {
+    let Kernel { exclaves, tasks, .. } = k;
+    match tasks.get_mut(pid) {
+        Some(task) => exclaves.caller(pid, &task.name, &mut task.entitlements),
+        None => exclaves.caller(pid, "", &mut None),
+    }
+}
+
+fn lookup_services(k: &Kernel, caller: &Caller, slot: usize, buffer: u64, size: u64) -> Result<(), u64> {
+    if size != LOOKUP_RECORD_BYTES {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let record = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let mut bytes = [0u8; LOOKUP_RECORD_BYTES as usize];
+    record.copy_in(&mut bytes);
+    let field = &bytes[..LOOKUP_NAME_BYTES];
+    let len = field.iter().position(|&b| b == 0).ok_or(KERN_INVALID_ARGUMENT)?;
+    let name = core::str::from_utf8(&field[..len]).map_err(|_| KERN_INVALID_ARGUMENT)?;
+    let id = k.exclaves.lookup(caller, name)?;
+    bytes[LOOKUP_NAME_BYTES..].copy_from_slice(&id.to_le_bytes());
+    record.copy_out(&bytes);
+    Ok(())
+}
+
+fn endpoint_call(k: &Kernel, caller: &Caller, slot: usize, id: u64, buffer: u64, size: u64) -> Result<(), u64> {
+    if size != MESSAGE_BYTES {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let message = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    k.exclaves.endpoint_call(caller, id, &message)
+}
+
+/// NAMED_BUFFER_CREATE(0, name_ptr, handle_out, size, perm): a handle (a
+/// send right to a kernel object port in the task's space) to the named
+/// buffer, written to `handle_out` as a u32.
+#[allow(clippy::too_many_arguments)]
+fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_ptr: u64, out: u64, size: u64, perm: u64) -> Result<(), u64> {
+    if port != 0 {
+        return Err(KERN_INVALID_CAPABILITY);
+    }
+    let name = copy_in_str(&k.mem[slot], name_ptr, NAME_MAX).map_err(|_| KERN_INVALID_ARGUMENT)?;
+    let name = core::str::from_utf8(&name).ok().filter(|n| !n.is_empty()).ok_or(KERN_INVALID_ARGUMENT)?;
+    // Checked before anything is made, so a bad pointer leaves nothing behind.
+    let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let buffer = k.exclaves.buffer_create(caller, name, size, perm)?;
+    let object = k.ports.kernel_object(Kind::ExclavesBuffer(buffer));
+    let Some(task) = k.tasks.get_mut(caller.pid) else { return Err(KERN_FAILURE) };
+    match task.space.add_send(object) {
+        Ok(handle) => {
+            out.write(handle);
+            Ok(())
+        }
+        Err(e) => {
+            k.ports.destroy(object);
+            k.exclaves.buffer_release(buffer);
+            Err(e)
+        }
+    }
+}
+
+/// NAMED_BUFFER_COPYIN or COPYOUT(handle, buffer, (size1, offset1), (size2,
+/// offset2)): the task's `buffer` holds range 1 then range 2, back to back.
+fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Copy, handle: u64, buffer: u64, ranges: [(u64, u64); 2]) -> Result<(), u64> {
+    let task = k.tasks.get(pid).ok_or(KERN_FAILURE)?;
+    let handle = u32::try_from(handle).map_err(|_| KERN_INVALID_NAME)?;
+    let object = task.space.send_port(handle).ok_or(KERN_INVALID_NAME)?;
+    let Some(Kind::ExclavesBuffer(index)) = k.ports.kind(object) else { return Err(KERN_INVALID_CAPABILITY) };
+    let access = if way == Copy::In { Access::Read } else { Access::Write };
+    let mem = &k.mem[slot];
+    let (size1, size2) = (ranges[0].0, ranges[1].0);
+    let task_ranges = || {
+        let first = USlice::<u8>::new(mem, buffer, size1, access).ok()?;
+        let second = USlice::<u8>::new(mem, buffer.checked_add(size1)?, size2, access).ok()?;
+        Some((first, second))
+    };
+    k.exclaves.buffer_copy(index, way, ranges, buffer, task_ranges)
+}
