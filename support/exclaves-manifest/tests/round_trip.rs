@@ -56,15 +56,22 @@ fn every_type_round_trips_through_the_table() {
 }
 
 #[test]
-fn the_repository_manifests_compile_against_the_test_system() {
+fn the_repository_manifests_compile_against_the_default_system() {
     let dir = common::fixtures().join("../../manifests");
     let programs = ["launchd", "testchild"].map(String::from);
-    let blob = common::compile(&dir, Some(&programs)).expect("manifests/ compiles");
+    let blob = common::compile_against(&dir, Some(&programs), &common::default_system()).expect("manifests/ compiles");
     let table = Table::parse(&blob).expect("parses");
     let hello = table.lookup("kernel", "hello", ResourceType::Service).expect("the boot probe");
     assert_eq!(hello.backing, Backing::Channel(3));
     let echo = table.lookup("darwin", "echo", ResourceType::Service).expect("echo");
     assert_eq!(echo.backing, Backing::Channel(4));
+    let buffers = table.lookup("darwin", "buffers", ResourceType::Service).expect("buffers");
+    assert_eq!(buffers.backing, Backing::Channel(5));
+    // The named buffers, at XNU's mappings in system.xml.
+    let out = table.lookup("darwin", "outbound", ResourceType::SharedMemory).expect("outbound");
+    assert_eq!(out.backing, Backing::Memory { vaddr: 0x520_0000, size: 0x4000, perms: BufferPerms::OUTBOUND });
+    let inb = table.lookup("darwin", "inbound", ResourceType::SharedMemory).expect("inbound");
+    assert_eq!(inb.backing, Backing::Memory { vaddr: 0x520_4000, size: 0x4000, perms: BufferPerms::INBOUND });
     let launchd = table.entitlements("launchd").expect("launchd");
     assert_eq!(launchd.0, Entitlements::BOOT | Entitlements::KERNEL_DOMAIN);
     // The XNU suites' entitled child.

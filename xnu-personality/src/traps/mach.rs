@@ -10,7 +10,7 @@ use xnu_abi::port::{HEADER_BYTES, MACH_RCV_MSG, MACH_RCV_TIMEOUT, MACH_SEND_MSG,
 
 use super::{Call, Outcome};
 use crate::kernel::Kernel;
-use crate::ports::{Kind, Ports};
+use crate::ports::{Kind, PortId, Ports};
 use crate::time;
 use crate::vm::{Access, USlice};
 use crate::wait::Wait;
@@ -103,16 +103,34 @@ fn port_allocate(k: &mut Kernel, call: &Call) -> Result<(), u64> {
 fn port_deallocate(k: &mut Kernel, call: &Call) -> Result<(), u64> {
     let [target, name, ..] = call.args;
     check_target(k, call, target)?;
+    let name = name_arg(name)?;
     let task = k.tasks.get_mut(call.pid).ok_or(KERN_INVALID_TASK)?;
-    Ports::deallocate(&mut task.space, name_arg(name)?)
+    let held = task.space.send_port(name);
+    let result = Ports::deallocate(&mut task.space, name);
+    release_if_gone(k, call, name, held);
+    result
 }
 
 fn port_mod_refs(k: &mut Kernel, call: &Call) -> Result<(), u64> {
     let [target, name, right, delta, ..] = call.args;
     check_target(k, call, target)?;
+    let name = name_arg(name)?;
     let Kernel { tasks, ports, .. } = k;
     let task = tasks.get_mut(call.pid).ok_or(KERN_INVALID_TASK)?;
-    ports.mod_refs(&mut task.space, name_arg(name)?, right, delta as i64)
+    let held = task.space.send_port(name);
+    let result = ports.mod_refs(&mut task.space, name, right, delta as i64);
+    release_if_gone(k, call, name, held);
+    result
+}
+
+/// A named-buffer handle whose last right just went releases its buffer.
+fn release_if_gone(k: &mut Kernel, call: &Call, name: u32, held: Option<PortId>) {
+    let Some(port) = held else { return };
+    let still = k.tasks.get(call.pid).and_then(|t| t.space.send_port(name));
+    if let (None, Some(Kind::ExclavesBuffer(buffer))) = (still, k.ports.kind(port)) {
+        k.exclaves.buffer_release(buffer);
+        k.ports.destroy(port);
+    }
 }
 
 /// A new receive right; 0 (MACH_PORT_NULL) if none can be made.

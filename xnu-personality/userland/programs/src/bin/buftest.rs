@@ -30,6 +30,7 @@ const TESTS: &[Test] = &[
     ("BUF0009", handles_of_the_wrong_kind),
     ("BUF0010", handles_go_with_their_task),
     ("BUF0011", handles_stay_in_their_task),
+    ("BUF0012", a_deallocated_handle_releases_its_buffer),
 ];
 
 /// The size of each buffer (system.xml).
@@ -275,5 +276,18 @@ fn handles_stay_in_their_task() -> Outcome {
     ensure!(mach::send(&Message::new(handle, MACH_MSG_TYPE_COPY_SEND, 1, b"x")).is_err(), "a message was sent to a buffer handle");
     let mut out = [0u8; 16];
     exclaves::buffer_copyout(handle, &mut out, (16, 0), (0, 0)).map_err(|_| "the handle stopped working")?;
+    Ok(())
+}
+
+fn a_deallocated_handle_releases_its_buffer() -> Outcome {
+    let first = create("inbound", 0x1000, BUFFER_PERM_WRITE)?;
+    ensure!(exclaves::buffer_create("inbound", SIZE as u64, BUFFER_PERM_WRITE) == Err(KernError(KERN_INVALID_ARGUMENT)), "a larger size was taken while mapped");
+    mach::port_deallocate(mach::task_self(), first).map_err(|_| "mach_port_deallocate of the handle failed")?;
+    let bytes = [0u8; 16];
+    ensure!(exclaves::buffer_copyin(first, &bytes, (16, 0), (0, 0)) == Err(KernError(KERN_INVALID_NAME)), "a deallocated handle still copies");
+    // Its one-page mapping went with it.
+    let whole = create("inbound", SIZE, BUFFER_PERM_READ | BUFFER_PERM_WRITE)?;
+    let mut out = [0u8; 16];
+    exclaves::buffer_copyout(whole, &mut out, (16, SIZE as u64 - 16), (0, 0)).map_err(|_| "the new mapping does not reach the buffer's end")?;
     Ok(())
 }

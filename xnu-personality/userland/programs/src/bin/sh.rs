@@ -73,12 +73,14 @@ fn run(words: &[&str]) {
         "uptime" => uptime(),
         "exclaves" => list_exclaves(),
         "call" => call(words),
+        "buffer" => buffer(words),
         name => spawn(name, words),
     }
 }
 
 fn help() {
-    println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS]");
+    println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
+    println!("  buffer read NAME [LEN], buffer write NAME TEXT");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -194,6 +196,46 @@ fn call(words: &[&str]) {
         Ok(Err(code)) => println!("call: {service} refused: error {}", code.get()),
         _ => println!("call: {service}'s reply does not decode"),
     }
+}
+
+/// `buffer read NAME [LEN]` (up to 64 bytes from the start, in hex) or
+/// `buffer write NAME TEXT` (TEXT at the start), through a handle made
+/// for the one copy and deallocated after it.
+fn buffer(words: &[&str]) {
+    use libsystem::abi::exclaves::{BUFFER_PERM_READ, BUFFER_PERM_WRITE};
+    const MAX: usize = 64;
+    let (way, name) = match (words.get(1), words.get(2)) {
+        (Some(&w @ ("read" | "write")), Some(&n)) => (w, n),
+        _ => return println!("usage: buffer read NAME [LEN], buffer write NAME TEXT"),
+    };
+    let perm = if way == "read" { BUFFER_PERM_READ } else { BUFFER_PERM_WRITE };
+    let handle = match exclaves::buffer_create(name, MAX as u64, perm) {
+        Ok(h) => h,
+        Err(e) => return println!("buffer: no {name} to {way} here (kern_return {:#x})", e.0),
+    };
+    let mut bytes = [0u8; MAX];
+    if way == "read" {
+        let len = words.get(3).and_then(|w| xnu_userland::parse_i64(w)).map_or(16, |n| n.clamp(1, MAX as i64) as usize);
+        match exclaves::buffer_copyout(handle, &mut bytes[..len], (len as u64, 0), (0, 0)) {
+            Ok(()) => {
+                print!("{name}:");
+                for b in &bytes[..len] {
+                    print!(" {b:02x}");
+                }
+                println!();
+            }
+            Err(e) => println!("buffer: read failed: kern_return {:#x}", e.0),
+        }
+    } else {
+        let text = words.get(3).copied().unwrap_or("");
+        let len = text.len().min(MAX);
+        bytes[..len].copy_from_slice(&text.as_bytes()[..len]);
+        match exclaves::buffer_copyin(handle, &bytes[..len], (len as u64, 0), (0, 0)) {
+            Ok(()) => println!("{name}: wrote {len} bytes"),
+            Err(e) => println!("buffer: write failed: kern_return {:#x}", e.0),
+        }
+    }
+    let _ = mach::port_deallocate(mach::task_self(), handle);
 }
 
 fn spawn(name: &str, words: &[&str]) {
