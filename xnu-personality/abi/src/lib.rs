@@ -269,6 +269,23 @@ pub mod fast {
     /// ENDPOINT_CALL: words id, buffer, size (as `exclaves_ctl`'s x2-x4).
     pub const ENDPOINT_CALL: u64 = 1;
     pub const ENDPOINT_CALL_WORDS: usize = 3;
+    /// NAMED_BUFFER_COPYIN and COPYOUT: words handle, buffer, then each
+    /// range as one word (`range`), so that the call fits the fastpath's
+    /// four; a range that does not fit goes as the trap.
+    pub const BUFFER_COPYIN: u64 = 2;
+    pub const BUFFER_COPYOUT: u64 = 3;
+    pub const BUFFER_COPY_WORDS: usize = 4;
+
+    /// A (size, offset) range in one word: size in the low half.
+    pub fn range(size: u64, offset: u64) -> Option<u64> {
+        let (size, offset) = (u32::try_from(size).ok()?, u32::try_from(offset).ok()?);
+        Some(u64::from(size) | u64::from(offset) << 32)
+    }
+
+    /// The range a word holds: (size, offset).
+    pub const fn unrange(word: u64) -> (u64, u64) {
+        (word & 0xffff_ffff, word >> 32)
+    }
     /// The answer when XNU cannot finish the call without blocking (before
     /// EXCLAVECORE): make it as the trap instead. No `kern_return_t` is this.
     pub const USE_TRAP: u64 = 0x7472_6170;

@@ -101,16 +101,22 @@ fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, 
         .filter(|&slot| slot < SLOTS)
         .ok_or(KERN_INVALID_ARGUMENT)?;
     let pid = k.tasks.in_slot(slot).ok_or(KERN_INVALID_ARGUMENT)?;
-    if msg.label() != fast::ENDPOINT_CALL || msg.count() != fast::ENDPOINT_CALL_WORDS {
-        return Err(KERN_INVALID_ARGUMENT);
-    }
     let word = |i| get_mr(i).map_err(|_| KERN_INVALID_ARGUMENT);
-    let (id, buffer, size) = (word(0)?, word(1)?, word(2)?);
+    use xnu_abi::exclaves::{op_word, ENDPOINT_CALL, NAMED_BUFFER_COPYIN, NAMED_BUFFER_COPYOUT};
+    // The call as exclaves_ctl's arguments.
+    let args: ExclavesArgs = match (msg.label(), msg.count()) {
+        (fast::ENDPOINT_CALL, fast::ENDPOINT_CALL_WORDS) => [0, op_word(ENDPOINT_CALL), word(0)?, word(1)?, word(2)?, 0, 0],
+        (label @ (fast::BUFFER_COPYIN | fast::BUFFER_COPYOUT), fast::BUFFER_COPY_WORDS) => {
+            let op = if label == fast::BUFFER_COPYIN { NAMED_BUFFER_COPYIN } else { NAMED_BUFFER_COPYOUT };
+            let ((size1, offset1), (size2, offset2)) = (fast::unrange(word(2)?), fast::unrange(word(3)?));
+            [word(0)?, op_word(op), offset1, word(1)?, size1, size2, offset2]
+        }
+        _ => return Err(KERN_INVALID_ARGUMENT),
+    };
     if k.exclaves.stage == crate::exclaves::Stage::None {
         return Ok(fast::USE_TRAP);
     }
-    let op = xnu_abi::exclaves::op_word(xnu_abi::exclaves::ENDPOINT_CALL);
-    Ok(exclaves::exclaves_op(k, pid, slot, &[0, op, id, buffer, size, 0, 0]))
+    Ok(exclaves::exclaves_op(k, pid, slot, &args))
 }
 
 /// Data abort fault status (ESR DFSC) of an alignment fault.

@@ -43,13 +43,34 @@ pub fn buffer_copyout(handle: u32, bytes: &mut [u8], first: Range, second: Range
     copy(NAMED_BUFFER_COPYOUT, handle, bytes.as_mut_ptr() as u64, bytes.len(), first, second)
 }
 
+/// As the fast call when both ranges fit its words, else as the trap.
 /// `len` is the caller's slice: XNU would copy as much as the sizes say,
 /// so sizes past it are refused here (`ctl_all` sends any).
 fn copy(op: u64, handle: u32, buffer: u64, len: usize, (size1, offset1): Range, (size2, offset2): Range) -> Result<(), KernError> {
     if size1.checked_add(size2).is_none_or(|total| total > len as u64) {
         return Err(KernError(xnu_abi::kern::KERN_INVALID_ARGUMENT));
     }
+    let label = if op == NAMED_BUFFER_COPYIN { fast::BUFFER_COPYIN } else { fast::BUFFER_COPYOUT };
+    if let (Some(first), Some(second)) = (fast::range(size1, offset1), fast::range(size2, offset2)) {
+        match crate::trap::fast_call(label, &[u64::from(handle), buffer, first, second]) {
+            fast::USE_TRAP => {}
+            result => return kr(result),
+        }
+    }
+    copy_trap(op, handle, buffer, (size1, offset1), (size2, offset2))
+}
+
+/// The copy through the `exclaves_ctl` trap alone.
+fn copy_trap(op: u64, handle: u32, buffer: u64, (size1, offset1): Range, (size2, offset2): Range) -> Result<(), KernError> {
     kr(ctl_all([u64::from(handle), op_word(op), offset1, buffer, size1, size2, offset2]))
+}
+
+/// NAMED_BUFFER_COPYOUT through the trap alone (as raw svc code makes it).
+pub fn buffer_copyout_trap(handle: u32, bytes: &mut [u8], first: Range, second: Range) -> Result<(), KernError> {
+    if first.0.checked_add(second.0).is_none_or(|total| total > bytes.len() as u64) {
+        return Err(KernError(xnu_abi::kern::KERN_INVALID_ARGUMENT));
+    }
+    copy_trap(NAMED_BUFFER_COPYOUT, handle, bytes.as_mut_ptr() as u64, first, second)
 }
 
 fn kr(value: u64) -> Result<(), KernError> {

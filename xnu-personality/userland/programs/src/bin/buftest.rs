@@ -31,6 +31,7 @@ const TESTS: &[Test] = &[
     ("BUF0010", handles_go_with_their_task),
     ("BUF0011", handles_stay_in_their_task),
     ("BUF0012", a_deallocated_handle_releases_its_buffer),
+    ("BUF0013", the_trap_and_the_fast_call_agree),
 ];
 
 /// The size of each buffer (system.xml).
@@ -289,5 +290,23 @@ fn a_deallocated_handle_releases_its_buffer() -> Outcome {
     let whole = create("inbound", SIZE, BUFFER_PERM_READ | BUFFER_PERM_WRITE)?;
     let mut out = [0u8; 16];
     exclaves::buffer_copyout(whole, &mut out, (16, SIZE as u64 - 16), (0, 0)).map_err(|_| "the new mapping does not reach the buffer's end")?;
+    Ok(())
+}
+
+/// libSystem copies as the fast call; the trap gives the same bytes, and
+/// the fast call refuses what the trap refuses.
+fn the_trap_and_the_fast_call_agree() -> Outcome {
+    let handle = create("outbound", SIZE, BUFFER_PERM_READ)?;
+    refill()?;
+    let (mut fast, mut trap) = (Aligned([0; SIZE]), Aligned([0; SIZE]));
+    exclaves::buffer_copyout(handle, &mut fast.0[..0x1800], TAIL, HEAD).map_err(|_| "the fast COPYOUT failed")?;
+    exclaves::buffer_copyout_trap(handle, &mut trap.0[..0x1800], TAIL, HEAD).map_err(|_| "the trap's COPYOUT failed")?;
+    ensure!(fast.0 == trap.0, "the fast call and the trap copied different bytes");
+    let mut out = [0u8; 32];
+    ensure!(exclaves::buffer_copyout(handle, &mut out, (0, 0), (0, 0)) == Err(KernError(KERN_INVALID_ARGUMENT)), "a fast copy of size 0 was taken");
+    ensure!(exclaves::buffer_copyout(handle, &mut out, (32, SIZE as u64 - 16), (0, 0)) == Err(KernError(KERN_INVALID_ARGUMENT)), "a fast copy past the end was taken");
+    ensure!(exclaves::buffer_copyin(handle, &out, (32, 0), (0, 0)) == Err(KernError(KERN_PROTECTION_FAILURE)), "a fast COPYIN to outbound was taken");
+    let words = [u64::from(handle), out.as_mut_ptr() as u64, 32];
+    ensure!(libsystem::fast_call(libsystem::abi::fast::BUFFER_COPYOUT, &words) == KERN_INVALID_ARGUMENT, "a fast copy of three words was taken");
     Ok(())
 }

@@ -116,6 +116,7 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
         cycles() - start
     });
     failed |= to.0 != request.0;
+    named_buffer_copies(bench)?;
     if failed {
         return Err("an ENDPOINT_CALL did not answer as expected");
     }
@@ -125,3 +126,28 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
 #[repr(align(8))]
 #[derive(Clone, Copy)]
 struct Aligned<T>(T);
+
+/// NAMED_BUFFER_COPYIN and COPYOUT of 4 KiB (libSystem's fast call), to
+/// the inbound and from the outbound buffer, in bytes per instruction.
+fn named_buffer_copies(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
+    use libsystem::abi::exclaves::{BUFFER_PERM_READ, BUFFER_PERM_WRITE};
+    const BYTES: usize = 4096;
+    let inbound = exclaves::buffer_create("inbound", BYTES as u64, BUFFER_PERM_WRITE).map_err(|_| "no inbound buffer")?;
+    let outbound = exclaves::buffer_create("outbound", BYTES as u64, BUFFER_PERM_READ).map_err(|_| "no outbound buffer")?;
+    let mut data = Aligned([0x3cu8; BYTES]);
+    let mut failed = false;
+    bench.run_with("xnu_named_buffer_copyin_4k", &[("bytes", BYTES as u64)], || {
+        let start = cycles();
+        failed |= exclaves::buffer_copyin(inbound, &data.0, (BYTES as u64, 0), (0, 0)).is_err();
+        cycles() - start
+    });
+    bench.run_with("xnu_named_buffer_copyout_4k", &[("bytes", BYTES as u64)], || {
+        let start = cycles();
+        failed |= exclaves::buffer_copyout(outbound, &mut data.0, (BYTES as u64, 0), (0, 0)).is_err();
+        cycles() - start
+    });
+    if failed {
+        return Err("a named-buffer copy failed");
+    }
+    Ok(())
+}
