@@ -83,7 +83,7 @@ fn run() -> Outcome {
     refused(&echo, |m| m[2] = 9, ErrorCode::UNKNOWN_METHOD, "an unknown method was not UNKNOWN_METHOD")?;
     refused(&echo, |m| m[4] = 7, ErrorCode::VERSION, "a wrong version was not VERSION")?;
     refused(&echo, |m| m[12] = 1, ErrorCode::STATUS, "a request with a status was not STATUS")?;
-    refused(&echo, |m| m[0] = 7, ErrorCode::UNKNOWN_SERVICE, "an unknown service was not UNKNOWN_SERVICE")?;
+    refused(&echo, |m| m[0] = 0x7f, ErrorCode::UNKNOWN_SERVICE, "an unknown service was not UNKNOWN_SERVICE")?;
     // hello's method, sent to echo: the echo service refuses another's request.
     refused(&echo, |m| m[..8].copy_from_slice(&[1, 0, 1, 0, 1, 0, 0, 0]), ErrorCode::PAYLOAD_SIZE, "hello with a payload was not PAYLOAD_SIZE")?;
     refused(&echo, |m| m.fill(0), ErrorCode::UNKNOWN_SERVICE, "an all-zero message was not UNKNOWN_SERVICE")?;
