@@ -77,23 +77,21 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     let mut request = Aligned([0u8; MESSAGE_BYTES]);
     encode_request(&Request::Echo(Echo { bytes: &[0x5a; PAYLOAD_MAX] }), &mut request.0).map_err(|_| "the echo request does not encode")?;
     let mut failed = false;
-    bench.run("xnu_endpoint_call_echo_512", || {
-        let mut message = request;
-        let start = cycles();
-        failed |= exclaves::endpoint_call(echo, &mut message.0).is_err();
-        let end = cycles();
-        failed |= message.0[16..] != request.0[16..];
-        end - start
-    });
-    // The same through the exclaves_ctl trap, as raw svc code would call.
-    bench.run("xnu_endpoint_call_echo_512_trap", || {
-        let mut message = request;
-        let start = cycles();
-        failed |= exclaves::endpoint_call_trap(echo, &mut message.0).is_err();
-        let end = cycles();
-        failed |= message.0[16..] != request.0[16..];
-        end - start
-    });
+    // libSystem's call (the fast call), then the exclaves_ctl trap alone, as
+    // raw svc code would call.
+    type Call = fn(u64, &mut [u8; MESSAGE_BYTES]) -> Result<(), libsystem::mach::KernError>;
+    let calls: [(&str, Call); 2] =
+        [("xnu_endpoint_call_echo_512", exclaves::endpoint_call), ("xnu_endpoint_call_echo_512_trap", exclaves::endpoint_call_trap)];
+    for (name, call) in calls {
+        bench.run(name, || {
+            let mut message = request;
+            let start = cycles();
+            failed |= call(echo, &mut message.0).is_err();
+            let end = cycles();
+            failed |= message.0[16..] != request.0[16..];
+            end - start
+        });
+    }
     bench.run("xnu_endpoint_call_refused_id", || {
         let mut message = request;
         let start = cycles();
