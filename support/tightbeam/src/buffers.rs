@@ -6,7 +6,7 @@
 use zerocopy::byteorder::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use crate::{payload_size, DecodeError, EncodeError, Payload, PAYLOAD_MAX};
+use crate::{get_wire, put_wire, DecodeError, EncodeError, Payload, PAYLOAD_MAX};
 
 /// The byte at `offset` of the outbound buffer in `generation`: every
 /// generation differs at every offset from the one before.
@@ -70,22 +70,9 @@ struct DigestReplyWire {
     digest: U64,
 }
 
-/// Writes `wire`'s bytes at the start of `out` and returns their count.
-fn put<T: IntoBytes + Immutable>(wire: T, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
-    let len = core::mem::size_of::<T>();
-    wire.write_to_prefix(out).map_err(|_| EncodeError::TooLong { len, max: PAYLOAD_MAX })?;
-    Ok(len)
-}
-
-/// Reads exactly a `T` from `payload`.
-fn get<T: FromBytes + KnownLayout + Immutable>(payload: &[u8]) -> Result<T, DecodeError> {
-    let len = core::mem::size_of::<T>();
-    T::read_from_bytes(payload).map_err(|_| payload_size(payload, len, len))
-}
-
 impl Payload<'_> for Refill {
     fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        get::<Refill>(payload)
+        get_wire::<Refill>(payload)
     }
 
     fn encode(&self, _out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
@@ -95,32 +82,32 @@ impl Payload<'_> for Refill {
 
 impl Payload<'_> for Filled {
     fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        let w = get::<FilledWire>(payload)?;
+        let w = get_wire::<FilledWire>(payload)?;
         Ok(Filled { generation: w.generation.get(), len: w.len.get() })
     }
 
     fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
-        put(FilledWire { generation: U64::new(self.generation), len: U32::new(self.len) }, out)
+        put_wire(FilledWire { generation: U64::new(self.generation), len: U32::new(self.len) }, out)
     }
 }
 
 impl Payload<'_> for Digest {
     fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        Ok(Digest { len: get::<DigestWire>(payload)?.len.get() })
+        Ok(Digest { len: get_wire::<DigestWire>(payload)?.len.get() })
     }
 
     fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
-        put(DigestWire { len: U32::new(self.len) }, out)
+        put_wire(DigestWire { len: U32::new(self.len) }, out)
     }
 }
 
 impl Payload<'_> for DigestReply {
     fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
-        Ok(DigestReply { digest: get::<DigestReplyWire>(payload)?.digest.get() })
+        Ok(DigestReply { digest: get_wire::<DigestReplyWire>(payload)?.digest.get() })
     }
 
     fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
-        put(DigestReplyWire { digest: U64::new(self.digest) }, out)
+        put_wire(DigestReplyWire { digest: U64::new(self.digest) }, out)
     }
 }
 

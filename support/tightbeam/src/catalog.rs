@@ -6,6 +6,7 @@ use zerocopy::byteorder::little_endian::{U16, U32};
 use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
+use crate::indicator::{ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
 
 /// The services, with their wire ids. 0 is none, so a zeroed message is
@@ -16,6 +17,7 @@ pub enum ServiceId {
     Hello = 1,
     Echo = 2,
     Buffers = 7,
+    Indicator = 12,
 }
 
 impl TryFrom<u16> for ServiceId {
@@ -26,6 +28,7 @@ impl TryFrom<u16> for ServiceId {
             1 => Ok(ServiceId::Hello),
             2 => Ok(ServiceId::Echo),
             7 => Ok(ServiceId::Buffers),
+            12 => Ok(ServiceId::Indicator),
             _ => Err(DecodeError::UnknownService { service }),
         }
     }
@@ -44,10 +47,29 @@ pub enum MethodId {
     Refill,
     /// [`Digest`] → [`DigestReply`].
     Digest,
+    /// [`SensorRequest`] → [`SensorReply`], for each of start, stop, status.
+    SensorStart,
+    SensorStop,
+    SensorStatus,
+    /// [`MinOnTime`] → [`MinOnTimeReply`].
+    MinOnTime,
+    /// [`ClientGone`] → [`Done`].
+    ClientGone,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 5] = [MethodId::Hello, MethodId::Echo, MethodId::Transform, MethodId::Refill, MethodId::Digest];
+    pub const ALL: [MethodId; 10] = [
+        MethodId::Hello,
+        MethodId::Echo,
+        MethodId::Transform,
+        MethodId::Refill,
+        MethodId::Digest,
+        MethodId::SensorStart,
+        MethodId::SensorStop,
+        MethodId::SensorStatus,
+        MethodId::MinOnTime,
+        MethodId::ClientGone,
+    ];
 
     /// The declaration: (service, method number, version). Numbers start at
     /// 1, and two methods of one service differ in at least two bits, so one
@@ -59,6 +81,11 @@ impl MethodId {
             MethodId::Transform => (ServiceId::Echo, 2, 1),
             MethodId::Refill => (ServiceId::Buffers, 1, 1),
             MethodId::Digest => (ServiceId::Buffers, 2, 1),
+            MethodId::SensorStart => (ServiceId::Indicator, 1, 1),
+            MethodId::SensorStop => (ServiceId::Indicator, 2, 1),
+            MethodId::SensorStatus => (ServiceId::Indicator, 4, 1),
+            MethodId::MinOnTime => (ServiceId::Indicator, 7, 1),
+            MethodId::ClientGone => (ServiceId::Indicator, 8, 1),
         }
     }
 
@@ -92,6 +119,11 @@ pub enum Request<'a> {
     Transform(Transform<'a>),
     Refill(Refill),
     Digest(Digest),
+    SensorStart(SensorRequest),
+    SensorStop(SensorRequest),
+    SensorStatus(SensorRequest),
+    MinOnTime(MinOnTime),
+    ClientGone(ClientGone),
 }
 
 impl Request<'_> {
@@ -102,6 +134,11 @@ impl Request<'_> {
             Request::Transform(_) => MethodId::Transform,
             Request::Refill(_) => MethodId::Refill,
             Request::Digest(_) => MethodId::Digest,
+            Request::SensorStart(_) => MethodId::SensorStart,
+            Request::SensorStop(_) => MethodId::SensorStop,
+            Request::SensorStatus(_) => MethodId::SensorStatus,
+            Request::MinOnTime(_) => MethodId::MinOnTime,
+            Request::ClientGone(_) => MethodId::ClientGone,
         }
     }
 }
@@ -113,6 +150,9 @@ pub enum Reply<'a> {
     Echo(Echo<'a>),
     Filled(Filled),
     Digest(DigestReply),
+    Sensor(SensorReply),
+    MinOnTime(MinOnTimeReply),
+    Done(Done),
 }
 
 impl Reply<'_> {
@@ -124,6 +164,9 @@ impl Reply<'_> {
                 | (Reply::Echo(_), MethodId::Echo | MethodId::Transform)
                 | (Reply::Filled(_), MethodId::Refill)
                 | (Reply::Digest(_), MethodId::Digest)
+                | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus)
+                | (Reply::MinOnTime(_), MethodId::MinOnTime)
+                | (Reply::Done(_), MethodId::ClientGone)
         )
     }
 }
@@ -164,6 +207,11 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::Transform => Request::Transform(Transform::decode(payload)?),
         MethodId::Refill => Request::Refill(Refill::decode(payload)?),
         MethodId::Digest => Request::Digest(Digest::decode(payload)?),
+        MethodId::SensorStart => Request::SensorStart(SensorRequest::decode(payload)?),
+        MethodId::SensorStop => Request::SensorStop(SensorRequest::decode(payload)?),
+        MethodId::SensorStatus => Request::SensorStatus(SensorRequest::decode(payload)?),
+        MethodId::MinOnTime => Request::MinOnTime(MinOnTime::decode(payload)?),
+        MethodId::ClientGone => Request::ClientGone(ClientGone::decode(payload)?),
     })
 }
 
@@ -194,6 +242,9 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
         MethodId::Echo | MethodId::Transform => Reply::Echo(Echo::decode(payload)?),
         MethodId::Refill => Reply::Filled(Filled::decode(payload)?),
         MethodId::Digest => Reply::Digest(DigestReply::decode(payload)?),
+        MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus => Reply::Sensor(SensorReply::decode(payload)?),
+        MethodId::MinOnTime => Reply::MinOnTime(MinOnTimeReply::decode(payload)?),
+        MethodId::ClientGone => Reply::Done(Done::decode(payload)?),
     }))
 }
 
@@ -242,6 +293,9 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::Transform(r) => r.encode(payload),
         Request::Refill(r) => r.encode(payload),
         Request::Digest(r) => r.encode(payload),
+        Request::SensorStart(r) | Request::SensorStop(r) | Request::SensorStatus(r) => r.encode(payload),
+        Request::MinOnTime(r) => r.encode(payload),
+        Request::ClientGone(r) => r.encode(payload),
     })
 }
 
@@ -256,6 +310,9 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
         Reply::Echo(r) => r.encode(payload),
         Reply::Filled(r) => r.encode(payload),
         Reply::Digest(r) => r.encode(payload),
+        Reply::Sensor(r) => r.encode(payload),
+        Reply::MinOnTime(r) => r.encode(payload),
+        Reply::Done(r) => r.encode(payload),
     })
 }
 
@@ -354,6 +411,11 @@ mod tests {
             Request::Refill(Refill),
             Request::Digest(Digest { len: 0 }),
             Request::Digest(Digest { len: u32::MAX }),
+            Request::SensorStart(SensorRequest { sensor: 2, client: 7 }),
+            Request::SensorStop(SensorRequest { sensor: 1, client: u32::MAX }),
+            Request::SensorStatus(SensorRequest { sensor: 4, client: 0 }),
+            Request::MinOnTime(MinOnTime { sensor: 3 }),
+            Request::ClientGone(ClientGone { client: 9 }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -372,6 +434,10 @@ mod tests {
             (MethodId::Transform, Reply::Echo(Echo { bytes: b"DCBA" })),
             (MethodId::Refill, Reply::Filled(Filled { generation: u64::MAX, len: 0x4000 })),
             (MethodId::Digest, Reply::Digest(DigestReply { digest: 0x0123_4567_89ab_cdef })),
+            (MethodId::SensorStart, Reply::Sensor(SensorReply { status: 1 })),
+            (MethodId::SensorStatus, Reply::Sensor(SensorReply { status: 4 })),
+            (MethodId::MinOnTime, Reply::MinOnTime(MinOnTimeReply { deadline: u64::MAX })),
+            (MethodId::ClientGone, Reply::Done(Done)),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];
@@ -441,14 +507,29 @@ mod tests {
 
     #[test]
     fn unknown_services_and_methods_are_refused() {
-        for service in [0, 3, 4, 0x100, 0xFFFF] {
+        for service in [0, 3, 4, 13, 0x100, 0xFFFF] {
             assert_eq!(request((service, 1, 1, 0, 0, 0), &[]), Err(DecodeError::UnknownService { service }));
         }
-        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3)] {
+        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3), (12, 0), (12, 3), (12, 5)] {
             assert_eq!(
                 request((service, method, 1, 0, 0, 0), &[]),
                 Err(DecodeError::UnknownMethod { service, method })
             );
+        }
+    }
+
+    #[test]
+    fn sensors_outside_one_to_four_are_refused_both_ways() {
+        use crate::indicator::SENSOR_KINDS;
+        for bad in [0u32, SENSOR_KINDS + 1, u32::MAX] {
+            let mut body = [0u8; 8];
+            body[..4].copy_from_slice(&bad.to_le_bytes());
+            let refused = DecodeError::BadEnum { field: "sensor", value: bad.into() };
+            assert_eq!(request((12, 1, 1, 0, 8, 0), &body), Err(refused));
+            assert_eq!(request((12, 7, 1, 0, 4, 0), &body[..4]), Err(refused));
+            let mut out = [0xAA; MESSAGE_BYTES];
+            let start = Request::SensorStart(SensorRequest { sensor: bad, client: 1 });
+            assert_eq!(encode_request(&start, &mut out), Err(EncodeError::Invalid(refused)));
         }
     }
 

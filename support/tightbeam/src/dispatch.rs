@@ -208,6 +208,9 @@ mod tests {
             Ok(Reply::Hello(h)) => Ok(Ok(Reply::Hello(h))),
             Ok(Reply::Filled(f)) => Ok(Ok(Reply::Filled(f))),
             Ok(Reply::Digest(d)) => Ok(Ok(Reply::Digest(d))),
+            Ok(Reply::Sensor(r)) => Ok(Ok(Reply::Sensor(r))),
+            Ok(Reply::MinOnTime(r)) => Ok(Ok(Reply::MinOnTime(r))),
+            Ok(Reply::Done(r)) => Ok(Ok(Reply::Done(r))),
             Ok(Reply::Echo(e)) => {
                 assert!(bytes[16..16 + e.bytes.len()] == *e.bytes, "reply payload sits at byte 16");
                 Ok(Ok(Reply::Echo(Echo { bytes: &bytes[16..16 + e.bytes.len()] })))

@@ -39,6 +39,7 @@ mod dispatch;
 pub mod echo;
 mod error;
 pub mod hello;
+pub mod indicator;
 
 use zerocopy::byteorder::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
@@ -149,6 +150,19 @@ pub trait Payload<'a>: Sized {
     /// holds stale bytes on entry) and returns its length; the encoder zeroes
     /// what follows.
     fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError>;
+}
+
+/// Writes `wire`'s bytes at the start of `out` and returns their count.
+fn put_wire<T: IntoBytes + Immutable>(wire: T, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
+    let len = core::mem::size_of::<T>();
+    wire.write_to_prefix(out).map_err(|_| EncodeError::TooLong { len, max: PAYLOAD_MAX })?;
+    Ok(len)
+}
+
+/// Reads exactly a `T` from `payload`.
+fn get_wire<T: FromBytes + KnownLayout + Immutable>(payload: &[u8]) -> Result<T, DecodeError> {
+    let len = core::mem::size_of::<T>();
+    T::read_from_bytes(payload).map_err(|_| payload_size(payload, len, len))
 }
 
 /// `payload.len()` as [`DecodeError::PayloadSize`] against `min..=max`.

@@ -6,6 +6,7 @@ use proptest::prelude::*;
 use tightbeam::buffers::{Digest, DigestReply, Filled, Refill};
 use tightbeam::echo::{Echo, Transform, TransformKind, TRANSFORM_BYTES_MAX};
 use tightbeam::hello::{Hello, HelloReply};
+use tightbeam::indicator::{ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use tightbeam::{
     decode_reply, decode_request, encode_reply, encode_request, error_reply, MethodId, Received, Reply, Request,
     MESSAGE_BYTES, PAYLOAD_MAX,
@@ -19,6 +20,10 @@ enum Owned {
     Transform(TransformKind, u16, Vec<u8>),
     Refill,
     Digest(u32),
+    /// Start (0), stop (1) or status (2) of a sensor for a client.
+    Sensor(u8, u32, u32),
+    MinOnTime(u32),
+    ClientGone(u32),
 }
 
 impl Owned {
@@ -29,6 +34,16 @@ impl Owned {
             Owned::Transform(kind, count, b) => Request::Transform(Transform { kind: *kind, count: *count, bytes: b }),
             Owned::Refill => Request::Refill(Refill),
             Owned::Digest(len) => Request::Digest(Digest { len: *len }),
+            Owned::Sensor(which, sensor, client) => {
+                let r = SensorRequest { sensor: *sensor, client: *client };
+                match which {
+                    0 => Request::SensorStart(r),
+                    1 => Request::SensorStop(r),
+                    _ => Request::SensorStatus(r),
+                }
+            }
+            Owned::MinOnTime(sensor) => Request::MinOnTime(MinOnTime { sensor: *sensor }),
+            Owned::ClientGone(client) => Request::ClientGone(ClientGone { client: *client }),
         }
     }
 }
@@ -49,6 +64,9 @@ fn owned() -> impl Strategy<Value = Owned> {
         ),
         Just(Owned::Refill),
         any::<u32>().prop_map(Owned::Digest),
+        (0u8..3, 1u32..=4, any::<u32>()).prop_map(|(w, s, c)| Owned::Sensor(w, s, c)),
+        (1u32..=4).prop_map(Owned::MinOnTime),
+        any::<u32>().prop_map(Owned::ClientGone),
     ]
 }
 
@@ -119,6 +137,9 @@ fn success_reply(o: &Owned, call: MethodId) -> [u8; MESSAGE_BYTES] {
         Owned::Echo(b) | Owned::Transform(_, _, b) => Reply::Echo(Echo { bytes: b }),
         Owned::Refill => Reply::Filled(Filled { generation: 7, len: 0x4000 }),
         Owned::Digest(len) => Reply::Digest(DigestReply { digest: u64::from(*len) * 3 }),
+        Owned::Sensor(_, sensor, _) => Reply::Sensor(SensorReply { status: *sensor }),
+        Owned::MinOnTime(sensor) => Reply::MinOnTime(MinOnTimeReply { deadline: u64::from(*sensor) << 40 }),
+        Owned::ClientGone(_) => Reply::Done(Done),
     };
     let mut out = [0; MESSAGE_BYTES];
     assert_eq!(encode_reply(call, &reply, &mut out), Ok(()));
@@ -166,6 +187,9 @@ proptest! {
             (Owned::Echo(b) | Owned::Transform(_, _, b), Ok(Ok(Reply::Echo(e)))) => prop_assert_eq!(e.bytes, &b[..]),
             (Owned::Refill, Ok(Ok(Reply::Filled(f)))) => prop_assert_eq!(f, Filled { generation: 7, len: 0x4000 }),
             (Owned::Digest(len), Ok(Ok(Reply::Digest(d)))) => prop_assert_eq!(d.digest, u64::from(*len) * 3),
+            (Owned::Sensor(_, sensor, _), Ok(Ok(Reply::Sensor(r)))) => prop_assert_eq!(r.status, *sensor),
+            (Owned::MinOnTime(sensor), Ok(Ok(Reply::MinOnTime(r)))) => prop_assert_eq!(r.deadline, u64::from(*sensor) << 40),
+            (Owned::ClientGone(_), Ok(Ok(Reply::Done(_)))) => {}
             (_, other) => prop_assert!(false, "reply to {:?} decoded as {:?}", call, other),
         }
     }

@@ -6,7 +6,8 @@
 
 use arbitrary::{Result, Unstructured};
 use libfuzzer_sys::fuzz_target;
-use tightbeam::buffers::{Digest, DigestReply, Filled, Refill};
+use tightbeam::buffers::{Digest, Refill};
+use tightbeam::indicator::{ClientGone, MinOnTime, SensorRequest};
 use tightbeam::echo::{Echo, Transform, TransformKind};
 use tightbeam::hello::{Hello, HelloReply};
 use tightbeam::*;
@@ -27,8 +28,8 @@ impl Handler for Service {
                 Ok(Reply::Echo(Echo { bytes: out }))
             }
             Request::Hello(_) => Ok(Reply::Hello(HelloReply::EXPECTED)),
-            Request::Refill(_) => Ok(Reply::Filled(Filled { generation: 1, len: 0x4000 })),
-            Request::Digest(d) => Ok(Reply::Digest(DigestReply { digest: u64::from(d.len) })),
+            // Never reached: the dispatcher hands an echo service echo's methods only.
+            _ => Err(ErrorCode::INTERNAL),
         }
     }
 }
@@ -39,11 +40,15 @@ fn encoded(u: &mut Unstructured) -> Result<Vec<u8>> {
     let kind = *u.choose(&[TransformKind::Upper, TransformKind::Lower, TransformKind::Reverse])?;
     let count = u.arbitrary()?;
     let len = u.arbitrary()?;
-    let request = match u.int_in_range(0u8..=4)? {
+    let sensor = SensorRequest { sensor: u32::from(u.arbitrary::<u8>()? % 6), client: len };
+    let request = match u.int_in_range(0u8..=7)? {
         0 => Request::Hello(Hello),
         1 => Request::Echo(Echo { bytes }),
         2 => Request::Refill(Refill),
         3 => Request::Digest(Digest { len }),
+        4 => Request::SensorStart(sensor),
+        5 => Request::MinOnTime(MinOnTime { sensor: sensor.sensor }),
+        6 => Request::ClientGone(ClientGone { client: len }),
         _ => Request::Transform(Transform { kind, count, bytes }),
     };
     let mut out = [0u8; MESSAGE_BYTES];
