@@ -84,6 +84,10 @@ impl<H: Handler> Dispatcher<H> {
         &self.handler
     }
 
+    pub fn handler_mut(&mut self) -> &mut H {
+        &mut self.handler
+    }
+
     /// Answers `message` into `reply`, which always holds a whole reply after.
     pub fn dispatch(&mut self, message: &Received, reply: &mut [u8; MESSAGE_BYTES]) -> Outcome {
         answer(&mut self.handler, &mut self.scratch, message, reply)

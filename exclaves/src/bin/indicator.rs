@@ -1,0 +1,132 @@
+//! The indicator controller exclave: it owns the sensors' state
+//! (`sensor-state`) and the privacy indicator, and answers XNU's sensor
+//! requests (tightbeam `indicator`). XNU can only ask.
+//!
+//! - **The indicator device is simulated** (`sim_indicator`, a page only
+//!   this PD maps): word 0 is 1 while the indicator is on, word 1 counts
+//!   its changes, and each change is also printed (`indicator: on`,
+//!   `indicator: off`), which is how tests observe it.
+//! - **Consent** is this exclave's, not XNU's: the policy below, built in
+//!   (the camera and microphone are allowed; the Face ID cameras are the
+//!   exclave side's to drive, CONTROL to XNU).
+//! - **Time** is the timer PD's counter. After a stop the controller asks
+//!   the timer for a notification at the end of the minimum on time, and
+//!   decides off from the counter then: a late notification keeps the
+//!   indicator on longer, never shorter.
+#![no_std]
+#![no_main]
+
+use sel4_microkit::{debug_println, memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion, MessageInfo};
+use sensor_state::{Consent, SensorKind, Sensors, Status};
+use tightbeam::indicator::{Done, MinOnTimeReply, SensorReply};
+use tightbeam::{Dispatcher, ErrorCode, Reply, Request, Scratch, ServiceId};
+use tightbeam_channel::{serve, PAGE_BYTES};
+
+protection_domain!(init);
+
+/// XNU's channel (its message page is `tightbeam_page_0`) and the timer's.
+const XNU: Channel = Channel::new(0);
+const TIMER: Channel = Channel::new(1);
+
+/// The policy, in `SensorKind::ALL`'s order.
+const POLICY: [Consent; 4] = [Consent::Allow, Consent::Allow, Consent::Control, Consent::Control];
+
+/// A request this controller cannot serve now (no time from the timer).
+const NO_TIME: ErrorCode = ErrorCode::service(1);
+/// More clients or starts than it keeps.
+const FULL: ErrorCode = ErrorCode::service(2);
+/// A stop without a start of that client's.
+const NOT_STARTED: ErrorCode = ErrorCode::service(3);
+
+struct Controller {
+    sensors: Sensors,
+    device: Option<MemoryRegion>,
+    on: bool,
+    changes: u64,
+}
+
+impl Controller {
+    /// The indicator as the sensors say at `now`, shown on the device; and
+    /// the timer asked to wake us when it may next turn off.
+    fn show(&mut self, now: u64) {
+        let on = self.sensors.indicator_on(now);
+        if on != self.on {
+            self.on = on;
+            self.changes += 1;
+            if let Some(device) = &self.device {
+                let _ = device.write_u64(0, u64::from(on));
+                let _ = device.write_u64(8, self.changes);
+            }
+            // The runtime prefixes the PD's name: `indicator: on`.
+            debug_println!("{}", if on { "on" } else { "off" });
+        }
+        if let Some(off) = self.sensors.next_off(now) {
+            let _ = timer_client::set_deadline(TIMER, off);
+        }
+    }
+}
+
+fn kind(sensor: u32) -> Result<SensorKind, ErrorCode> {
+    // The decoder checked 1..=4.
+    SensorKind::from_u32(sensor).ok_or(ErrorCode::INTERNAL)
+}
+
+fn reply(status: Status) -> SensorReply {
+    SensorReply { status: status as u32 }
+}
+
+impl tightbeam::Handler for Controller {
+    const SERVICE: ServiceId = ServiceId::Indicator;
+
+    fn handle<'a>(&mut self, request: Request<'a>, _: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
+        let now = timer_client::now(TIMER).map_err(|_| NO_TIME)?;
+        let refused = |e| match e {
+            sensor_state::Error::NotStarted => NOT_STARTED,
+            _ => FULL,
+        };
+        let answer = match request {
+            Request::SensorStart(r) => Reply::Sensor(reply(self.sensors.start(kind(r.sensor)?, r.client).map_err(refused)?)),
+            Request::SensorStop(r) => Reply::Sensor(reply(self.sensors.stop(kind(r.sensor)?, r.client, now).map_err(refused)?)),
+            Request::SensorStatus(r) => Reply::Sensor(reply(self.sensors.status(kind(r.sensor)?))),
+            Request::MinOnTime(r) => Reply::MinOnTime(MinOnTimeReply { deadline: self.sensors.min_on_deadline(kind(r.sensor)?, now) }),
+            Request::ClientGone(r) => {
+                self.sensors.client_gone(r.client, now);
+                Reply::Done(Done)
+            }
+            // The dispatcher hands this handler the indicator's methods only.
+            _ => return Err(ErrorCode::INTERNAL),
+        };
+        self.show(now);
+        Ok(answer)
+    }
+}
+
+struct Indicator {
+    dispatcher: Dispatcher<Controller>,
+    page: Option<MemoryRegion>,
+}
+
+impl Handler for Indicator {
+    fn protected(&mut self, channel: Channel, msg: MessageInfo) -> MessageInfo {
+        match (&self.page, channel == XNU) {
+            (Some(page), true) => serve(&mut self.dispatcher, page, msg).0,
+            _ => MessageInfo::new(tightbeam_channel::BAD_CALL, 0),
+        }
+    }
+
+    fn notified(&mut self, channels: ChannelSet) {
+        if channels.contains(TIMER) {
+            if let Ok(now) = timer_client::now(TIMER) {
+                self.dispatcher.handler_mut().show(now);
+            }
+        }
+    }
+}
+
+fn init() -> Indicator {
+    let device = memory_region_symbol!(sim_indicator, PAGE_BYTES).ok();
+    // Nanoseconds: the timer's unit.
+    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, on: false, changes: 0 };
+    let page = memory_region_symbol!(tightbeam_page_0, PAGE_BYTES).ok();
+    Indicator { dispatcher: Dispatcher::new(controller), page }
+}
