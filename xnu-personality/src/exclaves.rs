@@ -12,9 +12,9 @@ use alloc::vec::Vec;
 
 use sel4_microkit::{memory_region_symbol, Channel, MemoryRegion};
 use tightbeam::hello::{Hello, HelloReply};
-use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
+use tightbeam::{decode_reply, encode_request, ErrorCode, MethodId, Received, Reply, Request};
 use tightbeam_channel::{Endpoint, PAGE_BYTES};
-use exclaves_table::{Backing, Entitlements, ResourceType, Table};
+use exclaves_table::{Backing, Entitlements, ResourceType, SensorKind, Table};
 use xnu_abi::exclaves::*;
 use xnu_abi::kern::*;
 
@@ -31,7 +31,10 @@ const KERNEL_DOMAIN: &str = "kernel";
 const PROBE: &str = "hello";
 /// XNU's channel ids that may reach services, each with its message page.
 const FIRST_SERVICE_CHANNEL: u32 = 3;
-const SERVICE_CHANNELS: usize = 4;
+const SERVICE_CHANNELS: usize = 6;
+/// The indicator controller's channel (system.xml): XNU asks it about
+/// sensors for its tasks; it is no resource tasks can call.
+const INDICATOR_CHANNEL: u32 = 7;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Stage {
@@ -60,7 +63,15 @@ struct Booted {
     endpoints: Vec<(u32, Endpoint)>,
     /// The named buffers of the task domains; a handle names one by index.
     buffers: Vec<Buffer>,
+    /// The sensors of the task domains: (domain, name, kind).
+    sensors: Vec<(&'static str, &'static str, SensorKind)>,
+    /// The indicator controller, if system.xml has it.
+    indicator: Option<Endpoint>,
 }
+
+/// What the indicator controller answered: a status or deadline, or its
+/// refusal.
+pub type Answer = Result<u64, ErrorCode>;
 
 /// Which way a named-buffer copy goes, from the task's side.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -97,6 +108,12 @@ pub struct Caller {
     entitlements: Entitlements,
 }
 
+impl Caller {
+    pub fn entitled(&self, bit: u32) -> bool {
+        self.entitlements.has(bit)
+    }
+}
+
 impl Exclaves {
     pub fn new() -> Self {
         let pages = [
@@ -104,6 +121,8 @@ impl Exclaves {
             memory_region_symbol!(xnu_tb_page_4, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_5, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_6, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_7, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_8, PAGE_BYTES),
         ];
         Exclaves { stage: Stage::None, booted: None, pages: pages.map(Result::ok) }
     }
@@ -159,7 +178,9 @@ impl Exclaves {
         let task_services = self.routes(&table, TASK_DOMAIN, &mut endpoints)?;
         let kernel_services = self.routes(&table, KERNEL_DOMAIN, &mut endpoints)?;
         let buffers = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| buffers_of(&table, d)).collect();
-        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers });
+        let sensors = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| sensors_of(&table, d)).collect();
+        let indicator = self.endpoint(INDICATOR_CHANNEL);
+        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers, sensors, indicator });
         let probe = booted.table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
         let endpoint = booted.kernel_services[probe.id as usize].and_then(|i| booted.endpoints.get(usize::from(i))).ok_or("the hello service has no route")?;
         let mut request = [0u8; MESSAGE_BYTES as usize];
@@ -277,6 +298,43 @@ impl Exclaves {
         Ok(())
     }
 
+    /// SENSOR_CREATE: the sensor of that name in the caller's domains.
+    pub fn sensor_open(&self, caller: &Caller, name: &str) -> Result<SensorKind, u64> {
+        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        if booted.indicator.is_none() {
+            return Err(KERN_NOT_SUPPORTED);
+        }
+        Self::domains(caller)
+            .into_iter()
+            .flatten()
+            .find_map(|d| booted.sensors.iter().find(|(sd, sn, _)| *sd == d && *sn == name))
+            .map(|&(_, _, kind)| kind)
+            .ok_or(KERN_NOT_FOUND)
+    }
+
+    /// One request to the indicator controller: what it answered
+    /// (`KERN_FAILURE` if it did not, or not in its protocol).
+    pub fn indicator(&self, request: &Request<'_>) -> Result<Answer, u64> {
+        let indicator = self.booted.as_ref().and_then(|b| b.indicator.as_ref()).ok_or(KERN_NOT_SUPPORTED)?;
+        let mut message = [0u8; MESSAGE_BYTES as usize];
+        encode_request(request, &mut message).map_err(|_| KERN_FAILURE)?;
+        let mut reply = [0u8; MESSAGE_BYTES as usize];
+        indicator.call(&message, &mut reply).map_err(|_| KERN_FAILURE)?;
+        let received = Received::copy_from(&reply).map_err(|_| KERN_FAILURE)?;
+        match decode_reply(&received, request.method()).map_err(|_| KERN_FAILURE)? {
+            Ok(Reply::Sensor(s)) => Ok(Ok(u64::from(s.status))),
+            Ok(Reply::MinOnTime(m)) => Ok(Ok(m.deadline)),
+            Ok(Reply::Done(_)) => Ok(Ok(0)),
+            Ok(_) => Err(KERN_FAILURE),
+            Err(code) => Ok(Err(code)),
+        }
+    }
+
+    /// A sensor handle (the indicator's client `client`) went: its starts stop.
+    pub fn sensor_gone(&self, client: u32) {
+        let _ = self.indicator(&Request::ClientGone(tightbeam::indicator::ClientGone { client }));
+    }
+
     /// The endpoint of XNU's channel `id` and its message page.
     fn endpoint(&self, id: u32) -> Option<Endpoint> {
         let page = id.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.pages.get(i as usize).copied().flatten())?;
@@ -375,6 +433,18 @@ fn buffers_of(table: &Table<'static>, domain: &'static str) -> Vec<Buffer> {
             Backing::Memory { vaddr, size, perms } => {
                 Some(Buffer { domain, name: r.name, vaddr, size, inbound: perms.writable(), mapped: None, handles: 0 })
             }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The connected sensors of `domain`.
+fn sensors_of(table: &Table<'static>, domain: &'static str) -> Vec<(&'static str, &'static str, SensorKind)> {
+    let Some(d) = table.domain(domain) else { return Vec::new() };
+    d.resources()
+        .filter(|r| r.connected)
+        .filter_map(|r| match r.backing {
+            Backing::Sensor(kind) => Some((domain, r.name, kind)),
             _ => None,
         })
         .collect()

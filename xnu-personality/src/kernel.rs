@@ -75,17 +75,16 @@ impl Kernel {
             let _ = child.stop();
         }
         // A zombie keeps its status only: its names and ports go now, and
-        // its named-buffer handles with them.
+        // its exclaves handles with them (their sensors' starts stop).
         let space = core::mem::take(&mut task.space);
         let mut dying: Vec<_> = space.receive_rights().collect();
+        dying.push(task.task_port);
+        let ppid = task.ppid;
         for port in space.send_rights() {
-            if let Some(Kind::ExclavesBuffer(buffer)) = self.ports.kind(port) {
-                self.exclaves.buffer_release(buffer);
+            if self.release_handle(port) {
                 dying.push(port);
             }
         }
-        dying.push(task.task_port);
-        let ppid = task.ppid;
         for port in dying {
             self.ports.destroy(port);
         }
@@ -102,6 +101,18 @@ impl Kernel {
         if pid == 1 {
             crate::log!(self.console, "launchd (pid 1) ended with status {status:#x}");
         }
+    }
+
+    /// If `port` is an exclaves handle, what it holds goes (a buffer's
+    /// mapping use, a sensor's starts); whether it was one. The caller
+    /// destroys the port.
+    pub fn release_handle(&mut self, port: PortId) -> bool {
+        match self.ports.kind(port) {
+            Some(Kind::ExclavesBuffer(buffer)) => self.exclaves.buffer_release(buffer),
+            Some(Kind::ExclavesSensor(_)) => self.exclaves.sensor_gone(port),
+            _ => return false,
+        }
+        true
     }
 
     /// A parent blocked in wait4 for `child` reaps it now.

@@ -20,6 +20,9 @@ pub enum Kind {
     /// A named-buffer handle (NAMED_BUFFER_CREATE): send rights only, which
     /// stay in the task that made them (no message carries one).
     ExclavesBuffer(usize),
+    /// A sensor handle (SENSOR_CREATE), held the same way; the indicator
+    /// controller counts its starts by the port's id.
+    ExclavesSensor(exclaves_table::SensorKind),
 }
 
 /// The right a message carries to its receiver.
@@ -236,7 +239,7 @@ impl Ports {
             (MACH_SEND_INVALID_DEST, MACH_SEND_INVALID_HEADER)
         };
         let e = space.names.get_mut(&name).ok_or(invalid_name)?;
-        if matches!(self.ports.get(&e.port).map(|p| p.kind), Some(Kind::ExclavesBuffer(_))) {
+        if matches!(self.ports.get(&e.port).map(|p| p.kind), Some(Kind::ExclavesBuffer(_) | Kind::ExclavesSensor(_))) {
             return Err(invalid_kind);
         }
         let carried = match disposition {

@@ -174,10 +174,11 @@ impl Sensors {
     }
 
     /// SENSOR_MIN_ON_TIME: the counter value until which `kind`'s last stop
-    /// keeps the indicator on, or 0 once that is past (or it never ran).
+    /// keeps the indicator on; 0 while it delivers (no stop to count from
+    /// yet), once that is past, or if it never delivered.
     pub fn min_on_deadline(&self, kind: SensorKind, now: u64) -> u64 {
         let until = self.sensors[index(kind)].on_until;
-        if now < until {
+        if now < until && !self.delivering(kind) {
             until
         } else {
             0

@@ -72,6 +72,7 @@ fn a_restart_within_the_minimum_time_extends_it_from_the_new_stop() {
     s.start(CAM, 1).unwrap();
     s.stop(CAM, 1, secs(1.0)).unwrap();
     s.start(CAM, 1).unwrap();
+    assert_eq!(s.min_on_deadline(CAM, secs(1.5)), 0, "no deadline while it delivers again");
     s.stop(CAM, 1, secs(2.0)).unwrap();
     assert!(s.indicator_on(secs(5.0)));
     assert!(!s.indicator_on(secs(5.1)));

@@ -246,6 +246,17 @@ pub mod exclaves {
     /// buffer (XNU's `exclaves_buffer_perm_t`).
     pub const BUFFER_PERM_READ: u64 = 1;
     pub const BUFFER_PERM_WRITE: u64 = 2;
+    /// SENSOR_MIN_ON_TIME's buffer: `{ version: u32 (in: 1), reserved: u32,
+    /// deadlines: [u64; 4] }`, a deadline per sensor kind (1 to 4, at
+    /// index kind - 1) in `mach_absolute_time` units, 0 once satisfied.
+    pub const MIN_ON_TIME_VERSION: u32 = 1;
+    pub const MIN_ON_TIME_BYTES: u64 = 40;
+    /// Sensor statuses (XNU's `exclaves_sensor_status_t`).
+    pub const SENSOR_STATUS_ALLOWED: u32 = 1;
+    pub const SENSOR_STATUS_DENIED: u32 = 2;
+    pub const SENSOR_STATUS_CONTROL: u32 = 3;
+    pub const SENSOR_STATUS_PENDING: u32 = 4;
+
     /// The longest resource name, without its NUL.
     pub const NAME_MAX: usize = LOOKUP_NAME_BYTES - 1;
 

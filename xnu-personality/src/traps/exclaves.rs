@@ -34,14 +34,14 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
             k.wake_exclaves_waiters();
             reply(result)
         }
-        ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT => {
+        ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | SENSOR_CREATE..=SENSOR_STATUS | SENSOR_MIN_ON_TIME => {
             if k.exclaves.stage == Stage::None {
                 return Outcome::Block(Wait::Exclaves { args });
             }
             reply(exclaves_op(k, call.pid, call.slot, &args))
         }
-        // Exclaves parts 2 (audio, sensors) and 3 (conclaves).
-        LAUNCH_CONCLAVE | AUDIO_BUFFER_CREATE..=SENSOR_MIN_ON_TIME => reply(KERN_NOT_SUPPORTED),
+        // Exclaves parts 2 (audio, notifications) and 3 (conclaves).
+        LAUNCH_CONCLAVE | AUDIO_BUFFER_CREATE | AUDIO_BUFFER_COPYOUT | NOTIFICATION_RESOURCE_LOOKUP => reply(KERN_NOT_SUPPORTED),
         _ => reply(KERN_INVALID_ARGUMENT),
     }
 }
@@ -59,6 +59,9 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
         NAMED_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, size2),
         NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, Copy::In, name, buffer, [(size, id), (size2, offset2)]),
         NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, Copy::Out, name, buffer, [(size, id), (size2, offset2)]),
+        SENSOR_CREATE => sensor_create(k, &caller, slot, id, buffer),
+        op @ SENSOR_START..=SENSOR_STATUS => sensor_op(k, pid, slot, op, name, id, buffer),
+        SENSOR_MIN_ON_TIME => min_on_time(k, &caller, slot, buffer, size),
         _ => Err(KERN_INVALID_ARGUMENT),
     };
     result.err().unwrap_or(KERN_SUCCESS)
@@ -142,4 +145,90 @@ fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Copy, handle: u64, buffer
         Some((first, second))
     };
     k.exclaves.buffer_copy(index, way, ranges, buffer, task_ranges)
+}
+
+/// SENSOR_CREATE(_, name_ptr, handle_out): a handle to the sensor of that
+/// name in the caller's domains (XNU checks no port name here).
+fn sensor_create(k: &mut Kernel, caller: &Caller, slot: usize, name_ptr: u64, out: u64) -> Result<(), u64> {
+    if name_ptr == 0 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let name = copy_in_str(&k.mem[slot], name_ptr, NAME_MAX).map_err(|_| KERN_INVALID_ARGUMENT)?;
+    let name = core::str::from_utf8(&name).map_err(|_| KERN_INVALID_ARGUMENT)?;
+    let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let kind = k.exclaves.sensor_open(caller, name)?;
+    let object = k.ports.kernel_object(Kind::ExclavesSensor(kind));
+    let Some(task) = k.tasks.get_mut(caller.pid) else { return Err(KERN_FAILURE) };
+    match task.space.add_send(object) {
+        Ok(handle) => {
+            out.write(handle);
+            Ok(())
+        }
+        Err(e) => {
+            k.ports.destroy(object);
+            Err(e)
+        }
+    }
+}
+
+/// SENSOR_START, STOP or STATUS(handle, flags, status_out): the sensor's
+/// status, the indicator controller's answer, written as a u32.
+fn sensor_op(k: &Kernel, pid: Pid, slot: usize, op: u64, handle: u64, flags: u64, out: u64) -> Result<(), u64> {
+    use tightbeam::indicator::SensorRequest;
+    let task = k.tasks.get(pid).ok_or(KERN_FAILURE)?;
+    let handle = u32::try_from(handle).map_err(|_| KERN_INVALID_NAME)?;
+    let object = task.space.send_port(handle).ok_or(KERN_INVALID_NAME)?;
+    // A handle of another type is KERN_FAILURE for the sensor operations (XNU's choice).
+    let Some(Kind::ExclavesSensor(kind)) = k.ports.kind(object) else { return Err(KERN_FAILURE) };
+    if flags != 0 {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let request = SensorRequest { sensor: kind as u32, client: object };
+    let request = match op {
+        SENSOR_START => tightbeam::Request::SensorStart(request),
+        SENSOR_STOP => tightbeam::Request::SensorStop(request),
+        _ => tightbeam::Request::SensorStatus(request),
+    };
+    let status = k.exclaves.indicator(&request)?.map_err(refusal)?;
+    out.write(status as u32);
+    Ok(())
+}
+
+/// The indicator controller's refusals as kern_returns: a stop without a
+/// start is the caller's mistake; anything else the controller's.
+fn refusal(code: tightbeam::ErrorCode) -> u64 {
+    if code == tightbeam::ErrorCode::service(3) {
+        KERN_INVALID_ARGUMENT
+    } else {
+        KERN_FAILURE
+    }
+}
+
+/// SENSOR_MIN_ON_TIME(_, _, _, buffer, size): each sensor's deadline, for
+/// tasks entitled to `indicator-min-on-time`.
+fn min_on_time(k: &Kernel, caller: &Caller, slot: usize, buffer: u64, size: u64) -> Result<(), u64> {
+    use exclaves_table::{Entitlements, SensorKind};
+    if !caller.entitled(Entitlements::INDICATOR_MIN_ON_TIME) {
+        return Err(KERN_DENIED);
+    }
+    if size != MIN_ON_TIME_BYTES {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let record = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let mut bytes = [0u8; MIN_ON_TIME_BYTES as usize];
+    record.copy_in(&mut bytes);
+    if bytes[..4] != MIN_ON_TIME_VERSION.to_le_bytes() {
+        return Err(KERN_INVALID_ARGUMENT);
+    }
+    let hz = generic_timer::frequency();
+    for kind in SensorKind::ALL {
+        let request = tightbeam::Request::MinOnTime(tightbeam::indicator::MinOnTime { sensor: kind as u32 });
+        let ns = k.exclaves.indicator(&request)?.map_err(refusal)?;
+        let ticks = if ns == 0 { 0 } else { generic_timer::ns_to_ticks_ceil(ns, hz) };
+        let at = 8 + 8 * (kind as usize - 1);
+        bytes[at..at + 8].copy_from_slice(&ticks.to_le_bytes());
+    }
+    record.copy_out(&bytes);
+    Ok(())
 }

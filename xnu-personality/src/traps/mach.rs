@@ -123,12 +123,11 @@ fn port_mod_refs(k: &mut Kernel, call: &Call) -> Result<(), u64> {
     result
 }
 
-/// A named-buffer handle whose last right just went releases its buffer.
+/// An exclaves handle whose last right just went releases what it held.
 fn release_if_gone(k: &mut Kernel, call: &Call, name: u32, held: Option<PortId>) {
     let Some(port) = held else { return };
     let still = k.tasks.get(call.pid).and_then(|t| t.space.send_port(name));
-    if let (None, Some(Kind::ExclavesBuffer(buffer))) = (still, k.ports.kind(port)) {
-        k.exclaves.buffer_release(buffer);
+    if still.is_none() && k.release_handle(port) {
         k.ports.destroy(port);
     }
 }

@@ -29,6 +29,52 @@ pub fn buffer_create(name: &str, size: u64, perm: u64) -> Result<u32, KernError>
     Ok(handle)
 }
 
+/// SENSOR_CREATE: a handle to the sensor `name` of this task's domains.
+pub fn sensor_create(name: &str) -> Result<u32, KernError> {
+    let mut text = [0u8; NAME_MAX + 1];
+    let n = name.len().min(NAME_MAX);
+    text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let mut handle: u32 = 0;
+    kr(ctl_all([0, op_word(SENSOR_CREATE), text.as_ptr() as u64, &mut handle as *mut u32 as u64, 0, 0, 0]))?;
+    Ok(handle)
+}
+
+fn sensor_op(op: u64, handle: u32) -> Result<u32, KernError> {
+    let mut status: u32 = 0;
+    kr(ctl_all([u64::from(handle), op_word(op), 0, &mut status as *mut u32 as u64, 0, 0, 0]))?;
+    Ok(status)
+}
+
+/// SENSOR_START: the sensor's status (SENSOR_STATUS_*).
+pub fn sensor_start(handle: u32) -> Result<u32, KernError> {
+    sensor_op(SENSOR_START, handle)
+}
+
+/// SENSOR_STOP: the sensor's status.
+pub fn sensor_stop(handle: u32) -> Result<u32, KernError> {
+    sensor_op(SENSOR_STOP, handle)
+}
+
+/// SENSOR_STATUS: the sensor's status.
+pub fn sensor_status(handle: u32) -> Result<u32, KernError> {
+    sensor_op(SENSOR_STATUS, handle)
+}
+
+/// SENSOR_MIN_ON_TIME: each sensor kind's deadline (index kind - 1), in
+/// `mach_absolute_time` units, 0 once satisfied.
+pub fn min_on_time() -> Result<[u64; 4], KernError> {
+    let mut record = [0u8; MIN_ON_TIME_BYTES as usize];
+    record[..4].copy_from_slice(&MIN_ON_TIME_VERSION.to_le_bytes());
+    kr(ctl_all([0, op_word(SENSOR_MIN_ON_TIME), 0, record.as_mut_ptr() as u64, MIN_ON_TIME_BYTES, 0, 0]))?;
+    let mut deadlines = [0u64; 4];
+    for (i, d) in deadlines.iter_mut().enumerate() {
+        let mut word = [0u8; 8];
+        word.copy_from_slice(&record[8 + 8 * i..16 + 8 * i]);
+        *d = u64::from_le_bytes(word);
+    }
+    Ok(deadlines)
+}
+
 /// A range of a named buffer: (size, offset).
 pub type Range = (u64, u64);
 

@@ -1,0 +1,202 @@
+//! The SENSOR suite: SENSOR_CREATE, START, STOP, STATUS and MIN_ON_TIME
+//! against the indicator controller exclave, which alone holds the
+//! sensors' state and the indicator. What the suite can see of the
+//! indicator is the controller's minimum-on-time deadlines (this program is
+//! entitled to them): 0 while a sensor runs or once the time is out, the
+//! last stop plus 3.1 s in between. Each test runs in a task of its own.
+#![no_std]
+#![no_main]
+
+use libsystem::abi::exclaves::*;
+use libsystem::abi::kern::*;
+use libsystem::abi::port::{MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_RIGHT_RECEIVE};
+use libsystem::mach::{self, KernError, Message};
+use libsystem::{bsd, exclaves, Args};
+use xnu_userland::{ensure, run_case, run_suite_in_tasks, Outcome, Test};
+
+libsystem::entry!(main);
+
+const TESTS: &[Test] = &[
+    ("SENSOR0001", create_and_its_errors),
+    ("SENSOR0002", start_status_stop),
+    ("SENSOR0003", a_stop_needs_a_start),
+    ("SENSOR0004", starts_are_counted_across_tasks),
+    ("SENSOR0005", the_minimum_on_time_in_real_time),
+    ("SENSOR0006", a_task_that_dies_holding_a_start),
+    ("SENSOR0007", a_deallocated_handle_stops_its_starts),
+    ("SENSOR0008", handles_of_the_wrong_kind),
+    ("SENSOR0009", min_on_time_needs_its_entitlement_and_version),
+    ("SENSOR0010", sensor_handles_stay_in_their_task),
+];
+
+/// Kind numbers (index + 1 in the deadlines).
+const CAM: usize = 1;
+const MIC: usize = 2;
+
+fn main(args: Args) -> i32 {
+    match (args.get(1), args.get(2)) {
+        (Some("case"), Some(name)) => run_case(TESTS, name),
+        (Some("hold"), Some(sensor)) => hold(sensor, false),
+        (Some("startstop"), Some(sensor)) => hold(sensor, true),
+        _ => run_suite_in_tasks("sensor", "sensortest", TESTS),
+    }
+}
+
+/// `sensortest hold|startstop SENSOR`: starts it, stops it only for
+/// `startstop`, and exits (0, or the kern_return that failed).
+fn hold(sensor: &str, stop: bool) -> i32 {
+    let run = || -> Result<(), KernError> {
+        let h = exclaves::sensor_create(sensor)?;
+        exclaves::sensor_start(h)?;
+        if stop {
+            exclaves::sensor_stop(h)?;
+        }
+        Ok(())
+    };
+    run().err().map_or(0, |e| e.0 as i32)
+}
+
+fn child(args: &[&str]) -> Result<u32, &'static str> {
+    let pid = bsd::posix_spawn(args[0], args, None).map_err(|_| "spawn failed")?;
+    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    Ok(status)
+}
+
+fn open(name: &str) -> Result<u32, &'static str> {
+    exclaves::sensor_create(name).map_err(|_| "SENSOR_CREATE failed")
+}
+
+fn deadline(kind: usize) -> Result<u64, &'static str> {
+    Ok(exclaves::min_on_time().map_err(|_| "SENSOR_MIN_ON_TIME failed")?[kind - 1])
+}
+
+fn wait_until(t: u64) -> Outcome {
+    mach::mach_wait_until(t).map_err(|_| "mach_wait_until failed")
+}
+
+/// `ms` in `mach_absolute_time` units.
+fn ticks(ms: u64) -> u64 {
+    let (numer, denom) = mach::mach_timebase_info().unwrap_or((1, 1));
+    (u128::from(ms) * 1_000_000 * u128::from(denom) / u128::from(numer.max(1))) as u64
+}
+
+fn create_and_its_errors() -> Outcome {
+    ensure!(open("mic")? != open("mic")?, "two creates gave one handle");
+    open("cam")?;
+    ensure!(exclaves::sensor_create("nosuch") == Err(KernError(KERN_NOT_FOUND)), "an unknown sensor was found");
+    ensure!(exclaves::sensor_create("echo") == Err(KernError(KERN_NOT_FOUND)), "a service was taken for a sensor");
+    ensure!(exclaves::sensor_create("inbound") == Err(KernError(KERN_NOT_FOUND)), "a buffer was taken for a sensor");
+    let mut handle = 0u32;
+    let out = &mut handle as *mut u32 as u64;
+    let raw = |name: u64, out: u64| exclaves::ctl_all([0, op_word(SENSOR_CREATE), name, out, 0, 0, 0]);
+    ensure!(raw(0, out) == KERN_INVALID_ARGUMENT, "a null name was taken");
+    ensure!(raw(0x10, out) == KERN_INVALID_ARGUMENT, "a name at a bad address was taken");
+    ensure!(raw(c"mic".as_ptr() as u64, 0x10) == KERN_INVALID_ADDRESS, "a handle went to a bad address");
+    ensure!(handle == 0, "a refused create wrote a handle");
+    Ok(())
+}
+
+fn start_status_stop() -> Outcome {
+    let mic = open("mic")?;
+    ensure!(exclaves::sensor_status(mic) == Ok(SENSOR_STATUS_ALLOWED), "the microphone's status is not ALLOWED");
+    ensure!(exclaves::sensor_start(mic) == Ok(SENSOR_STATUS_ALLOWED), "a start did not report ALLOWED");
+    ensure!(deadline(MIC)? == 0, "a running microphone has a deadline");
+    ensure!(exclaves::sensor_start(mic) == Ok(SENSOR_STATUS_ALLOWED), "a second start did not report ALLOWED");
+    ensure!(exclaves::sensor_stop(mic) == Ok(SENSOR_STATUS_ALLOWED), "a stop failed");
+    ensure!(deadline(MIC)? == 0, "one of two starts stopped, and a deadline already");
+    ensure!(exclaves::sensor_stop(mic) == Ok(SENSOR_STATUS_ALLOWED), "the last stop failed");
+    ensure!(deadline(MIC)? > mach::mach_absolute_time(), "the last stop left no deadline ahead");
+    Ok(())
+}
+
+fn a_stop_needs_a_start() -> Outcome {
+    let cam = open("cam")?;
+    ensure!(exclaves::sensor_stop(cam) == Err(KernError(KERN_INVALID_ARGUMENT)), "a stop without a start was not KERN_INVALID_ARGUMENT");
+    // Another handle's start is not this one's.
+    let other = open("cam")?;
+    exclaves::sensor_start(other).map_err(|_| "a start failed")?;
+    ensure!(exclaves::sensor_stop(cam) == Err(KernError(KERN_INVALID_ARGUMENT)), "a stop took another handle's start");
+    exclaves::sensor_stop(other).map_err(|_| "the right stop failed")?;
+    Ok(())
+}
+
+fn starts_are_counted_across_tasks() -> Outcome {
+    let mic = open("mic")?;
+    exclaves::sensor_start(mic).map_err(|_| "a start failed")?;
+    ensure!(child(&["sensortest", "startstop", "mic"])? == 0, "another task's start and stop failed");
+    ensure!(deadline(MIC)? == 0, "another task's stop ended this task's start");
+    exclaves::sensor_stop(mic).map_err(|_| "the stop failed")?;
+    ensure!(deadline(MIC)? != 0, "the last stop left no deadline");
+    Ok(())
+}
+
+fn the_minimum_on_time_in_real_time() -> Outcome {
+    let cam = open("cam")?;
+    exclaves::sensor_start(cam).map_err(|_| "a start failed")?;
+    let before = mach::mach_absolute_time();
+    exclaves::sensor_stop(cam).map_err(|_| "the stop failed")?;
+    let after = mach::mach_absolute_time();
+    let d = deadline(CAM)?;
+    // The controller's clock is the timer's, in nanoseconds; XNU rounds to ticks.
+    ensure!(d + 1 >= before + ticks(3100) && d <= after + ticks(3100) + 1, "the deadline is not the last stop plus 3.1 s");
+    wait_until(after + ticks(3000))?;
+    ensure!(deadline(CAM)? == d, "the indicator's time was out before 3.1 s");
+    wait_until(d + ticks(300))?;
+    ensure!(deadline(CAM)? == 0, "the indicator's time was not out 0.3 s after 3.1 s");
+    Ok(())
+}
+
+fn a_task_that_dies_holding_a_start() -> Outcome {
+    ensure!(child(&["sensortest", "hold", "cam"])? == 0, "the holder's start failed");
+    // Its start went with it: the camera stopped, so its time runs.
+    ensure!(deadline(CAM)? > mach::mach_absolute_time(), "a dead task's start kept the camera running");
+    Ok(())
+}
+
+fn a_deallocated_handle_stops_its_starts() -> Outcome {
+    let mic = open("mic")?;
+    exclaves::sensor_start(mic).map_err(|_| "a start failed")?;
+    exclaves::sensor_start(mic).map_err(|_| "a start failed")?;
+    mach::port_deallocate(mach::task_self(), mic).map_err(|_| "mach_port_deallocate failed")?;
+    ensure!(deadline(MIC)? > mach::mach_absolute_time(), "a deallocated handle's starts kept the microphone running");
+    ensure!(exclaves::sensor_status(mic) == Err(KernError(KERN_INVALID_NAME)), "a deallocated handle still answers");
+    Ok(())
+}
+
+fn handles_of_the_wrong_kind() -> Outcome {
+    let buffer = exclaves::buffer_create("inbound", 0x1000, BUFFER_PERM_WRITE).map_err(|_| "no buffer handle")?;
+    ensure!(exclaves::sensor_start(buffer) == Err(KernError(KERN_FAILURE)), "a buffer handle started a sensor");
+    ensure!(exclaves::sensor_status(mach::task_self()) == Err(KernError(KERN_FAILURE)), "the task port was taken for a sensor");
+    ensure!(exclaves::sensor_status(0x7777_0003) == Err(KernError(KERN_INVALID_NAME)), "no name was taken for a sensor");
+    let mic = open("mic")?;
+    let mut status = 0u32;
+    let s = &mut status as *mut u32 as u64;
+    let h = u64::from(mic);
+    ensure!(exclaves::ctl_all([h, op_word(SENSOR_START), 1, s, 0, 0, 0]) == KERN_INVALID_ARGUMENT, "non-zero flags were taken");
+    ensure!(exclaves::ctl_all([h, op_word(SENSOR_START), 0, 0x10, 0, 0, 0]) == KERN_INVALID_ADDRESS, "a status at a bad address was taken");
+    ensure!(exclaves::sensor_stop(mic) == Err(KernError(KERN_INVALID_ARGUMENT)), "a refused start was counted");
+    Ok(())
+}
+
+fn min_on_time_needs_its_entitlement_and_version() -> Outcome {
+    ensure!(child(&["testchild", "exminon"])? == libsystem::abi::wait::exited(KERN_DENIED), "an unentitled task read the deadlines");
+    let mut record = [0u8; MIN_ON_TIME_BYTES as usize];
+    let raw = |record: &mut [u8], size: u64| exclaves::ctl_all([0, op_word(SENSOR_MIN_ON_TIME), 0, record.as_mut_ptr() as u64, size, 0, 0]);
+    record[0] = 2;
+    ensure!(raw(&mut record, MIN_ON_TIME_BYTES) == KERN_INVALID_ARGUMENT, "version 2 was taken");
+    record[0] = 1;
+    ensure!(raw(&mut record, MIN_ON_TIME_BYTES - 8) == KERN_INVALID_ARGUMENT, "a short record was taken");
+    ensure!(raw(&mut record, MIN_ON_TIME_BYTES) == KERN_SUCCESS, "version 1 was refused");
+    Ok(())
+}
+
+fn sensor_handles_stay_in_their_task() -> Outcome {
+    let mic = open("mic")?;
+    let port = mach::port_allocate(mach::task_self(), MACH_PORT_RIGHT_RECEIVE).map_err(|_| "port_allocate failed")?;
+    let mut message = Message::new(port, MACH_MSG_TYPE_MAKE_SEND, 1, b"x");
+    message.header.local_port = mic;
+    message.header.bits |= MACH_MSG_TYPE_COPY_SEND << 8;
+    ensure!(mach::send(&message).is_err(), "a message carried a sensor handle");
+    ensure!(exclaves::sensor_status(mic) == Ok(SENSOR_STATUS_ALLOWED), "the handle stopped working");
+    Ok(())
+}
