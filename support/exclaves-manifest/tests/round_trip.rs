@@ -58,7 +58,7 @@ fn every_type_round_trips_through_the_table() {
 #[test]
 fn the_repository_manifests_compile_against_the_default_system() {
     let dir = common::fixtures().join("../../manifests");
-    let programs = ["launchd", "testchild"].map(String::from);
+    let programs = ["launchd", "testchild", "sensortest", "sh"].map(String::from);
     let blob = common::compile_against(&dir, Some(&programs), &common::default_system()).expect("manifests/ compiles");
     let table = Table::parse(&blob).expect("parses");
     let hello = table.lookup("kernel", "hello", ResourceType::Service).expect("the boot probe");
@@ -77,4 +77,10 @@ fn the_repository_manifests_compile_against_the_default_system() {
     // The XNU suites' entitled child.
     assert_eq!(table.entitlements("testchild").map(|e| e.0), Some(Entitlements::BOOT | Entitlements::KERNEL_DOMAIN));
     assert_eq!(table.entitlements("exclavetest"), None);
+    // The deadlines' readers: the sensor suite and the shell's `indicator`.
+    for reader in ["sensortest", "sh"] {
+        assert_eq!(table.entitlements(reader).map(|e| e.0), Some(Entitlements::INDICATOR_MIN_ON_TIME));
+    }
+    let mic = table.lookup("darwin", "mic", ResourceType::Sensor).expect("mic");
+    assert_eq!(mic.backing, Backing::Sensor(SensorKind::Mic));
 }

@@ -16,6 +16,7 @@ const MAX_WORDS: usize = 16;
 
 fn main(_: Args) -> i32 {
     let mut line = [0u8; LINE_MAX];
+    let mut sensors = Sensors::default();
     loop {
         print!("{PROMPT}");
         let len = read_line(&mut line);
@@ -27,7 +28,7 @@ fn main(_: Args) -> i32 {
             n += 1;
         }
         if n > 0 {
-            run(&words[..n]);
+            run(&words[..n], &mut sensors);
         }
     }
 }
@@ -63,7 +64,7 @@ fn read_line(line: &mut [u8; LINE_MAX]) -> usize {
     }
 }
 
-fn run(words: &[&str]) {
+fn run(words: &[&str], sensors: &mut Sensors) {
     match words[0] {
         "help" => help(),
         "ps" => ps(),
@@ -74,13 +75,15 @@ fn run(words: &[&str]) {
         "exclaves" => list_exclaves(),
         "call" => call(words),
         "buffer" => buffer(words),
+        "sensor" => sensors.command(words),
+        "indicator" => indicator(),
         name => spawn(name, words),
     }
 }
 
 fn help() {
     println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
-    println!("  buffer read NAME [LEN], buffer write NAME TEXT");
+    println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -236,6 +239,73 @@ fn buffer(words: &[&str]) {
         }
     }
     let _ = mach::port_deallocate(mach::task_self(), handle);
+}
+
+/// The shell's sensor handles, one per sensor, kept while it runs: a
+/// handle's starts last as long as the handle.
+#[derive(Default)]
+struct Sensors {
+    handles: [Option<u32>; 2],
+}
+
+const SENSORS: [&str; 2] = ["mic", "cam"];
+
+fn status_name(status: u32) -> &'static str {
+    use libsystem::abi::exclaves::*;
+    match status {
+        SENSOR_STATUS_ALLOWED => "ALLOWED",
+        SENSOR_STATUS_DENIED => "DENIED",
+        SENSOR_STATUS_CONTROL => "CONTROL",
+        SENSOR_STATUS_PENDING => "PENDING",
+        _ => "?",
+    }
+}
+
+impl Sensors {
+    /// `sensor start|stop|status mic|cam`.
+    fn command(&mut self, words: &[&str]) {
+        let usage = || println!("usage: sensor start|stop|status mic|cam");
+        let (Some(&what), Some(i)) = (words.get(1), words.get(2).and_then(|n| SENSORS.iter().position(|s| s == n))) else {
+            return usage();
+        };
+        let handle = match self.handles[i] {
+            Some(h) => h,
+            None => match exclaves::sensor_create(SENSORS[i]) {
+                Ok(h) => *self.handles[i].insert(h),
+                Err(e) => return println!("sensor: no {} here (kern_return {:#x})", SENSORS[i], e.0),
+            },
+        };
+        let (result, done) = match what {
+            "start" => (exclaves::sensor_start(handle), "started"),
+            "stop" => (exclaves::sensor_stop(handle), "stopped"),
+            "status" => (exclaves::sensor_status(handle), "is"),
+            _ => return usage(),
+        };
+        match result {
+            Ok(status) => println!("sensor: {} {done} ({})", SENSORS[i], status_name(status)),
+            Err(e) => println!("sensor: {what} {} failed: kern_return {:#x}", SENSORS[i], e.0),
+        }
+    }
+}
+
+/// `indicator`: how long each sensor's last stop still keeps the privacy
+/// indicator on (the controller's deadlines; XNU cannot see the indicator).
+fn indicator() {
+    let deadlines = match exclaves::min_on_time() {
+        Ok(d) => d,
+        Err(e) => return println!("indicator: no deadlines (kern_return {:#x})", e.0),
+    };
+    let now = mach::mach_absolute_time();
+    let (numer, denom) = mach::mach_timebase_info().unwrap_or((1, 1));
+    for (name, kind) in [("cam", 1), ("mic", 2)] {
+        let d = deadlines[kind - 1];
+        if d > now {
+            let ms = u128::from(d - now) * u128::from(numer) / u128::from(denom.max(1)) / 1_000_000;
+            println!("indicator: {name} keeps it on for {ms} ms more");
+        } else {
+            println!("indicator: {name} keeps it on for no minimum time");
+        }
+    }
 }
 
 fn spawn(name: &str, words: &[&str]) {
