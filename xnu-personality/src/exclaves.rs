@@ -82,11 +82,18 @@ pub enum Copy {
     Out,
 }
 
-/// A named buffer (SHARED_MEMORY) of a task domain, as XNU maps it, and
-/// what its handles were made with.
+/// The task's side of a copy's two ranges, made once the checks are past
+/// (`None`: not the task's memory).
+pub type TaskRanges<'a> = &'a dyn Fn() -> Option<(USlice<u8>, USlice<u8>)>;
+
+/// A named buffer (SHARED_MEMORY) or audio buffer (ARBITRATED_AUDIO_MEMORY)
+/// of a task domain, as XNU maps it, and what its handles were made with.
 struct Buffer {
     domain: &'static str,
     name: &'static str,
+    /// An audio buffer: read only, and copied out only through the
+    /// indicator controller's arbitration.
+    audio: bool,
     /// XNU's mapping (system.xml): where, how long, and whether writable
     /// (an inbound buffer).
     vaddr: u64,
@@ -223,7 +230,7 @@ impl Exclaves {
     /// an outbound buffer, WRITE (with or without READ) only for an
     /// inbound one. Once mapped, a buffer takes the same perm and a size
     /// no larger until its last handle goes.
-    pub fn buffer_create(&mut self, caller: &Caller, name: &str, size: u64, perm: u64) -> Result<usize, u64> {
+    pub fn buffer_create(&mut self, caller: &Caller, name: &str, size: u64, perm: u64, audio: bool) -> Result<usize, u64> {
         let booted = self.booted.as_mut().ok_or(KERN_NOT_SUPPORTED)?;
         let supported = BUFFER_PERM_READ | BUFFER_PERM_WRITE;
         if perm & supported == 0 || perm & !supported != 0 {
@@ -232,7 +239,7 @@ impl Exclaves {
         let index = Self::domains(caller)
             .into_iter()
             .flatten()
-            .find_map(|d| booted.buffers.iter().position(|b| b.domain == d && b.name == name))
+            .find_map(|d| booted.buffers.iter().position(|b| b.domain == d && b.name == name && b.audio == audio))
             .ok_or(KERN_NOT_FOUND)?;
         let buffer = &mut booted.buffers[index];
         if perm & BUFFER_PERM_WRITE != 0 && !buffer.inbound {
@@ -262,16 +269,30 @@ impl Exclaves {
     /// (size, offset) in the buffer, `task` gives the task's side of each
     /// once the checks are past (`None`: not the task's memory). Nothing
     /// moves unless every check passes.
-    pub fn buffer_copy(
-        &self,
-        index: usize,
-        way: Copy,
-        ranges: [(u64, u64); 2],
-        buffer: u64,
-        task: impl FnOnce() -> Option<(USlice<u8>, USlice<u8>)>,
-    ) -> Result<(), u64> {
+    pub fn buffer_copy(&self, index: usize, way: Copy, ranges: [(u64, u64); 2], buffer: u64, task: TaskRanges) -> Result<(), u64> {
+        let b = self.checked(index, way, ranges, buffer, false)?;
+        copy_parts(b, way, ranges, task)
+    }
+
+    /// AUDIO_BUFFER_COPYOUT on audio buffer `index`, checked as a named
+    /// buffer's copy; the indicator controller first fills both ranges of
+    /// the buffer (samples while the microphone delivers, zeros if not).
+    /// The microphone's status.
+    pub fn audio_copyout(&self, index: usize, ranges: [(u64, u64); 2], buffer: u64, task: TaskRanges) -> Result<u32, u64> {
+        let b = self.checked(index, Copy::Out, ranges, buffer, true)?;
+        let narrow = |(size, offset): (u64, u64)| Some((u32::try_from(size).ok()?, u32::try_from(offset).ok()?));
+        let ranges32 = [narrow(ranges[0]).ok_or(KERN_INVALID_ARGUMENT)?, narrow(ranges[1]).ok_or(KERN_INVALID_ARGUMENT)?];
+        let request = Request::AudioCopy(tightbeam::indicator::AudioCopy { ranges: ranges32 });
+        let status = self.indicator(&request)?.map_err(|_| KERN_FAILURE)?;
+        copy_parts(b, Copy::Out, ranges, task)?;
+        Ok(status as u32)
+    }
+
+    /// The checks of a copy on buffer `index` (an audio buffer's only if
+    /// `audio`), before any byte moves: the buffer.
+    fn checked(&self, index: usize, way: Copy, ranges: [(u64, u64); 2], buffer: u64, audio: bool) -> Result<&Buffer, u64> {
         let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
-        let b = booted.buffers.get(index).ok_or(KERN_INVALID_CAPABILITY)?;
+        let b = booted.buffers.get(index).filter(|b| b.audio == audio).ok_or(KERN_INVALID_CAPABILITY)?;
         let (mapped, perm) = b.mapped.ok_or(KERN_INVALID_CAPABILITY)?;
         if buffer == 0 || ranges[0].0 == 0 {
             return Err(KERN_INVALID_ARGUMENT);
@@ -283,19 +304,7 @@ impl Exclaves {
         if perm & needed == 0 {
             return Err(KERN_PROTECTION_FAILURE);
         }
-        let (first, second) = task().ok_or(KERN_FAILURE)?;
-        for (part, (_, offset)) in [first, second].iter().zip(ranges) {
-            let at = (b.vaddr + offset) as *mut u8;
-            // SAFETY: `at..at + part.len()` lies in the buffer's mapping in
-            // XNU (checked above against the mapped size, at most the
-            // buffer's), which is writable for a copy in: only an inbound
-            // buffer takes a WRITE perm.
-            match way {
-                Copy::In => unsafe { part.copy_to_shared(at) },
-                Copy::Out => unsafe { part.copy_from_shared(at) },
-            }
-        }
-        Ok(())
+        Ok(b)
     }
 
     /// SENSOR_CREATE: the sensor of that name in the caller's domains.
@@ -428,11 +437,18 @@ fn table_bytes() -> Result<&'static [u8], String> {
 fn buffers_of(table: &Table<'static>, domain: &'static str) -> Vec<Buffer> {
     let Some(d) = table.domain(domain) else { return Vec::new() };
     d.resources()
-        .filter(|r| r.connected && r.kind == ResourceType::SharedMemory)
+        .filter(|r| r.connected && matches!(r.kind, ResourceType::SharedMemory | ResourceType::ArbitratedAudioMemory))
         .filter_map(|r| match r.backing {
-            Backing::Memory { vaddr, size, perms } => {
-                Some(Buffer { domain, name: r.name, vaddr, size, inbound: perms.writable(), mapped: None, handles: 0 })
-            }
+            Backing::Memory { vaddr, size, perms } => Some(Buffer {
+                domain,
+                name: r.name,
+                audio: r.kind == ResourceType::ArbitratedAudioMemory,
+                vaddr,
+                size,
+                inbound: perms.writable(),
+                mapped: None,
+                handles: 0,
+            }),
             _ => None,
         })
         .collect()
@@ -448,4 +464,20 @@ fn sensors_of(table: &Table<'static>, domain: &'static str) -> Vec<(&'static str
             _ => None,
         })
         .collect()
+}
+
+/// Moves a checked copy's bytes between the task and the buffer's mapping.
+fn copy_parts(b: &Buffer, way: Copy, ranges: [(u64, u64); 2], task: TaskRanges) -> Result<(), u64> {
+    let (first, second) = task().ok_or(KERN_FAILURE)?;
+    for (part, (_, offset)) in [first, second].iter().zip(ranges) {
+        let at = (b.vaddr + offset) as *mut u8;
+        // SAFETY: `at..at + part.len()` lies in the buffer's mapping in XNU
+        // (checked against the mapped size, at most the buffer's), which is
+        // writable for a copy in: only an inbound buffer takes a WRITE perm.
+        match way {
+            Copy::In => unsafe { part.copy_to_shared(at) },
+            Copy::Out => unsafe { part.copy_from_shared(at) },
+        }
+    }
+    Ok(())
 }

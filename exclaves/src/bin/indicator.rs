@@ -9,6 +9,9 @@
 //! - **Consent** is this exclave's, not XNU's: the policy below, built in
 //!   (the camera and microphone are allowed; the Face ID cameras are the
 //!   exclave side's to drive, CONTROL to XNU).
+//! - **Audio** XNU reads only through this controller: on each
+//!   AUDIO_BUFFER_COPYOUT it fills the arbitrated buffer's ranges with the
+//!   audio exclave's samples while the microphone delivers, zeros otherwise.
 //! - **Time** is the timer PD's counter. After a stop the controller asks
 //!   the timer for a notification at the end of the minimum on time, and
 //!   decides off from the counter then: a late notification keeps the
@@ -37,10 +40,22 @@ const NO_TIME: ErrorCode = ErrorCode::service(1);
 const FULL: ErrorCode = ErrorCode::service(2);
 /// A stop without a start of that client's.
 const NOT_STARTED: ErrorCode = ErrorCode::service(3);
+/// An audio range past the buffer, or no audio buffers in this system.
+const NO_AUDIO: ErrorCode = ErrorCode::service(4);
+
+/// The audio buffers' size (system.xml): the simulated microphone's
+/// samples, and the arbitrated buffer XNU maps read-only.
+const AUDIO_BYTES: usize = 0x4000;
+/// Bytes moved per copy between the two.
+const CHUNK: usize = 0x400;
 
 struct Controller {
     sensors: Sensors,
     device: Option<MemoryRegion>,
+    /// The audio exclave's samples (read-only here) and the arbitrated
+    /// buffer XNU reads: real samples reach it only while the microphone
+    /// delivers.
+    audio: Option<(MemoryRegion, MemoryRegion)>,
     on: bool,
     changes: u64,
 }
@@ -63,6 +78,36 @@ impl Controller {
         if let Some(off) = self.sensors.next_off(now) {
             let _ = timer_client::set_deadline(TIMER, off);
         }
+    }
+}
+
+impl Controller {
+    /// AUDIO_BUFFER_COPYOUT's arbitration: both ranges of the arbitrated
+    /// buffer get the microphone's samples if it delivers, zeros if not.
+    fn audio_copy(&self, ranges: [(u32, u32); 2]) -> Result<Status, ErrorCode> {
+        let (samples, arbitrated) = self.audio.ok_or(NO_AUDIO)?;
+        for (size, offset) in ranges {
+            let end = (offset as usize).checked_add(size as usize).ok_or(NO_AUDIO)?;
+            if end > AUDIO_BYTES {
+                return Err(NO_AUDIO);
+            }
+        }
+        let deliver = self.sensors.delivering(SensorKind::Mic);
+        let mut chunk = [0u8; CHUNK];
+        for (size, offset) in ranges {
+            let (mut at, end) = (offset as usize, offset as usize + size as usize);
+            while at < end {
+                let n = CHUNK.min(end - at);
+                if deliver {
+                    samples.read(at, &mut chunk[..n]).map_err(|_| NO_AUDIO)?;
+                } else {
+                    chunk[..n].fill(0);
+                }
+                arbitrated.write(at, &chunk[..n]).map_err(|_| NO_AUDIO)?;
+                at += n;
+            }
+        }
+        Ok(self.sensors.status(SensorKind::Mic))
     }
 }
 
@@ -89,6 +134,7 @@ impl tightbeam::Handler for Controller {
             Request::SensorStop(r) => Reply::Sensor(reply(self.sensors.stop(kind(r.sensor)?, r.client, now).map_err(refused)?)),
             Request::SensorStatus(r) => Reply::Sensor(reply(self.sensors.status(kind(r.sensor)?))),
             Request::MinOnTime(r) => Reply::MinOnTime(MinOnTimeReply { deadline: self.sensors.min_on_deadline(kind(r.sensor)?, now) }),
+            Request::AudioCopy(c) => Reply::Sensor(reply(self.audio_copy(c.ranges)?)),
             Request::ClientGone(r) => {
                 self.sensors.client_gone(r.client, now);
                 Reply::Done(Done)
@@ -126,7 +172,10 @@ impl Handler for Indicator {
 fn init() -> Indicator {
     let device = memory_region_symbol!(sim_indicator, PAGE_BYTES).ok();
     // Nanoseconds: the timer's unit.
-    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, on: false, changes: 0 };
+    let samples = memory_region_symbol!(audio_samples, AUDIO_BYTES).ok();
+    let arbitrated = memory_region_symbol!(audio_arbitrated, AUDIO_BYTES).ok();
+    let audio = samples.zip(arbitrated);
+    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, audio, on: false, changes: 0 };
     let page = memory_region_symbol!(tightbeam_page_0, PAGE_BYTES).ok();
     Indicator { dispatcher: Dispatcher::new(controller), page }
 }

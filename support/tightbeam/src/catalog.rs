@@ -6,7 +6,7 @@ use zerocopy::byteorder::little_endian::{U16, U32};
 use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
-use crate::indicator::{ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
+use crate::indicator::{AudioCopy, ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
 
 /// The services, with their wire ids. 0 is none, so a zeroed message is
@@ -55,10 +55,12 @@ pub enum MethodId {
     MinOnTime,
     /// [`ClientGone`] → [`Done`].
     ClientGone,
+    /// [`AudioCopy`] → [`SensorReply`] (the microphone's).
+    AudioCopy,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 10] = [
+    pub const ALL: [MethodId; 11] = [
         MethodId::Hello,
         MethodId::Echo,
         MethodId::Transform,
@@ -69,6 +71,7 @@ impl MethodId {
         MethodId::SensorStatus,
         MethodId::MinOnTime,
         MethodId::ClientGone,
+        MethodId::AudioCopy,
     ];
 
     /// The declaration: (service, method number, version). Numbers start at
@@ -86,6 +89,7 @@ impl MethodId {
             MethodId::SensorStatus => (ServiceId::Indicator, 4, 1),
             MethodId::MinOnTime => (ServiceId::Indicator, 7, 1),
             MethodId::ClientGone => (ServiceId::Indicator, 8, 1),
+            MethodId::AudioCopy => (ServiceId::Indicator, 13, 1),
         }
     }
 
@@ -124,6 +128,7 @@ pub enum Request<'a> {
     SensorStatus(SensorRequest),
     MinOnTime(MinOnTime),
     ClientGone(ClientGone),
+    AudioCopy(AudioCopy),
 }
 
 impl Request<'_> {
@@ -139,6 +144,7 @@ impl Request<'_> {
             Request::SensorStatus(_) => MethodId::SensorStatus,
             Request::MinOnTime(_) => MethodId::MinOnTime,
             Request::ClientGone(_) => MethodId::ClientGone,
+            Request::AudioCopy(_) => MethodId::AudioCopy,
         }
     }
 }
@@ -164,7 +170,7 @@ impl Reply<'_> {
                 | (Reply::Echo(_), MethodId::Echo | MethodId::Transform)
                 | (Reply::Filled(_), MethodId::Refill)
                 | (Reply::Digest(_), MethodId::Digest)
-                | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus)
+                | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus | MethodId::AudioCopy)
                 | (Reply::MinOnTime(_), MethodId::MinOnTime)
                 | (Reply::Done(_), MethodId::ClientGone)
         )
@@ -212,6 +218,7 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::SensorStatus => Request::SensorStatus(SensorRequest::decode(payload)?),
         MethodId::MinOnTime => Request::MinOnTime(MinOnTime::decode(payload)?),
         MethodId::ClientGone => Request::ClientGone(ClientGone::decode(payload)?),
+        MethodId::AudioCopy => Request::AudioCopy(AudioCopy::decode(payload)?),
     })
 }
 
@@ -242,7 +249,9 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
         MethodId::Echo | MethodId::Transform => Reply::Echo(Echo::decode(payload)?),
         MethodId::Refill => Reply::Filled(Filled::decode(payload)?),
         MethodId::Digest => Reply::Digest(DigestReply::decode(payload)?),
-        MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus => Reply::Sensor(SensorReply::decode(payload)?),
+        MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus | MethodId::AudioCopy => {
+            Reply::Sensor(SensorReply::decode(payload)?)
+        }
         MethodId::MinOnTime => Reply::MinOnTime(MinOnTimeReply::decode(payload)?),
         MethodId::ClientGone => Reply::Done(Done::decode(payload)?),
     }))
@@ -296,6 +305,7 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::SensorStart(r) | Request::SensorStop(r) | Request::SensorStatus(r) => r.encode(payload),
         Request::MinOnTime(r) => r.encode(payload),
         Request::ClientGone(r) => r.encode(payload),
+        Request::AudioCopy(r) => r.encode(payload),
     })
 }
 
@@ -416,6 +426,7 @@ mod tests {
             Request::SensorStatus(SensorRequest { sensor: 4, client: 0 }),
             Request::MinOnTime(MinOnTime { sensor: 3 }),
             Request::ClientGone(ClientGone { client: 9 }),
+            Request::AudioCopy(AudioCopy { ranges: [(0x1000, 0x3000), (0x800, 0)] }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -510,7 +521,7 @@ mod tests {
         for service in [0, 3, 4, 13, 0x100, 0xFFFF] {
             assert_eq!(request((service, 1, 1, 0, 0, 0), &[]), Err(DecodeError::UnknownService { service }));
         }
-        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3), (12, 0), (12, 3), (12, 5)] {
+        for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3), (12, 0), (12, 3), (12, 5), (12, 10)] {
             assert_eq!(
                 request((service, method, 1, 0, 0, 0), &[]),
                 Err(DecodeError::UnknownMethod { service, method })

@@ -39,6 +39,23 @@ pub struct MinOnTimeReply {
     pub deadline: u64,
 }
 
+/// Request: copy two ranges (size, offset) of the microphone's samples
+/// into the arbitrated audio buffer XNU maps, if the microphone delivers;
+/// zeros there otherwise. The reply is the microphone's status.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct AudioCopy {
+    pub ranges: [(u32, u32); 2],
+}
+
+/// The simulated microphone's sample `i` (16-bit, little-endian in the
+/// buffer): a triangle wave, so any copy can be checked byte for byte.
+pub fn sample(i: usize) -> i16 {
+    const PERIOD: usize = 64;
+    let phase = (i % PERIOD) as i32;
+    let rise = if phase < 32 { phase } else { 64 - phase };
+    (rise * 1000 - 16_000) as i16
+}
+
 /// Request: `client` is gone; every start it holds stops. The reply is empty.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientGone {
@@ -55,6 +72,15 @@ pub struct Done;
 struct SensorRequestWire {
     sensor: U32,
     client: U32,
+}
+
+#[repr(C)]
+#[derive(FromBytes, IntoBytes, KnownLayout, Immutable, Unaligned)]
+struct AudioCopyWire {
+    size1: U32,
+    offset1: U32,
+    size2: U32,
+    offset2: U32,
 }
 
 #[repr(C)]
@@ -138,5 +164,34 @@ impl Payload<'_> for Done {
 
     fn encode(&self, _out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
         Ok(0)
+    }
+}
+
+impl Payload<'_> for AudioCopy {
+    fn decode(payload: &[u8]) -> Result<Self, DecodeError> {
+        let w = get_wire::<AudioCopyWire>(payload)?;
+        Ok(AudioCopy { ranges: [(w.size1.get(), w.offset1.get()), (w.size2.get(), w.offset2.get())] })
+    }
+
+    fn encode(&self, out: &mut [u8; PAYLOAD_MAX]) -> Result<usize, EncodeError> {
+        let [(size1, offset1), (size2, offset2)] = self.ranges;
+        put_wire(AudioCopyWire { size1: U32::new(size1), offset1: U32::new(offset1), size2: U32::new(size2), offset2: U32::new(offset2) }, out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_waveform_is_a_triangle_of_period_64() {
+        assert_eq!(sample(0), -16_000);
+        assert_eq!(sample(32), 16_000);
+        assert_eq!(sample(16), 0);
+        assert_eq!(sample(48), 0);
+        for i in 0..256 {
+            assert_eq!(sample(i), sample(i + 64));
+            assert!((sample(i) - sample(i + 1)).abs() == 1000);
+        }
     }
 }

@@ -6,7 +6,7 @@ use proptest::prelude::*;
 use tightbeam::buffers::{Digest, DigestReply, Filled, Refill};
 use tightbeam::echo::{Echo, Transform, TransformKind, TRANSFORM_BYTES_MAX};
 use tightbeam::hello::{Hello, HelloReply};
-use tightbeam::indicator::{ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
+use tightbeam::indicator::{AudioCopy, ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use tightbeam::{
     decode_reply, decode_request, encode_reply, encode_request, error_reply, MethodId, Received, Reply, Request,
     MESSAGE_BYTES, PAYLOAD_MAX,
@@ -24,6 +24,7 @@ enum Owned {
     Sensor(u8, u32, u32),
     MinOnTime(u32),
     ClientGone(u32),
+    AudioCopy([(u32, u32); 2]),
 }
 
 impl Owned {
@@ -44,6 +45,7 @@ impl Owned {
             }
             Owned::MinOnTime(sensor) => Request::MinOnTime(MinOnTime { sensor: *sensor }),
             Owned::ClientGone(client) => Request::ClientGone(ClientGone { client: *client }),
+            Owned::AudioCopy(ranges) => Request::AudioCopy(AudioCopy { ranges: *ranges }),
         }
     }
 }
@@ -67,6 +69,7 @@ fn owned() -> impl Strategy<Value = Owned> {
         (0u8..3, 1u32..=4, any::<u32>()).prop_map(|(w, s, c)| Owned::Sensor(w, s, c)),
         (1u32..=4).prop_map(Owned::MinOnTime),
         any::<u32>().prop_map(Owned::ClientGone),
+        any::<[(u32, u32); 2]>().prop_map(Owned::AudioCopy),
     ]
 }
 
@@ -140,6 +143,7 @@ fn success_reply(o: &Owned, call: MethodId) -> [u8; MESSAGE_BYTES] {
         Owned::Sensor(_, sensor, _) => Reply::Sensor(SensorReply { status: *sensor }),
         Owned::MinOnTime(sensor) => Reply::MinOnTime(MinOnTimeReply { deadline: u64::from(*sensor) << 40 }),
         Owned::ClientGone(_) => Reply::Done(Done),
+        Owned::AudioCopy(r) => Reply::Sensor(SensorReply { status: r[0].0 }),
     };
     let mut out = [0; MESSAGE_BYTES];
     assert_eq!(encode_reply(call, &reply, &mut out), Ok(()));
@@ -190,6 +194,7 @@ proptest! {
             (Owned::Sensor(_, sensor, _), Ok(Ok(Reply::Sensor(r)))) => prop_assert_eq!(r.status, *sensor),
             (Owned::MinOnTime(sensor), Ok(Ok(Reply::MinOnTime(r)))) => prop_assert_eq!(r.deadline, u64::from(*sensor) << 40),
             (Owned::ClientGone(_), Ok(Ok(Reply::Done(_)))) => {}
+            (Owned::AudioCopy(r), Ok(Ok(Reply::Sensor(s)))) => prop_assert_eq!(s.status, r[0].0),
             (_, other) => prop_assert!(false, "reply to {:?} decoded as {:?}", call, other),
         }
     }

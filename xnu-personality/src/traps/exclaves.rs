@@ -15,12 +15,12 @@ use crate::tasks::Pid;
 use crate::vm::{copy_in_str, Access, USlice};
 use crate::wait::Wait;
 
-/// x0-x6 of the trap.
-pub type Args = [u64; 7];
+/// x0-x7 of the trap (x7 is AUDIO_BUFFER_COPYOUT's status address; for the
+/// others libSystem's hint, unused).
+pub type Args = [u64; 8];
 
 pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
-    let mut args: Args = [0; 7];
-    args.copy_from_slice(&call.args[..7]);
+    let args: Args = call.args;
     let op_flags = args[1];
     // The operation is bits 31..24 of a 32-bit argument; flags must be 0.
     if op_flags >> 32 != 0 || op_flags & FLAGS_MASK != 0 {
@@ -34,14 +34,15 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
             k.wake_exclaves_waiters();
             reply(result)
         }
-        ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | SENSOR_CREATE..=SENSOR_STATUS | SENSOR_MIN_ON_TIME => {
+        ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | AUDIO_BUFFER_CREATE..=SENSOR_STATUS
+        | SENSOR_MIN_ON_TIME => {
             if k.exclaves.stage == Stage::None {
                 return Outcome::Block(Wait::Exclaves { args });
             }
             reply(exclaves_op(k, call.pid, call.slot, &args))
         }
-        // Exclaves parts 2 (audio, notifications) and 3 (conclaves).
-        LAUNCH_CONCLAVE | AUDIO_BUFFER_CREATE | AUDIO_BUFFER_COPYOUT | NOTIFICATION_RESOURCE_LOOKUP => reply(KERN_NOT_SUPPORTED),
+        // Exclaves parts 2 (notifications) and 3 (conclaves).
+        LAUNCH_CONCLAVE | NOTIFICATION_RESOURCE_LOOKUP => reply(KERN_NOT_SUPPORTED),
         _ => reply(KERN_INVALID_ARGUMENT),
     }
 }
@@ -52,13 +53,15 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
         return KERN_FAILURE;
     }
     let caller = caller(k, pid);
-    let [name, op_flags, id, buffer, size, size2, offset2] = *args;
+    let [name, op_flags, id, buffer, size, size2, offset2, status] = *args;
     let result = match op_flags >> OP_SHIFT {
         LOOKUP_SERVICES => lookup_services(k, &caller, slot, buffer, size),
         ENDPOINT_CALL => endpoint_call(k, &caller, slot, id, buffer, size),
-        NAMED_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, size2),
-        NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, Copy::In, name, buffer, [(size, id), (size2, offset2)]),
-        NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, Copy::Out, name, buffer, [(size, id), (size2, offset2)]),
+        NAMED_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, size2, false),
+        AUDIO_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, BUFFER_PERM_READ, true),
+        NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, Some(Copy::In), name, buffer, [(size, id), (size2, offset2)], status),
+        NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, Some(Copy::Out), name, buffer, [(size, id), (size2, offset2)], status),
+        AUDIO_BUFFER_COPYOUT => buffer_copy(k, pid, slot, None, name, buffer, [(size, id), (size2, offset2)], status),
         SENSOR_CREATE => sensor_create(k, &caller, slot, id, buffer),
         op @ SENSOR_START..=SENSOR_STATUS => sensor_op(k, pid, slot, op, name, id, buffer),
         SENSOR_MIN_ON_TIME => min_on_time(k, &caller, slot, buffer, size),
@@ -104,16 +107,18 @@ fn endpoint_call(k: &Kernel, caller: &Caller, slot: usize, id: u64, buffer: u64,
 /// NAMED_BUFFER_CREATE(0, name_ptr, handle_out, size, perm): a handle (a
 /// send right to a kernel object port in the task's space) to the named
 /// buffer, written to `handle_out` as a u32.
+/// AUDIO_BUFFER_CREATE(_, name_ptr, handle_out, size) is the same for an
+/// audio buffer (`audio`), read only.
 #[allow(clippy::too_many_arguments)]
-fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_ptr: u64, out: u64, size: u64, perm: u64) -> Result<(), u64> {
-    if port != 0 {
+fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_ptr: u64, out: u64, size: u64, perm: u64, audio: bool) -> Result<(), u64> {
+    if port != 0 && !audio {
         return Err(KERN_INVALID_CAPABILITY);
     }
     let name = copy_in_str(&k.mem[slot], name_ptr, NAME_MAX).map_err(|_| KERN_INVALID_ARGUMENT)?;
     let name = core::str::from_utf8(&name).ok().filter(|n| !n.is_empty()).ok_or(KERN_INVALID_ARGUMENT)?;
     // Checked before anything is made, so a bad pointer leaves nothing behind.
     let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
-    let buffer = k.exclaves.buffer_create(caller, name, size, perm)?;
+    let buffer = k.exclaves.buffer_create(caller, name, size, perm, audio)?;
     let object = k.ports.kernel_object(Kind::ExclavesBuffer(buffer));
     let Some(task) = k.tasks.get_mut(caller.pid) else { return Err(KERN_FAILURE) };
     match task.space.add_send(object) {
@@ -129,14 +134,17 @@ fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_p
     }
 }
 
-/// NAMED_BUFFER_COPYIN or COPYOUT(handle, buffer, (size1, offset1), (size2,
-/// offset2)): the task's `buffer` holds range 1 then range 2, back to back.
-fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Copy, handle: u64, buffer: u64, ranges: [(u64, u64); 2]) -> Result<(), u64> {
+/// NAMED_BUFFER_COPYIN or COPYOUT (`way`), or AUDIO_BUFFER_COPYOUT (no
+/// way given)(handle, buffer, (size1, offset1), (size2, offset2), status):
+/// the task's `buffer` holds range 1 then range 2, back to back; an audio
+/// copy writes the microphone's status (a u32) at `status` if it is not 0.
+#[allow(clippy::too_many_arguments)]
+fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Option<Copy>, handle: u64, buffer: u64, ranges: [(u64, u64); 2], status: u64) -> Result<(), u64> {
     let task = k.tasks.get(pid).ok_or(KERN_FAILURE)?;
     let handle = u32::try_from(handle).map_err(|_| KERN_INVALID_NAME)?;
     let object = task.space.send_port(handle).ok_or(KERN_INVALID_NAME)?;
     let Some(Kind::ExclavesBuffer(index)) = k.ports.kind(object) else { return Err(KERN_INVALID_CAPABILITY) };
-    let access = if way == Copy::In { Access::Read } else { Access::Write };
+    let access = if way == Some(Copy::In) { Access::Read } else { Access::Write };
     let mem = &k.mem[slot];
     let (size1, size2) = (ranges[0].0, ranges[1].0);
     let task_ranges = || {
@@ -144,7 +152,21 @@ fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Copy, handle: u64, buffer
         let second = USlice::<u8>::new(mem, buffer.checked_add(size1)?, size2, access).ok()?;
         Some((first, second))
     };
-    k.exclaves.buffer_copy(index, way, ranges, buffer, task_ranges)
+    match way {
+        Some(way) => k.exclaves.buffer_copy(index, way, ranges, buffer, &task_ranges),
+        None => {
+            // Checked first, so that a bad address costs no arbitration.
+            let out = match status {
+                0 => None,
+                at => Some(USlice::<u32>::new(mem, at, 1, Access::Write).map_err(|_| KERN_FAILURE)?),
+            };
+            let mic = k.exclaves.audio_copyout(index, ranges, buffer, &task_ranges)?;
+            if let Some(out) = out {
+                out.write(mic);
+            }
+            Ok(())
+        }
+    }
 }
 
 /// SENSOR_CREATE(_, name_ptr, handle_out): a handle to the sensor of that

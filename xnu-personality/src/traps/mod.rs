@@ -105,11 +105,11 @@ fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, 
     use xnu_abi::exclaves::{op_word, ENDPOINT_CALL, NAMED_BUFFER_COPYIN, NAMED_BUFFER_COPYOUT};
     // The call as exclaves_ctl's arguments.
     let args: ExclavesArgs = match (msg.label(), msg.count()) {
-        (fast::ENDPOINT_CALL, fast::ENDPOINT_CALL_WORDS) => [0, op_word(ENDPOINT_CALL), word(0)?, word(1)?, word(2)?, 0, 0],
+        (fast::ENDPOINT_CALL, fast::ENDPOINT_CALL_WORDS) => [0, op_word(ENDPOINT_CALL), word(0)?, word(1)?, word(2)?, 0, 0, 0],
         (label @ (fast::BUFFER_COPYIN | fast::BUFFER_COPYOUT), fast::BUFFER_COPY_WORDS) => {
             let op = if label == fast::BUFFER_COPYIN { NAMED_BUFFER_COPYIN } else { NAMED_BUFFER_COPYOUT };
             let ((size1, offset1), (size2, offset2)) = (fast::unrange(word(2)?), fast::unrange(word(3)?));
-            [word(0)?, op_word(op), offset1, word(1)?, size1, size2, offset2]
+            [word(0)?, op_word(op), offset1, word(1)?, size1, size2, offset2, 0]
         }
         _ => return Err(KERN_INVALID_ARGUMENT),
     };

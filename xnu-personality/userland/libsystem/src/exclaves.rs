@@ -75,6 +75,38 @@ pub fn min_on_time() -> Result<[u64; 4], KernError> {
     Ok(deadlines)
 }
 
+/// AUDIO_BUFFER_CREATE: a handle to the arbitrated audio buffer `name`,
+/// `size` bytes of it, read only.
+pub fn audio_create(name: &str, size: u64) -> Result<u32, KernError> {
+    let mut text = [0u8; NAME_MAX + 1];
+    let n = name.len().min(NAME_MAX);
+    text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let mut handle: u32 = 0;
+    kr(ctl_all([0, op_word(AUDIO_BUFFER_CREATE), text.as_ptr() as u64, &mut handle as *mut u32 as u64, size, 0, 0]))?;
+    Ok(handle)
+}
+
+/// AUDIO_BUFFER_COPYOUT: the buffer's two ranges into `bytes`, back to
+/// back, as the indicator controller let them through (samples while the
+/// microphone delivers, zeros otherwise); the microphone's status. The
+/// status goes in x7, XNU's eighth argument, so this is the trap without
+/// the hint.
+pub fn audio_copyout(handle: u32, bytes: &mut [u8], (size1, offset1): Range, (size2, offset2): Range) -> Result<u32, KernError> {
+    if size1.checked_add(size2).is_none_or(|total| total > bytes.len() as u64) {
+        return Err(KernError(xnu_abi::kern::KERN_INVALID_ARGUMENT));
+    }
+    let mut status: u32 = 0;
+    let args = [u64::from(handle), op_word(AUDIO_BUFFER_COPYOUT), offset1, bytes.as_mut_ptr() as u64, size1, size2, offset2];
+    kr(audio_trap(args, &mut status as *mut u32 as u64))?;
+    Ok(status)
+}
+
+/// exclaves_ctl with x7, the status address of AUDIO_BUFFER_COPYOUT.
+pub fn audio_trap(args: [u64; 7], status: u64) -> u64 {
+    let [a0, a1, a2, a3, a4, a5, a6] = args;
+    crate::trap::mach_trap8(EXCLAVES_CTL, [a0, a1, a2, a3, a4, a5, a6, status])
+}
+
 /// A range of a named buffer: (size, offset).
 pub type Range = (u64, u64);
 

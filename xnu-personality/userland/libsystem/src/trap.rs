@@ -15,6 +15,13 @@ const CARRY: u64 = 1 << 29;
 /// Raw trap: returns x0, x1 and whether carry was set.
 #[inline(always)]
 fn trap(number: i64, a: [u64; 7]) -> (u64, u64, bool) {
+    trap_x7(number, a, hint(number))
+}
+
+/// The same with `x7` as given: an eighth argument instead of the hint
+/// (XNU then reads the number from x16 in the task's registers).
+#[inline(always)]
+fn trap_x7(number: i64, a: [u64; 7], x7: u64) -> (u64, u64, bool) {
     let (x0, x1, nzcv): (u64, u64, u64);
     // SAFETY: the trap only reads and writes memory through the pointers
     // the caller passed in `a`, which XNU checks against our mappings; it
@@ -31,7 +38,7 @@ fn trap(number: i64, a: [u64; 7]) -> (u64, u64, bool) {
             inout("x4") a[4] => _,
             inout("x5") a[5] => _,
             inout("x6") a[6] => _,
-            inout("x7") hint(number) => _,
+            inout("x7") x7 => _,
             in("x16") number,
             options(nostack),
         );
@@ -48,6 +55,12 @@ pub fn bsd_trap(number: i64, a: [u64; 6]) -> Result<u64, Errno> {
     } else {
         Ok(x0)
     }
+}
+
+/// A Mach trap of eight arguments (x0-x7, no hint): its `kern_return_t`.
+#[inline(always)]
+pub fn mach_trap8(number: i64, a: [u64; 8]) -> u64 {
+    trap_x7(number, [a[0], a[1], a[2], a[3], a[4], a[5], a[6]], a[7]).0
 }
 
 /// A Mach trap: its `kern_return_t` (or the value it returns, for

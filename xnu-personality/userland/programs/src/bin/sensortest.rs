@@ -3,7 +3,10 @@
 //! sensors' state and the indicator. What the suite can see of the
 //! indicator is the controller's minimum-on-time deadlines (this program is
 //! entitled to them): 0 while a sensor runs or once the time is out, the
-//! last stop plus 3.1 s in between. Each test runs in a task of its own.
+//! last stop plus 3.1 s in between. Audio copies (AUDIO_BUFFER_CREATE and
+//! COPYOUT) are arbitrated by the same controller: the simulated
+//! microphone's waveform while it runs, zeros otherwise. Each test runs in
+//! a task of its own.
 #![no_std]
 #![no_main]
 
@@ -12,6 +15,7 @@ use libsystem::abi::kern::*;
 use libsystem::abi::port::{MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_RIGHT_RECEIVE};
 use libsystem::mach::{self, KernError, Message};
 use libsystem::{bsd, exclaves, Args};
+use tightbeam::indicator::sample;
 use xnu_userland::{ensure, run_case, run_suite_in_tasks, Outcome, Test};
 
 libsystem::entry!(main);
@@ -27,6 +31,9 @@ const TESTS: &[Test] = &[
     ("SENSOR0008", handles_of_the_wrong_kind),
     ("SENSOR0009", min_on_time_needs_its_entitlement_and_version),
     ("SENSOR0010", sensor_handles_stay_in_their_task),
+    ("SENSOR0011", audio_is_zeros_without_a_start),
+    ("SENSOR0012", audio_is_the_waveform_while_the_microphone_runs),
+    ("SENSOR0013", audio_handles_and_their_errors),
 ];
 
 /// Kind numbers (index + 1 in the deadlines).
@@ -198,5 +205,61 @@ fn sensor_handles_stay_in_their_task() -> Outcome {
     message.header.bits |= MACH_MSG_TYPE_COPY_SEND << 8;
     ensure!(mach::send(&message).is_err(), "a message carried a sensor handle");
     ensure!(exclaves::sensor_status(mic) == Ok(SENSOR_STATUS_ALLOWED), "the handle stopped working");
+    Ok(())
+}
+
+const AUDIO: usize = 0x4000;
+
+#[repr(align(8))]
+struct Samples([u8; 0x1800]);
+
+/// Whether `bytes` are the waveform's bytes from byte `at` of the buffer.
+fn waveform(bytes: &[u8], at: usize) -> bool {
+    bytes.chunks_exact(2).enumerate().all(|(i, pair)| pair == sample(at / 2 + i).to_le_bytes())
+}
+
+fn audio() -> Result<u32, &'static str> {
+    exclaves::audio_create("mic_audio", AUDIO as u64).map_err(|_| "AUDIO_BUFFER_CREATE failed")
+}
+
+fn audio_is_zeros_without_a_start() -> Outcome {
+    let handle = audio()?;
+    let mut out = Samples([0xee; 0x1800]);
+    let status = exclaves::audio_copyout(handle, &mut out.0, (0x1000, 0x3000), (0x800, 0)).map_err(|_| "COPYOUT failed")?;
+    ensure!(status == SENSOR_STATUS_ALLOWED, "the copy did not report the microphone's status");
+    ensure!(out.0.iter().all(|&b| b == 0), "audio came through with the microphone off");
+    Ok(())
+}
+
+fn audio_is_the_waveform_while_the_microphone_runs() -> Outcome {
+    let handle = audio()?;
+    let mic = open("mic")?;
+    exclaves::sensor_start(mic).map_err(|_| "the start failed")?;
+    let mut out = Samples([0; 0x1800]);
+    exclaves::audio_copyout(handle, &mut out.0, (0x1000, 0x3000), (0x800, 0)).map_err(|_| "COPYOUT failed")?;
+    ensure!(waveform(&out.0[..0x1000], 0x3000), "range 1 is not the microphone's samples at 0x3000");
+    ensure!(waveform(&out.0[0x1000..], 0), "range 2 is not the microphone's samples at 0");
+    exclaves::sensor_stop(mic).map_err(|_| "the stop failed")?;
+    // Stopped (the indicator still on for its minimum time): zeros again.
+    exclaves::audio_copyout(handle, &mut out.0, (0x1000, 0x3000), (0x800, 0)).map_err(|_| "COPYOUT failed")?;
+    ensure!(out.0.iter().all(|&b| b == 0), "audio came through after the stop");
+    Ok(())
+}
+
+fn audio_handles_and_their_errors() -> Outcome {
+    let handle = audio()?;
+    let mut out = [0u8; 64];
+    let o = out.as_mut_ptr() as u64;
+    ensure!(exclaves::audio_create("inbound", 0x1000) == Err(KernError(KERN_NOT_FOUND)), "a named buffer was taken for audio");
+    ensure!(exclaves::audio_create("mic_audio", AUDIO as u64 + 1) == Err(KernError(KERN_INVALID_ARGUMENT)), "audio past its buffer was mapped");
+    ensure!(exclaves::buffer_copyout(handle, &mut out, (64, 0), (0, 0)) == Err(KernError(KERN_INVALID_CAPABILITY)), "a named-buffer copy took an audio handle");
+    let named = exclaves::buffer_create("outbound", 0x1000, BUFFER_PERM_READ).map_err(|_| "no named buffer")?;
+    ensure!(exclaves::audio_copyout(named, &mut out, (64, 0), (0, 0)) == Err(KernError(KERN_INVALID_CAPABILITY)), "an audio copy took a named buffer");
+    let mic = open("mic")?;
+    ensure!(exclaves::audio_copyout(mic, &mut out, (64, 0), (0, 0)) == Err(KernError(KERN_INVALID_CAPABILITY)), "an audio copy took a sensor handle");
+    ensure!(exclaves::audio_copyout(handle, &mut out, (64, AUDIO as u64 - 32), (0, 0)) == Err(KernError(KERN_INVALID_ARGUMENT)), "a range past the buffer was taken");
+    let args = |offset: u64| [u64::from(handle), op_word(AUDIO_BUFFER_COPYOUT), offset, o, 64, 0, 0];
+    ensure!(exclaves::audio_trap(args(0), 0) == KERN_SUCCESS, "a copy without a status address failed");
+    ensure!(exclaves::audio_trap(args(0), 0x10) == KERN_FAILURE, "a status at a bad address was taken");
     Ok(())
 }
