@@ -77,13 +77,15 @@ fn run(words: &[&str], sensors: &mut Sensors) {
         "buffer" => buffer(words),
         "sensor" => sensors.command(words),
         "indicator" => indicator(),
+        "audio" => audio(words),
         name => spawn(name, words),
     }
 }
 
 fn help() {
     println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
-    println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator");
+    println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator,");
+    println!("  audio copy N");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -306,6 +308,33 @@ fn indicator() {
             println!("indicator: {name} keeps it on for no minimum time");
         }
     }
+}
+
+/// `audio copy N`: the first N (up to 16) samples of the microphone's
+/// audio, as the indicator controller lets them through (zeros unless the
+/// microphone runs), and the microphone's status.
+fn audio(words: &[&str]) {
+    const MAX: usize = 16;
+    let n = match (words.get(1), words.get(2).and_then(|w| xnu_userland::parse_i64(w))) {
+        (Some(&"copy"), Some(n)) if n > 0 => (n as usize).min(MAX),
+        _ => return println!("usage: audio copy N"),
+    };
+    let handle = match exclaves::audio_create("mic_audio", 0x1000) {
+        Ok(h) => h,
+        Err(e) => return println!("audio: no microphone audio here (kern_return {:#x})", e.0),
+    };
+    let mut bytes = [0u8; 2 * MAX];
+    match exclaves::audio_copyout(handle, &mut bytes[..2 * n], (2 * n as u64, 0), (0, 0)) {
+        Ok(status) => {
+            print!("audio ({}):", status_name(status));
+            for pair in bytes[..2 * n].chunks_exact(2) {
+                print!(" {}", i16::from_le_bytes([pair[0], pair[1]]));
+            }
+            println!();
+        }
+        Err(e) => println!("audio: copy failed: kern_return {:#x}", e.0),
+    }
+    let _ = mach::port_deallocate(mach::task_self(), handle);
 }
 
 fn spawn(name: &str, words: &[&str]) {
