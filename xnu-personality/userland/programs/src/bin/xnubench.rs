@@ -115,6 +115,7 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     });
     failed |= to.0 != request.0;
     named_buffer_copies(bench)?;
+    sensors_and_audio(bench)?;
     if failed {
         return Err("an ENDPOINT_CALL did not answer as expected");
     }
@@ -146,6 +147,40 @@ fn named_buffer_copies(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     });
     if failed {
         return Err("a named-buffer copy failed");
+    }
+    Ok(())
+}
+
+/// SENSOR_STATUS and SENSOR_START round trips (task → XNU → the indicator
+/// controller and back; each stop after a start is outside the count), and
+/// AUDIO_BUFFER_COPYOUT of 4 KiB while the microphone runs.
+fn sensors_and_audio(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
+    const BYTES: usize = 4096;
+    let mic = exclaves::sensor_create("mic").map_err(|_| "no microphone")?;
+    let audio = exclaves::audio_create("mic_audio", BYTES as u64).map_err(|_| "no microphone audio")?;
+    let mut failed = false;
+    bench.run("xnu_sensor_status", || {
+        let start = cycles();
+        failed |= exclaves::sensor_status(mic).is_err();
+        cycles() - start
+    });
+    bench.run_few("xnu_sensor_start", 10, 100, || {
+        let start = cycles();
+        failed |= exclaves::sensor_start(mic).is_err();
+        let end = cycles();
+        failed |= exclaves::sensor_stop(mic).is_err();
+        end - start
+    });
+    failed |= exclaves::sensor_start(mic).is_err();
+    let mut data = Aligned([0u8; BYTES]);
+    bench.run_with("xnu_audio_copyout_4k", &[("bytes", BYTES as u64)], || {
+        let start = cycles();
+        failed |= exclaves::audio_copyout(audio, &mut data.0, (BYTES as u64, 0), (0, 0)).is_err();
+        cycles() - start
+    });
+    failed |= exclaves::sensor_stop(mic).is_err();
+    if failed {
+        return Err("a sensor or audio call failed");
     }
     Ok(())
 }
