@@ -2,7 +2,9 @@
 //! then tries to turn the indicator off while it runs: stops for clients
 //! that never started it, the end of clients that are not the starter,
 //! and the physical timer stopped and its compare pushed out (every PD may
-//! program it). It never stops the microphone. The indicator must stay on.
+//! program it); last it writes the indicator device where the controller
+//! maps it, which XNU does not map (its own fault). It never stops the
+//! microphone. The indicator must stay on.
 #![no_std]
 #![no_main]
 
@@ -14,6 +16,8 @@ use tightbeam_channel::{Endpoint, PAGE_BYTES};
 protection_domain!(init);
 
 const MIC: u32 = 2;
+/// Where the indicator controller maps the device (system.xml).
+const DEVICE: usize = 0x410_0000;
 
 struct Hider;
 impl Handler for Hider {}
@@ -39,6 +43,9 @@ fn init() -> Hider {
     }
     generic_timer::set_control(0);
     generic_timer::set_compare(u64::MAX);
-    debug_println!("indicator-hider: done; the microphone still runs");
+    debug_println!("indicator-hider: the microphone still runs; now the device");
+    // SAFETY: nothing; the write is the attack (nothing is mapped there).
+    unsafe { (DEVICE as *mut u64).write_volatile(0) };
+    debug_println!("indicator-hider: wrote the indicator device");
     Hider
 }
