@@ -119,16 +119,22 @@ fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_p
     // Checked before anything is made, so a bad pointer leaves nothing behind.
     let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
     let buffer = k.exclaves.buffer_create(caller, name, size, perm, audio)?;
-    let object = k.ports.kernel_object(Kind::ExclavesBuffer(buffer));
-    let Some(task) = k.tasks.get_mut(caller.pid) else { return Err(KERN_FAILURE) };
-    match task.space.add_send(object) {
+    give_handle(k, caller.pid, Kind::ExclavesBuffer(buffer), &out)
+}
+
+/// A new handle in task `pid`'s space to `object`, written to `out`; if the
+/// space has no room, what the handle would hold goes again.
+fn give_handle(k: &mut Kernel, pid: Pid, object: Kind, out: &USlice<u32>) -> Result<(), u64> {
+    let port = k.ports.kernel_object(object);
+    let added = k.tasks.get_mut(pid).ok_or(KERN_FAILURE).and_then(|task| task.space.add_send(port));
+    match added {
         Ok(handle) => {
             out.write(handle);
             Ok(())
         }
         Err(e) => {
-            k.ports.destroy(object);
-            k.exclaves.buffer_release(buffer);
+            k.release_handle(port);
+            k.ports.destroy(port);
             Err(e)
         }
     }
@@ -179,18 +185,7 @@ fn sensor_create(k: &mut Kernel, caller: &Caller, slot: usize, name_ptr: u64, ou
     let name = core::str::from_utf8(&name).map_err(|_| KERN_INVALID_ARGUMENT)?;
     let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
     let kind = k.exclaves.sensor_open(caller, name)?;
-    let object = k.ports.kernel_object(Kind::ExclavesSensor(kind));
-    let Some(task) = k.tasks.get_mut(caller.pid) else { return Err(KERN_FAILURE) };
-    match task.space.add_send(object) {
-        Ok(handle) => {
-            out.write(handle);
-            Ok(())
-        }
-        Err(e) => {
-            k.ports.destroy(object);
-            Err(e)
-        }
-    }
+    give_handle(k, caller.pid, Kind::ExclavesSensor(kind), &out)
 }
 
 /// SENSOR_START, STOP or STATUS(handle, flags, status_out): the sensor's
