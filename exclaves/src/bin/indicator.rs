@@ -12,10 +12,11 @@
 //! - **Audio** XNU reads only through this controller: on each
 //!   AUDIO_BUFFER_COPYOUT it fills the arbitrated buffer's ranges with the
 //!   audio exclave's samples while the microphone delivers, zeros otherwise.
-//! - **Time** is the timer PD's counter. After a stop the controller asks
-//!   the timer for a notification at the end of the minimum on time, and
-//!   decides off from the counter then: a late notification keeps the
-//!   indicator on longer, never shorter.
+//! - **Time** is the counter the timer PD keeps time by, read here as it
+//!   reads it. After a stop the controller asks the timer for a
+//!   notification at the end of the minimum on time, and decides off from
+//!   the counter then: a late notification keeps the indicator on longer, a
+//!   spurious one changes nothing.
 #![no_std]
 #![no_main]
 
@@ -58,6 +59,8 @@ struct Controller {
     audio: Option<(MemoryRegion, MemoryRegion)>,
     on: bool,
     changes: u64,
+    /// The off time the timer was last asked to wake us at.
+    armed: Option<u64>,
 }
 
 impl Controller {
@@ -75,8 +78,12 @@ impl Controller {
             // The runtime prefixes the PD's name: `indicator: on`.
             debug_println!("{}", if on { "on" } else { "off" });
         }
-        if let Some(off) = self.sensors.next_off(now) {
-            let _ = timer_client::set_deadline(TIMER, off);
+        // Asked again only for a new time: each ask is a call to the timer.
+        let off = self.sensors.next_off(now);
+        if off.is_some() && off != self.armed {
+            if let Some(at) = off {
+                self.armed = timer_client::set_deadline(TIMER, at).ok().map(|()| at);
+            }
         }
     }
 }
@@ -111,6 +118,13 @@ impl Controller {
     }
 }
 
+/// The counter in nanoseconds, as the timer PD reads it (the same
+/// register; no call needed): `None` if its frequency reads 0.
+fn now() -> Option<u64> {
+    let hz = generic_timer::frequency();
+    (hz != 0).then(|| generic_timer::ticks_to_ns(generic_timer::counter(), hz))
+}
+
 fn kind(sensor: u32) -> Result<SensorKind, ErrorCode> {
     // The decoder checked 1..=4.
     SensorKind::from_u32(sensor).ok_or(ErrorCode::INTERNAL)
@@ -124,7 +138,7 @@ impl tightbeam::Handler for Controller {
     const SERVICE: ServiceId = ServiceId::Indicator;
 
     fn handle<'a>(&mut self, request: Request<'a>, _: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode> {
-        let now = timer_client::now(TIMER).map_err(|_| NO_TIME)?;
+        let now = now().ok_or(NO_TIME)?;
         let refused = |e| match e {
             sensor_state::Error::NotStarted => NOT_STARTED,
             _ => FULL,
@@ -162,8 +176,11 @@ impl Handler for Indicator {
 
     fn notified(&mut self, channels: ChannelSet) {
         if channels.contains(TIMER) {
-            if let Ok(now) = timer_client::now(TIMER) {
-                self.dispatcher.handler_mut().show(now);
+            let controller = self.dispatcher.handler_mut();
+            // The timer told its deadline: none is armed now.
+            controller.armed = None;
+            if let Some(now) = now() {
+                controller.show(now);
             }
         }
     }
@@ -175,7 +192,7 @@ fn init() -> Indicator {
     let samples = memory_region_symbol!(audio_samples, AUDIO_BYTES).ok();
     let arbitrated = memory_region_symbol!(audio_arbitrated, AUDIO_BYTES).ok();
     let audio = samples.zip(arbitrated);
-    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, audio, on: false, changes: 0 };
+    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, audio, on: false, changes: 0, armed: None };
     let page = memory_region_symbol!(tightbeam_page_0, PAGE_BYTES).ok();
     Indicator { dispatcher: Dispatcher::new(controller), page }
 }
