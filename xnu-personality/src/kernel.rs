@@ -224,7 +224,7 @@ impl Kernel {
             .by_pid
             .values()
             .filter_map(|t| match (&t.state, t.slot) {
-                (State::Blocked { wait: Wait::Exclaves { args }, .. }, Some(slot)) => Some((t.pid, slot, *args)),
+                (State::Blocked { wait: Wait::Exclaves { args }, .. }, Some(slot)) => Some((t.pid, slot, **args)),
                 _ => None,
             })
             .collect();

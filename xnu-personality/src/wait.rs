@@ -2,6 +2,8 @@
 //! waits on its fault reply, which XNU drops at its next receive); when the
 //! wait ends, XNU writes the result into the task's registers and resumes
 //! it (`Kernel::finish`).
+use alloc::boxed::Box;
+
 use crate::ports::PortId;
 use crate::tasks::Pid;
 use crate::vm::USlice;
@@ -18,7 +20,9 @@ pub enum Wait {
     /// mach_wait_until.
     Until { deadline: u64 },
     /// An exclaves operation before EXCLAVECORE: run once boot is past.
-    Exclaves { args: crate::traps::ExclavesArgs },
+    /// Boxed: rare, and the largest wait, which every trap's outcome would
+    /// otherwise carry the room for.
+    Exclaves { args: Box<crate::traps::ExclavesArgs> },
 }
 
 impl Wait {

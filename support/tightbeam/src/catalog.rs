@@ -107,13 +107,29 @@ impl MethodId {
 
     /// The method a header's `service` and `method` name.
     pub fn find(service: u16, method: u16) -> Result<Self, DecodeError> {
-        let id = ServiceId::try_from(service)?;
-        MethodId::ALL
-            .into_iter()
-            .find(|m| m.service() == id && m.number() == method)
+        ServiceId::try_from(service)?;
+        BY_NUMBER
+            .get(usize::from(service))
+            .and_then(|methods| methods.get(usize::from(method)))
+            .copied()
+            .flatten()
             .ok_or(DecodeError::UnknownMethod { service, method })
     }
 }
+
+/// Every method by (service, number), made from the declaration at build
+/// time (a declared id of 16 or more fails the build), so that a decode
+/// indexes rather than searches.
+const BY_NUMBER: [[Option<MethodId>; 16]; 16] = {
+    let mut table = [[None; 16]; 16];
+    let mut i = 0;
+    while i < MethodId::ALL.len() {
+        let (service, number, _) = MethodId::ALL[i].declared();
+        table[service as usize][number as usize] = Some(MethodId::ALL[i]);
+        i += 1;
+    }
+    table
+};
 
 /// A decoded request, borrowing its payload from the [`Received`] copy.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -527,6 +543,15 @@ mod tests {
                 Err(DecodeError::UnknownMethod { service, method })
             );
         }
+    }
+
+    #[test]
+    fn every_method_is_found_by_its_declaration_and_nothing_else() {
+        for m in MethodId::ALL {
+            assert_eq!(MethodId::find(m.service() as u16, m.number()), Ok(m));
+        }
+        let found = (0..=u16::from(u8::MAX)).flat_map(|s| (0..=64u16).map(move |n| (s, n))).filter(|&(s, n)| MethodId::find(s, n).is_ok()).count();
+        assert_eq!(found, MethodId::ALL.len());
     }
 
     #[test]

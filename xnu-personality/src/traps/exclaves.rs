@@ -37,7 +37,7 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
         ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | AUDIO_BUFFER_CREATE..=SENSOR_STATUS
         | SENSOR_MIN_ON_TIME => {
             if k.exclaves.stage == Stage::None {
-                return Outcome::Block(Wait::Exclaves { args });
+                return Outcome::Block(Wait::Exclaves { args: alloc::boxed::Box::new(args) });
             }
             reply(exclaves_op(k, call.pid, call.slot, &args))
         }
