@@ -81,8 +81,10 @@ def read_log(path):
     return results, walls
 
 
-# Copies whose target is bytes per instruction (issue: exclaves part 2).
+# The named-buffer copies' target in bytes per instruction (issue:
+# exclaves part 2); other copies are reported without one.
 COPY_TARGET_BYTES_PER_INSTRUCTION = 2.0
+COPY_TARGET_PREFIX = "xnu_named_buffer_"
 
 
 def derive(result):
@@ -172,9 +174,11 @@ def main():
             print(line)
     for r in results:
         if "bytes_per_instruction" in r and "instructions_per_descriptor" not in r:
-            met = "met" if r["bytes_per_instruction"] >= COPY_TARGET_BYTES_PER_INSTRUCTION else "NOT met"
-            print(f"{r['name']}: {r['bytes']} bytes in {r['median']} instructions, {r['bytes_per_instruction']} bytes "
-                  f"per instruction (target >= {COPY_TARGET_BYTES_PER_INSTRUCTION}: {met})")
+            line = f"{r['name']}: {r['bytes']} bytes in {r['median']} instructions, {r['bytes_per_instruction']} bytes per instruction"
+            if r["name"].startswith(COPY_TARGET_PREFIX):
+                met = "met" if r["bytes_per_instruction"] >= COPY_TARGET_BYTES_PER_INSTRUCTION else "NOT met"
+                line += f" (target >= {COPY_TARGET_BYTES_PER_INSTRUCTION}: {met})"
+            print(line)
     for r in results:
         if "virtual_ns" in r:
             print(f"{r['name']}: {r['virtual_ns']} ns of virtual time (-icount: one instruction "
