@@ -137,6 +137,12 @@ XNU_PDS       := $(wordlist 2,999,$(call crate_names,xnu-personality))
 MANIFEST_TOOL := target/release/exclaves-manifest
 EXCLAVES_TABLE := $(CFG_BUILD)/exclaves-table.bin
 
+# The key service's simulated device secret: 32 random bytes made once
+# per build tree, prefilled into a region only that service maps.
+DEVICE_SECRET := $(CFG_BUILD)/device-secret.bin
+$(DEVICE_SECRET):
+	@mkdir -p $(@D) && head -c 32 /dev/urandom > $@
+
 $(MKBOOTFS): FORCE
 	@cargo build --quiet --release -p xnu-bootfs --bin mkbootfs
 
@@ -154,11 +160,11 @@ xnu: $(KERNEL_ELF) $(MKBOOTFS) $(MANIFEST_TOOL) FORCE
 	@echo "[rust] XNU personality"
 	@XNU_BOOTFS=$(abspath $(BOOTFS)) cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) -p xnu-personality
 
-pds: $(KERNEL_ELF) xnu FORCE
+pds: $(KERNEL_ELF) xnu $(DEVICE_SECRET) FORCE
 	@echo "[rust] PD programs ($(PD_CRATES))"
 	@cargo build --quiet --release --target $(TARGET) --target-dir $(TARGET_DIR) $(PD_CRATES:%=-p %)
 	@rm -rf $(PD_DIR) && mkdir -p $(PD_DIR) && for pd in $(PD_NAMES) $(XNU_PDS); do cp -p $(TARGET_DIR)/$(TARGET)/release/$$pd $(PD_DIR)/$$pd.elf; done
-	@cp -p $(PD_DATA) $(EXCLAVES_TABLE) $(PD_DIR)/
+	@cp -p $(PD_DATA) $(EXCLAVES_TABLE) $(DEVICE_SECRET) manifests/keys.policy $(PD_DIR)/
 	@support/scripts/damage-table.py $(EXCLAVES_TABLE) $(PD_DIR)/exclaves-table-damaged.bin
 
 # $(1) system file, $(2) root task, $(3) the monitor it is built with.

@@ -293,9 +293,10 @@ if section xnu; then
     # system is ready (the prompt is up); on XNU_KERNELS (label:build-dir,
     # release kernels, whose monitor prints nothing) at the prompt itself.
     # Each suite is a user program: xnu is xnutest, excl (exclaves_ctl) is
-    # exclavetest, buf (named buffers) is buftest, sensor is sensortest.
+    # exclavetest, buf (named buffers) is buftest, sensor is sensortest,
+    # store (so far the key service) is storetest.
     runs=()
-    for suite in xnu:xnutest excl:exclavetest buf:buftest sensor:sensortest; do
+    for suite in xnu:xnutest excl:exclavetest buf:buftest sensor:sensortest store:storetest; do
         runs+=("${suite%%:*}:$BUILD_DIR:${suite#*:}:*** system ready ***")
         for kernel in ${XNU_KERNELS:-}; do
             runs+=("${suite%%:*}-${kernel%%:*}:${kernel#*:}:${suite#*:}:xnu\$ ")

@@ -6,6 +6,7 @@ use zerocopy::byteorder::little_endian::{U16, U32};
 use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
+use crate::keys::{Derive, DerivedKey};
 use crate::indicator::{AudioCopy, ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
 
@@ -18,6 +19,7 @@ pub enum ServiceId {
     Echo = 2,
     Buffers = 7,
     Indicator = 12,
+    Keys = 11,
 }
 
 impl TryFrom<u16> for ServiceId {
@@ -29,6 +31,7 @@ impl TryFrom<u16> for ServiceId {
             2 => Ok(ServiceId::Echo),
             7 => Ok(ServiceId::Buffers),
             12 => Ok(ServiceId::Indicator),
+            11 => Ok(ServiceId::Keys),
             _ => Err(DecodeError::UnknownService { service }),
         }
     }
@@ -57,10 +60,12 @@ pub enum MethodId {
     ClientGone,
     /// [`AudioCopy`] → [`SensorReply`] (the microphone's).
     AudioCopy,
+    /// [`Derive`] → [`DerivedKey`].
+    Derive,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 11] = [
+    pub const ALL: [MethodId; 12] = [
         MethodId::Hello,
         MethodId::Echo,
         MethodId::Transform,
@@ -72,6 +77,7 @@ impl MethodId {
         MethodId::MinOnTime,
         MethodId::ClientGone,
         MethodId::AudioCopy,
+        MethodId::Derive,
     ];
 
     /// The declaration: (service, method number, version). Numbers start at
@@ -90,6 +96,7 @@ impl MethodId {
             MethodId::MinOnTime => (ServiceId::Indicator, 7, 1),
             MethodId::ClientGone => (ServiceId::Indicator, 8, 1),
             MethodId::AudioCopy => (ServiceId::Indicator, 13, 1),
+            MethodId::Derive => (ServiceId::Keys, 1, 1),
         }
     }
 
@@ -145,6 +152,7 @@ pub enum Request<'a> {
     MinOnTime(MinOnTime),
     ClientGone(ClientGone),
     AudioCopy(AudioCopy),
+    Derive(Derive<'a>),
 }
 
 impl Request<'_> {
@@ -161,6 +169,7 @@ impl Request<'_> {
             Request::MinOnTime(_) => MethodId::MinOnTime,
             Request::ClientGone(_) => MethodId::ClientGone,
             Request::AudioCopy(_) => MethodId::AudioCopy,
+            Request::Derive(_) => MethodId::Derive,
         }
     }
 }
@@ -175,6 +184,7 @@ pub enum Reply<'a> {
     Sensor(SensorReply),
     MinOnTime(MinOnTimeReply),
     Done(Done),
+    Key(DerivedKey),
 }
 
 impl Reply<'_> {
@@ -189,6 +199,7 @@ impl Reply<'_> {
                 | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus | MethodId::AudioCopy)
                 | (Reply::MinOnTime(_), MethodId::MinOnTime)
                 | (Reply::Done(_), MethodId::ClientGone)
+                | (Reply::Key(_), MethodId::Derive)
         )
     }
 }
@@ -235,6 +246,7 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::MinOnTime => Request::MinOnTime(MinOnTime::decode(payload)?),
         MethodId::ClientGone => Request::ClientGone(ClientGone::decode(payload)?),
         MethodId::AudioCopy => Request::AudioCopy(AudioCopy::decode(payload)?),
+        MethodId::Derive => Request::Derive(Derive::decode(payload)?),
     })
 }
 
@@ -270,6 +282,7 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
         }
         MethodId::MinOnTime => Reply::MinOnTime(MinOnTimeReply::decode(payload)?),
         MethodId::ClientGone => Reply::Done(Done::decode(payload)?),
+        MethodId::Derive => Reply::Key(DerivedKey::decode(payload)?),
     }))
 }
 
@@ -322,6 +335,7 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::MinOnTime(r) => r.encode(payload),
         Request::ClientGone(r) => r.encode(payload),
         Request::AudioCopy(r) => r.encode(payload),
+        Request::Derive(r) => r.encode(payload),
     })
 }
 
@@ -339,6 +353,7 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
         Reply::Sensor(r) => r.encode(payload),
         Reply::MinOnTime(r) => r.encode(payload),
         Reply::Done(r) => r.encode(payload),
+        Reply::Key(r) => r.encode(payload),
     })
 }
 
@@ -443,6 +458,8 @@ mod tests {
             Request::MinOnTime(MinOnTime { sensor: 3 }),
             Request::ClientGone(ClientGone { client: 9 }),
             Request::AudioCopy(AudioCopy { ranges: [(0x1000, 0x3000), (0x800, 0)] }),
+            Request::Derive(Derive { identity: b"task:7" }),
+            Request::Derive(Derive { identity: &[0xab; 64] }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -465,6 +482,7 @@ mod tests {
             (MethodId::SensorStatus, Reply::Sensor(SensorReply { status: 4 })),
             (MethodId::MinOnTime, Reply::MinOnTime(MinOnTimeReply { deadline: u64::MAX })),
             (MethodId::ClientGone, Reply::Done(Done)),
+            (MethodId::Derive, Reply::Key(DerivedKey { key: [0x5a; 32] })),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];
@@ -534,7 +552,7 @@ mod tests {
 
     #[test]
     fn unknown_services_and_methods_are_refused() {
-        for service in [0, 3, 4, 13, 0x100, 0xFFFF] {
+        for service in [0, 3, 4, 13, 14, 0x100, 0xFFFF] {
             assert_eq!(request((service, 1, 1, 0, 0, 0), &[]), Err(DecodeError::UnknownService { service }));
         }
         for (service, method) in [(1, 0), (1, 2), (2, 0), (2, 3), (2, 0xFFFF), (7, 0), (7, 3), (12, 0), (12, 3), (12, 5), (12, 10)] {

@@ -215,6 +215,7 @@ mod tests {
             Ok(Reply::Sensor(r)) => Ok(Ok(Reply::Sensor(r))),
             Ok(Reply::MinOnTime(r)) => Ok(Ok(Reply::MinOnTime(r))),
             Ok(Reply::Done(r)) => Ok(Ok(Reply::Done(r))),
+            Ok(Reply::Key(r)) => Ok(Ok(Reply::Key(r))),
             Ok(Reply::Echo(e)) => {
                 assert!(bytes[16..16 + e.bytes.len()] == *e.bytes, "reply payload sits at byte 16");
                 Ok(Ok(Reply::Echo(Echo { bytes: &bytes[16..16 + e.bytes.len()] })))

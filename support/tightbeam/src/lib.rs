@@ -40,6 +40,7 @@ pub mod echo;
 mod error;
 pub mod hello;
 pub mod indicator;
+pub mod keys;
 
 use zerocopy::byteorder::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};

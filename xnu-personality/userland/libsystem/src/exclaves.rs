@@ -233,9 +233,15 @@ impl Resource {
     }
 }
 
+/// The most records `list` reads in one call.
+pub const LIST_MAX: usize = 32;
+
 /// Fills `out` with the table's resources; returns how many there are.
 pub fn list(out: &mut [Resource]) -> Result<usize, crate::Errno> {
-    let mut raw = [0u8; 8 * LIST_RECORD_BYTES];
+    // Room for as many records as `out` takes, up to LIST_MAX.
+    let mut raw = [0u8; LIST_MAX * LIST_RECORD_BYTES];
+    let room = out.len().min(LIST_MAX) * LIST_RECORD_BYTES;
+    let raw = &mut raw[..room];
     let n = crate::bsd_trap(xnu_abi::bsd::EXCLAVES_LIST, [raw.as_mut_ptr() as u64, raw.len() as u64, 0, 0, 0, 0])? as usize;
     for (slot, rec) in out.iter_mut().zip(raw.chunks_exact(LIST_RECORD_BYTES).take(n)) {
         let at = LIST_DOMAIN_BYTES + LIST_NAME_BYTES;

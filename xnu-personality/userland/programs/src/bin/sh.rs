@@ -78,6 +78,7 @@ fn run(words: &[&str], sensors: &mut Sensors) {
         "sensor" => sensors.command(words),
         "indicator" => indicator(),
         "audio" => audio(words),
+        "key" => key(words),
         name => spawn(name, words),
     }
 }
@@ -85,7 +86,7 @@ fn run(words: &[&str], sensors: &mut Sensors) {
 fn help() {
     println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
     println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator,");
-    println!("  audio copy N");
+    println!("  audio copy N, key derive ID");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -149,7 +150,7 @@ fn uptime() {
 
 /// The exclaves resource table, by domain.
 fn list_exclaves() {
-    let mut table = [exclaves::Resource::default(); 8];
+    let mut table = [exclaves::Resource::default(); 16];
     let n = match exclaves::list(&mut table) {
         Ok(n) => n.min(table.len()),
         Err(e) => return println!("exclaves: errno {} (not booted?)", e.0),
@@ -335,6 +336,37 @@ fn audio(words: &[&str]) {
         Err(e) => println!("audio: copy failed: kern_return {:#x}", e.0),
     }
     let _ = mach::port_deallocate(mach::task_self(), handle);
+}
+
+/// `key derive ID`: the key service's key for identity ID, in hex, or its
+/// refusal (an identity outside its policy).
+fn key(words: &[&str]) {
+    use tightbeam::keys::Derive;
+    use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
+    let (Some(&"derive"), Some(&identity)) = (words.get(1), words.get(2)) else { return println!("usage: key derive ID") };
+    let id = match exclaves::lookup("keys") {
+        Ok(id) => id,
+        Err(e) => return println!("key: no key service here (kern_return {:#x})", e.0),
+    };
+    let mut m = [0u8; 512];
+    if encode_request(&Request::Derive(Derive { identity: identity.as_bytes() }), &mut m).is_err() {
+        return println!("key: an identity is 1 to 64 bytes");
+    }
+    if let Err(e) = exclaves::endpoint_call(id, &mut m) {
+        return println!("key: ENDPOINT_CALL failed: kern_return {:#x}", e.0);
+    }
+    let Ok(reply) = Received::copy_from(&m) else { return println!("key: no reply") };
+    match decode_reply(&reply, MethodId::Derive) {
+        Ok(Ok(Reply::Key(k))) => {
+            print!("key {identity}: ");
+            for b in k.key {
+                print!("{b:02x}");
+            }
+            println!();
+        }
+        Ok(Err(code)) => println!("key: {identity} refused: error {:#x}", code.get()),
+        _ => println!("key: the reply does not decode"),
+    }
 }
 
 fn spawn(name: &str, words: &[&str]) {
