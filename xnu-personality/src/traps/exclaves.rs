@@ -59,9 +59,9 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
         ENDPOINT_CALL => endpoint_call(k, &caller, slot, id, buffer, size),
         NAMED_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, size2, false),
         AUDIO_BUFFER_CREATE => buffer_create(k, &caller, slot, name, id, buffer, size, BUFFER_PERM_READ, true),
-        NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, Some(Copy::In), name, buffer, [(size, id), (size2, offset2)], status),
-        NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, Some(Copy::Out), name, buffer, [(size, id), (size2, offset2)], status),
-        AUDIO_BUFFER_COPYOUT => buffer_copy(k, pid, slot, None, name, buffer, [(size, id), (size2, offset2)], status),
+        NAMED_BUFFER_COPYIN => buffer_copy(k, pid, slot, BufferCopy::Named(Copy::In), name, buffer, [(size, id), (size2, offset2)], status),
+        NAMED_BUFFER_COPYOUT => buffer_copy(k, pid, slot, BufferCopy::Named(Copy::Out), name, buffer, [(size, id), (size2, offset2)], status),
+        AUDIO_BUFFER_COPYOUT => buffer_copy(k, pid, slot, BufferCopy::Audio, name, buffer, [(size, id), (size2, offset2)], status),
         SENSOR_CREATE => sensor_create(k, &caller, slot, id, buffer),
         op @ SENSOR_START..=SENSOR_STATUS => sensor_op(k, pid, slot, op, name, id, buffer),
         SENSOR_MIN_ON_TIME => min_on_time(k, &caller, slot, buffer, size),
@@ -140,17 +140,24 @@ fn give_handle(k: &mut Kernel, pid: Pid, object: Kind, out: &USlice<u32>) -> Res
     }
 }
 
-/// NAMED_BUFFER_COPYIN or COPYOUT (`way`), or AUDIO_BUFFER_COPYOUT (no
-/// way given)(handle, buffer, (size1, offset1), (size2, offset2), status):
-/// the task's `buffer` holds range 1 then range 2, back to back; an audio
-/// copy writes the microphone's status (a u32) at `status` if it is not 0.
+/// Which copy of a buffer: a named buffer's either way, or an audio copy out.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum BufferCopy {
+    Named(Copy),
+    Audio,
+}
+
+/// NAMED_BUFFER_COPYIN, COPYOUT or AUDIO_BUFFER_COPYOUT (handle, buffer,
+/// (size1, offset1), (size2, offset2), status): the task's `buffer` holds
+/// range 1 then range 2, back to back; an audio copy writes the
+/// microphone's status (a u32) at `status` if it is not 0.
 #[allow(clippy::too_many_arguments)]
-fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Option<Copy>, handle: u64, buffer: u64, ranges: [(u64, u64); 2], status: u64) -> Result<(), u64> {
+fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: BufferCopy, handle: u64, buffer: u64, ranges: [(u64, u64); 2], status: u64) -> Result<(), u64> {
     let task = k.tasks.get(pid).ok_or(KERN_FAILURE)?;
     let handle = u32::try_from(handle).map_err(|_| KERN_INVALID_NAME)?;
     let object = task.space.send_port(handle).ok_or(KERN_INVALID_NAME)?;
     let Some(Kind::ExclavesBuffer(index)) = k.ports.kind(object) else { return Err(KERN_INVALID_CAPABILITY) };
-    let access = if way == Some(Copy::In) { Access::Read } else { Access::Write };
+    let access = if way == BufferCopy::Named(Copy::In) { Access::Read } else { Access::Write };
     let mem = &k.mem[slot];
     let (size1, size2) = (ranges[0].0, ranges[1].0);
     let task_ranges = || {
@@ -159,8 +166,8 @@ fn buffer_copy(k: &Kernel, pid: Pid, slot: usize, way: Option<Copy>, handle: u64
         Some((first, second))
     };
     match way {
-        Some(way) => k.exclaves.buffer_copy(index, way, ranges, buffer, &task_ranges),
-        None => {
+        BufferCopy::Named(way) => k.exclaves.buffer_copy(index, way, ranges, buffer, &task_ranges),
+        BufferCopy::Audio => {
             // Checked first, so that a bad address costs no arbitration.
             let out = match status {
                 0 => None,

@@ -17,12 +17,19 @@ pub fn ctl_all(args: [u64; 7]) -> u64 {
     mach_trap(EXCLAVES_CTL, args)
 }
 
-/// NAMED_BUFFER_CREATE: a handle to the named buffer `name` of this task's
-/// domains, `size` bytes of it, used as `perm` says (BUFFER_PERM_*).
-pub fn buffer_create(name: &str, size: u64, perm: u64) -> Result<u32, KernError> {
+/// `name` NUL-terminated, as the create operations read it (cut at
+/// NAME_MAX bytes, so XNU sees a name it does not know).
+fn name_text(name: &str) -> [u8; NAME_MAX + 1] {
     let mut text = [0u8; NAME_MAX + 1];
     let n = name.len().min(NAME_MAX);
     text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    text
+}
+
+/// NAMED_BUFFER_CREATE: a handle to the named buffer `name` of this task's
+/// domains, `size` bytes of it, used as `perm` says (BUFFER_PERM_*).
+pub fn buffer_create(name: &str, size: u64, perm: u64) -> Result<u32, KernError> {
+    let text = name_text(name);
     let mut handle: u32 = 0;
     let out = &mut handle as *mut u32 as u64;
     kr(ctl_all([0, op_word(NAMED_BUFFER_CREATE), text.as_ptr() as u64, out, size, perm, 0]))?;
@@ -31,9 +38,7 @@ pub fn buffer_create(name: &str, size: u64, perm: u64) -> Result<u32, KernError>
 
 /// SENSOR_CREATE: a handle to the sensor `name` of this task's domains.
 pub fn sensor_create(name: &str) -> Result<u32, KernError> {
-    let mut text = [0u8; NAME_MAX + 1];
-    let n = name.len().min(NAME_MAX);
-    text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let text = name_text(name);
     let mut handle: u32 = 0;
     kr(ctl_all([0, op_word(SENSOR_CREATE), text.as_ptr() as u64, &mut handle as *mut u32 as u64, 0, 0, 0]))?;
     Ok(handle)
@@ -78,9 +83,7 @@ pub fn min_on_time() -> Result<[u64; 4], KernError> {
 /// AUDIO_BUFFER_CREATE: a handle to the arbitrated audio buffer `name`,
 /// `size` bytes of it, read only.
 pub fn audio_create(name: &str, size: u64) -> Result<u32, KernError> {
-    let mut text = [0u8; NAME_MAX + 1];
-    let n = name.len().min(NAME_MAX);
-    text[..n].copy_from_slice(&name.as_bytes()[..n]);
+    let text = name_text(name);
     let mut handle: u32 = 0;
     kr(ctl_all([0, op_word(AUDIO_BUFFER_CREATE), text.as_ptr() as u64, &mut handle as *mut u32 as u64, size, 0, 0]))?;
     Ok(handle)

@@ -32,14 +32,20 @@ pub fn run_suite(name: &str, tests: &[Test]) -> i32 {
 /// buffer's mapping) goes with it. The task prints why its test failed.
 pub fn run_suite_in_tasks(name: &str, program: &str, tests: &[Test]) -> i32 {
     run_each(name, tests, |test, _| {
-        let pid = bsd::posix_spawn(program, &[program, "case", test], None).map_err(|_| "the test's task did not spawn")?;
-        let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 for the test's task failed")?;
+        let status = spawn_wait(program, &[program, "case", test])?;
         match (wait::is_exited(status), wait::exit_code(status)) {
             (true, 0) => Ok(()),
             (true, _) => Err("its task failed it (the line above says why)"),
             (false, _) => Err("its task was killed"),
         }
     })
+}
+
+/// Runs `program` with `args` (argv, from argv[0]) to its end: its wait status.
+pub fn spawn_wait(program: &str, args: &[&str]) -> Result<u32, &'static str> {
+    let pid = bsd::posix_spawn(program, args, None).map_err(|_| "a spawn failed")?;
+    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    Ok(status)
 }
 
 /// In a test's own task: runs test `name` of `tests`; the exit code.

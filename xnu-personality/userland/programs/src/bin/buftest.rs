@@ -11,10 +11,10 @@ use libsystem::abi::kern::*;
 use libsystem::abi::layout;
 use libsystem::abi::port::{MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_RIGHT_RECEIVE};
 use libsystem::mach::{self, KernError, Message};
-use libsystem::{bsd, exclaves, Args};
+use libsystem::{exclaves, Args};
 use tightbeam::buffers::{fnv1a, pattern, Digest, Refill};
 use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request};
-use xnu_userland::{ensure, run_case, run_suite_in_tasks, Outcome, Test};
+use xnu_userland::{ensure, run_case, run_suite_in_tasks, spawn_wait, Outcome, Test};
 
 libsystem::entry!(main);
 
@@ -256,9 +256,7 @@ fn hold() -> i32 {
 
 fn handles_go_with_their_task() -> Outcome {
     for _ in 0..3 {
-        let pid = bsd::posix_spawn("buftest", &["buftest", "hold"], None).map_err(|_| "spawn failed")?;
-        let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
-        ensure!(status == 0, "the holder did not get its handle");
+        ensure!(spawn_wait("buftest", &["buftest", "hold"])? == 0, "the holder did not get its handle");
     }
     // Its one-page write-only mapping went with it: another perm and the whole size map.
     let handle = create("inbound", SIZE, BUFFER_PERM_READ | BUFFER_PERM_WRITE)?;

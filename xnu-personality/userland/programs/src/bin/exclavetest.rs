@@ -13,7 +13,7 @@ use libsystem::{bsd, exclaves, Args};
 use tightbeam::echo::{Echo, Transform, TransformKind};
 use tightbeam::{decode_reply, encode_request, ErrorCode, MethodId, Received, Reply, Request, PAYLOAD_MAX};
 
-use xnu_userland::{ensure, run_suite, Outcome, Test};
+use xnu_userland::{ensure, run_suite, spawn_wait, Outcome, Test};
 
 libsystem::entry!(main);
 
@@ -66,8 +66,7 @@ fn probe() -> i32 {
 
 /// Runs `testchild ARGS...`: its exit code.
 fn child(args: &[&str]) -> Result<u32, &'static str> {
-    let pid = bsd::posix_spawn("testchild", args, None).map_err(|_| "spawn of testchild failed")?;
-    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    let status = spawn_wait("testchild", args)?;
     ensure!(wait::is_exited(status), "testchild was killed");
     Ok(wait::exit_code(status))
 }
@@ -327,8 +326,7 @@ fn a_task_cannot_pass_for_an_entitled_program() -> Outcome {
     for name in ["testchild/", "./testchild", "/testchild", "testchild ", "Testchild", "testchild.elf", "testchil"] {
         ensure!(bsd::posix_spawn(name, &["testchild", "exboot", "0"], None) == Err(libsystem::Errno(ENOENT)), "a misspelt program name loaded something");
     }
-    let pid = bsd::posix_spawn("exclavetest", &["testchild", "probe"], None).map_err(|_| "spawn of the probe failed")?;
-    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    let status = spawn_wait("exclavetest", &["testchild", "probe"])?;
     ensure!(wait::is_exited(status), "the probe was killed");
     match wait::exit_code(status) {
         0 => Ok(()),

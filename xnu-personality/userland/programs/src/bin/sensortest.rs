@@ -14,9 +14,9 @@ use libsystem::abi::exclaves::*;
 use libsystem::abi::kern::*;
 use libsystem::abi::port::{MACH_MSG_TYPE_COPY_SEND, MACH_MSG_TYPE_MAKE_SEND, MACH_PORT_RIGHT_RECEIVE};
 use libsystem::mach::{self, KernError, Message};
-use libsystem::{bsd, exclaves, Args};
+use libsystem::{exclaves, Args};
 use tightbeam::indicator::sample;
-use xnu_userland::{ensure, run_case, run_suite_in_tasks, Outcome, Test};
+use xnu_userland::{ensure, run_case, run_suite_in_tasks, spawn_wait, Outcome, Test};
 
 libsystem::entry!(main);
 
@@ -61,12 +61,6 @@ fn hold(sensor: &str, stop: bool) -> i32 {
         Ok(())
     };
     run().err().map_or(0, |e| e.0 as i32)
-}
-
-fn child(args: &[&str]) -> Result<u32, &'static str> {
-    let pid = bsd::posix_spawn(args[0], args, None).map_err(|_| "spawn failed")?;
-    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
-    Ok(status)
 }
 
 fn open(name: &str) -> Result<u32, &'static str> {
@@ -130,7 +124,7 @@ fn a_stop_needs_a_start() -> Outcome {
 fn starts_are_counted_across_tasks() -> Outcome {
     let mic = open("mic")?;
     exclaves::sensor_start(mic).map_err(|_| "a start failed")?;
-    ensure!(child(&["sensortest", "startstop", "mic"])? == 0, "another task's start and stop failed");
+    ensure!(spawn_wait("sensortest", &["sensortest", "startstop", "mic"])? == 0, "another task's start and stop failed");
     ensure!(deadline(MIC)? == 0, "another task's stop ended this task's start");
     exclaves::sensor_stop(mic).map_err(|_| "the stop failed")?;
     ensure!(deadline(MIC)? != 0, "the last stop left no deadline");
@@ -154,7 +148,7 @@ fn the_minimum_on_time_in_real_time() -> Outcome {
 }
 
 fn a_task_that_dies_holding_a_start() -> Outcome {
-    ensure!(child(&["sensortest", "hold", "cam"])? == 0, "the holder's start failed");
+    ensure!(spawn_wait("sensortest", &["sensortest", "hold", "cam"])? == 0, "the holder's start failed");
     // Its start went with it: the camera stopped, so its time runs.
     ensure!(deadline(CAM)? > mach::mach_absolute_time(), "a dead task's start kept the camera running");
     Ok(())
@@ -186,7 +180,7 @@ fn handles_of_the_wrong_kind() -> Outcome {
 }
 
 fn min_on_time_needs_its_entitlement_and_version() -> Outcome {
-    ensure!(child(&["testchild", "exminon"])? == libsystem::abi::wait::exited(KERN_DENIED), "an unentitled task read the deadlines");
+    ensure!(spawn_wait("testchild", &["testchild", "exminon"])? == libsystem::abi::wait::exited(KERN_DENIED), "an unentitled task read the deadlines");
     let mut record = [0u8; MIN_ON_TIME_BYTES as usize];
     let raw = |record: &mut [u8], size: u64| exclaves::ctl_all([0, op_word(SENSOR_MIN_ON_TIME), 0, record.as_mut_ptr() as u64, size, 0, 0]);
     record[0] = 2;
