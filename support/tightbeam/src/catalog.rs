@@ -7,6 +7,7 @@ use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
 use crate::keys::{Derive, DerivedKey};
+use crate::storage::{Count, Key, Object, ObjectIo, ObjectName, ObjectSize, Opened, Put, Stored, Value};
 use crate::indicator::{AudioCopy, ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
 
@@ -20,6 +21,8 @@ pub enum ServiceId {
     Buffers = 7,
     Indicator = 12,
     Keys = 11,
+    Storage = 16,
+    Upcalls = 19,
 }
 
 impl TryFrom<u16> for ServiceId {
@@ -32,6 +35,8 @@ impl TryFrom<u16> for ServiceId {
             7 => Ok(ServiceId::Buffers),
             12 => Ok(ServiceId::Indicator),
             11 => Ok(ServiceId::Keys),
+            16 => Ok(ServiceId::Storage),
+            19 => Ok(ServiceId::Upcalls),
             _ => Err(DecodeError::UnknownService { service }),
         }
     }
@@ -62,10 +67,25 @@ pub enum MethodId {
     AudioCopy,
     /// [`Derive`] → [`DerivedKey`].
     Derive,
+    /// [`Put`] → [`Stored`].
+    Put,
+    /// [`Key`] → [`Value`].
+    Get,
+    /// [`Key`] → [`Stored`].
+    Remove,
+    /// XNU's upcalls: [`ObjectName`] → [`Opened`].
+    Open,
+    /// [`ObjectIo`] → [`Count`], each.
+    ReadObject,
+    WriteObject,
+    /// [`Object`] → [`ObjectSize`].
+    ObjectSize,
+    /// [`ObjectName`] → [`Done`].
+    RemoveObject,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 12] = [
+    pub const ALL: [MethodId; 20] = [
         MethodId::Hello,
         MethodId::Echo,
         MethodId::Transform,
@@ -78,6 +98,14 @@ impl MethodId {
         MethodId::ClientGone,
         MethodId::AudioCopy,
         MethodId::Derive,
+        MethodId::Put,
+        MethodId::Get,
+        MethodId::Remove,
+        MethodId::Open,
+        MethodId::ReadObject,
+        MethodId::WriteObject,
+        MethodId::ObjectSize,
+        MethodId::RemoveObject,
     ];
 
     /// The declaration: (service, method number, version). Numbers start at
@@ -97,6 +125,14 @@ impl MethodId {
             MethodId::ClientGone => (ServiceId::Indicator, 8, 1),
             MethodId::AudioCopy => (ServiceId::Indicator, 13, 1),
             MethodId::Derive => (ServiceId::Keys, 1, 1),
+            MethodId::Put => (ServiceId::Storage, 1, 1),
+            MethodId::Get => (ServiceId::Storage, 2, 1),
+            MethodId::Remove => (ServiceId::Storage, 4, 1),
+            MethodId::Open => (ServiceId::Upcalls, 1, 1),
+            MethodId::ReadObject => (ServiceId::Upcalls, 2, 1),
+            MethodId::WriteObject => (ServiceId::Upcalls, 4, 1),
+            MethodId::ObjectSize => (ServiceId::Upcalls, 7, 1),
+            MethodId::RemoveObject => (ServiceId::Upcalls, 8, 1),
         }
     }
 
@@ -125,10 +161,10 @@ impl MethodId {
 }
 
 /// Every method by (service, number), made from the declaration at build
-/// time (a declared id of 16 or more fails the build), so that a decode
-/// indexes rather than searches.
-const BY_NUMBER: [[Option<MethodId>; 16]; 16] = {
-    let mut table = [[None; 16]; 16];
+/// time (a declared service of 32 or more, or method of 16 or more, fails
+/// the build), so that a decode indexes rather than searches.
+const BY_NUMBER: [[Option<MethodId>; 16]; 32] = {
+    let mut table = [[None; 16]; 32];
     let mut i = 0;
     while i < MethodId::ALL.len() {
         let (service, number, _) = MethodId::ALL[i].declared();
@@ -153,6 +189,14 @@ pub enum Request<'a> {
     ClientGone(ClientGone),
     AudioCopy(AudioCopy),
     Derive(Derive<'a>),
+    Put(Put<'a>),
+    Get(Key<'a>),
+    Remove(Key<'a>),
+    Open(ObjectName),
+    ReadObject(ObjectIo),
+    WriteObject(ObjectIo),
+    ObjectSize(Object),
+    RemoveObject(ObjectName),
 }
 
 impl Request<'_> {
@@ -170,6 +214,14 @@ impl Request<'_> {
             Request::ClientGone(_) => MethodId::ClientGone,
             Request::AudioCopy(_) => MethodId::AudioCopy,
             Request::Derive(_) => MethodId::Derive,
+            Request::Put(_) => MethodId::Put,
+            Request::Get(_) => MethodId::Get,
+            Request::Remove(_) => MethodId::Remove,
+            Request::Open(_) => MethodId::Open,
+            Request::ReadObject(_) => MethodId::ReadObject,
+            Request::WriteObject(_) => MethodId::WriteObject,
+            Request::ObjectSize(_) => MethodId::ObjectSize,
+            Request::RemoveObject(_) => MethodId::RemoveObject,
         }
     }
 }
@@ -185,6 +237,11 @@ pub enum Reply<'a> {
     MinOnTime(MinOnTimeReply),
     Done(Done),
     Key(DerivedKey),
+    Stored(Stored),
+    Value(Value),
+    Opened(Opened),
+    Count(Count),
+    ObjectSize(ObjectSize),
 }
 
 impl Reply<'_> {
@@ -198,8 +255,13 @@ impl Reply<'_> {
                 | (Reply::Digest(_), MethodId::Digest)
                 | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus | MethodId::AudioCopy)
                 | (Reply::MinOnTime(_), MethodId::MinOnTime)
-                | (Reply::Done(_), MethodId::ClientGone)
+                | (Reply::Done(_), MethodId::ClientGone | MethodId::RemoveObject)
                 | (Reply::Key(_), MethodId::Derive)
+                | (Reply::Stored(_), MethodId::Put | MethodId::Remove)
+                | (Reply::Value(_), MethodId::Get)
+                | (Reply::Opened(_), MethodId::Open)
+                | (Reply::Count(_), MethodId::ReadObject | MethodId::WriteObject)
+                | (Reply::ObjectSize(_), MethodId::ObjectSize)
         )
     }
 }
@@ -247,6 +309,14 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::ClientGone => Request::ClientGone(ClientGone::decode(payload)?),
         MethodId::AudioCopy => Request::AudioCopy(AudioCopy::decode(payload)?),
         MethodId::Derive => Request::Derive(Derive::decode(payload)?),
+        MethodId::Put => Request::Put(Put::decode(payload)?),
+        MethodId::Get => Request::Get(Key::decode(payload)?),
+        MethodId::Remove => Request::Remove(Key::decode(payload)?),
+        MethodId::Open => Request::Open(ObjectName::decode(payload)?),
+        MethodId::ReadObject => Request::ReadObject(ObjectIo::decode(payload)?),
+        MethodId::WriteObject => Request::WriteObject(ObjectIo::decode(payload)?),
+        MethodId::ObjectSize => Request::ObjectSize(Object::decode(payload)?),
+        MethodId::RemoveObject => Request::RemoveObject(ObjectName::decode(payload)?),
     })
 }
 
@@ -281,8 +351,13 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
             Reply::Sensor(SensorReply::decode(payload)?)
         }
         MethodId::MinOnTime => Reply::MinOnTime(MinOnTimeReply::decode(payload)?),
-        MethodId::ClientGone => Reply::Done(Done::decode(payload)?),
+        MethodId::ClientGone | MethodId::RemoveObject => Reply::Done(Done::decode(payload)?),
         MethodId::Derive => Reply::Key(DerivedKey::decode(payload)?),
+        MethodId::Put | MethodId::Remove => Reply::Stored(Stored::decode(payload)?),
+        MethodId::Get => Reply::Value(Value::decode(payload)?),
+        MethodId::Open => Reply::Opened(Opened::decode(payload)?),
+        MethodId::ReadObject | MethodId::WriteObject => Reply::Count(Count::decode(payload)?),
+        MethodId::ObjectSize => Reply::ObjectSize(ObjectSize::decode(payload)?),
     }))
 }
 
@@ -336,6 +411,11 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::ClientGone(r) => r.encode(payload),
         Request::AudioCopy(r) => r.encode(payload),
         Request::Derive(r) => r.encode(payload),
+        Request::Put(r) => r.encode(payload),
+        Request::Get(r) | Request::Remove(r) => r.encode(payload),
+        Request::Open(r) | Request::RemoveObject(r) => r.encode(payload),
+        Request::ReadObject(r) | Request::WriteObject(r) => r.encode(payload),
+        Request::ObjectSize(r) => r.encode(payload),
     })
 }
 
@@ -354,6 +434,11 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
         Reply::MinOnTime(r) => r.encode(payload),
         Reply::Done(r) => r.encode(payload),
         Reply::Key(r) => r.encode(payload),
+        Reply::Stored(r) => r.encode(payload),
+        Reply::Value(r) => r.encode(payload),
+        Reply::Opened(r) => r.encode(payload),
+        Reply::Count(r) => r.encode(payload),
+        Reply::ObjectSize(r) => r.encode(payload),
     })
 }
 
@@ -371,6 +456,7 @@ mod tests {
     use std::vec::Vec;
 
     use super::*;
+    use crate::storage::{OPEN_CREATE, OPEN_TRUNCATE};
     use crate::echo::{TransformKind, TRANSFORM_BYTES_MAX};
     use crate::hello::HELLO_VALUE;
 
@@ -460,6 +546,15 @@ mod tests {
             Request::AudioCopy(AudioCopy { ranges: [(0x1000, 0x3000), (0x800, 0)] }),
             Request::Derive(Derive { identity: b"task:7" }),
             Request::Derive(Derive { identity: &[0xab; 64] }),
+            Request::Put(Put { len: 4096, key: b"secret" }),
+            Request::Put(Put { len: 0, key: &[0x11; 64] }),
+            Request::Get(Key { key: b"k" }),
+            Request::Remove(Key { key: b"secret" }),
+            Request::Open(ObjectName { flags: OPEN_CREATE | OPEN_TRUNCATE, name: *b"0123456789abcdef0123456789abcdef" }),
+            Request::RemoveObject(ObjectName { flags: 0, name: [b'f'; 32] }),
+            Request::ReadObject(ObjectIo { object: 3, offset: 0, len: 4124 }),
+            Request::WriteObject(ObjectIo { object: u32::MAX, offset: u32::MAX, len: 1 }),
+            Request::ObjectSize(Object { object: 9 }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -483,6 +578,14 @@ mod tests {
             (MethodId::MinOnTime, Reply::MinOnTime(MinOnTimeReply { deadline: u64::MAX })),
             (MethodId::ClientGone, Reply::Done(Done)),
             (MethodId::Derive, Reply::Key(DerivedKey { key: [0x5a; 32] })),
+            (MethodId::Put, Reply::Stored(Stored { version: 7 })),
+            (MethodId::Remove, Reply::Stored(Stored { version: u64::MAX })),
+            (MethodId::Get, Reply::Value(Value { len: 4096, version: 2 })),
+            (MethodId::Open, Reply::Opened(Opened { object: 5 })),
+            (MethodId::ReadObject, Reply::Count(Count { len: 100 })),
+            (MethodId::WriteObject, Reply::Count(Count { len: 0 })),
+            (MethodId::ObjectSize, Reply::ObjectSize(ObjectSize { size: 1 << 40 })),
+            (MethodId::RemoveObject, Reply::Done(Done)),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];

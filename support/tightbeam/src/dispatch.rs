@@ -216,6 +216,11 @@ mod tests {
             Ok(Reply::MinOnTime(r)) => Ok(Ok(Reply::MinOnTime(r))),
             Ok(Reply::Done(r)) => Ok(Ok(Reply::Done(r))),
             Ok(Reply::Key(r)) => Ok(Ok(Reply::Key(r))),
+            Ok(Reply::Stored(r)) => Ok(Ok(Reply::Stored(r))),
+            Ok(Reply::Value(r)) => Ok(Ok(Reply::Value(r))),
+            Ok(Reply::Opened(r)) => Ok(Ok(Reply::Opened(r))),
+            Ok(Reply::Count(r)) => Ok(Ok(Reply::Count(r))),
+            Ok(Reply::ObjectSize(r)) => Ok(Ok(Reply::ObjectSize(r))),
             Ok(Reply::Echo(e)) => {
                 assert!(bytes[16..16 + e.bytes.len()] == *e.bytes, "reply payload sits at byte 16");
                 Ok(Ok(Reply::Echo(Echo { bytes: &bytes[16..16 + e.bytes.len()] })))

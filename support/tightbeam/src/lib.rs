@@ -41,6 +41,7 @@ mod error;
 pub mod hello;
 pub mod indicator;
 pub mod keys;
+pub mod storage;
 
 use zerocopy::byteorder::little_endian::{U16, U32};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
