@@ -38,6 +38,7 @@ impl<H: tightbeam::Handler> Handler for Service<H> {
             self.refused += 1;
             return MessageInfo::new(tightbeam_channel::BAD_CALL, 0);
         };
+        self.dispatcher.caller(channel.index());
         let (reply, outcome) = serve(&mut self.dispatcher, &page, msg);
         if !matches!(outcome, Some(Outcome::Answered(_))) {
             self.refused += 1;

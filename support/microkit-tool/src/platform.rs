@@ -17,6 +17,7 @@ pub const RAM_SIZE: u64 = 1024 << 20;
 /// The device windows the kernel hands out as device untypeds (`dev_p_regs`):
 /// a fixed-address region outside RAM must lie inside one of them.
 pub const DEVICES: &[(&str, u64, u64)] = &[
+    ("CFI flash bank 1 (its first two sectors)", 0x0400_0000, 0x8_0000),
     ("PL011 UART", 0x0900_0000, 0x1000),
     ("PL031 RTC", 0x0901_0000, 0x1000),
     ("PL061 GPIO", 0x0903_0000, 0x1000),
@@ -87,7 +88,7 @@ mod tests {
             let text = port_file(&format!("config/{config}.config"));
             assert!(text.contains(&format!("CONFIG_QEMU_VIRT_RAM_MB={}", RAM_SIZE >> 20)), "{config}: RAM size");
         }
-        for (macro_name, (_, base, len)) in ["UART0_PADDR", "RTC_PADDR", "GPIO_PADDR", "VIRTIO_MMIO_PADDR"].iter().zip(DEVICES) {
+        for (macro_name, (_, base, len)) in ["FLASH1_PADDR", "UART0_PADDR", "RTC_PADDR", "GPIO_PADDR", "VIRTIO_MMIO_PADDR"].iter().zip(DEVICES) {
             let line = devices.lines().find(|l| l.contains(&format!("#define {macro_name} "))).unwrap_or_default();
             assert!(line.contains(&format!("{base:#010x}")), "{macro_name}: {line}");
             let pages = len >> 12;

@@ -22,6 +22,13 @@ pub const CALL_LABEL: u64 = 0;
 pub const REPLIED: u64 = 0;
 /// The reply's label when the call itself was malformed.
 pub const BAD_CALL: u64 = 1;
+/// The reply's label when a service asks its caller for an upcall first:
+/// the service's upcall page holds the request. The caller serves it,
+/// writes its reply there, and calls again with [`UPCALL_DONE`]; the
+/// answer to that call is the original request's (or the next upcall).
+pub const UPCALL: u64 = 2;
+/// The call's label when the upcall page holds the reply to an upcall.
+pub const UPCALL_DONE: u64 = 3;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {

@@ -16,6 +16,10 @@ pub trait Handler {
     /// Answers one request of this service. `scratch` (zeroed) is room for a
     /// reply payload that is not a slice of the request.
     fn handle<'a>(&mut self, request: Request<'a>, scratch: &'a mut Scratch) -> Result<Reply<'a>, ErrorCode>;
+
+    /// Who sends the next request: the channel id it comes on, for a
+    /// service whose answers depend on the caller.
+    fn caller(&mut self, _channel: u8) {}
 }
 
 /// What became of one message (for the service's log or counters).
@@ -65,6 +69,11 @@ impl<H: Handler> Dispatcher<H> {
             request: Received::empty(),
             reply: ReplyBuffer([0; MESSAGE_BYTES]),
         }
+    }
+
+    /// See [`Handler::caller`].
+    pub fn caller(&mut self, channel: u8) {
+        self.handler.caller(channel);
     }
 
     /// Answers the message at `src`, memory the sender shares: copied into

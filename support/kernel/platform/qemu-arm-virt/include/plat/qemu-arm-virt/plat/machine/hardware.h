@@ -36,8 +36,11 @@ static const p_region_t BOOT_RODATA avail_p_regs[] = {
     { .start = physBase, .end = physBase + QEMU_VIRT_RAM_BYTES },
 };
 
-/* Device frames offered to user level as device untypeds. Regions must not be adjacent. */
+/* Device frames offered to user level as device untypeds. Regions must not be adjacent.
+ * FLASH1 is the first two erase sectors of the second CFI flash bank, the
+ * storage exclave's simulated secure non-volatile memory. */
 static const p_region_t BOOT_RODATA dev_p_regs[] = {
+    { .start = FLASH1_PADDR,      .end = FLASH1_PADDR + (128 << PAGE_BITS) },
     { .start = UART0_PADDR,       .end = UART0_PADDR + (1 << PAGE_BITS) },
     { .start = RTC_PADDR,         .end = RTC_PADDR + (1 << PAGE_BITS) },
     { .start = GPIO_PADDR,        .end = GPIO_PADDR + (1 << PAGE_BITS) },
