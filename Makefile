@@ -3,6 +3,7 @@
 #   make qemu-arm-virt              build everything and boot it with the console attached
 #   make qemu-arm-virt HEADLESS=1   boot without a console; exit 0 once the system is ready
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
+#   make qemu-arm-virt DISK=file    also attach a raw disk image (virtio-blk, virtio-mmio transport 0)
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
 #   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid); MANIFESTS=dir: its exclaves manifests too
 #   make bench [COMPARE=old.json]   seL4 and PD runtime costs in guest instructions (QEMU -icount)
@@ -34,7 +35,7 @@ QEMU_HOME     := $(BUILD)/qemu
 .SECONDARY:
 
 help:
-	@sed -n '3,10p' Makefile | sed 's/^# \{0,1\}//'
+	@sed -n '3,11p' Makefile | sed 's/^# \{0,1\}//'
 
 # --- host prerequisites ------------------------------------------------------
 # Who uses each: gcc-aarch64-linux-gnu builds the kernel (gcc, cpp, as, ld,
@@ -215,10 +216,18 @@ $(SPEC_DAMAGE:%=$(CFG_BUILD)/root-tasks/spec-%.elf): $(CFG_BUILD)/root-tasks/spe
 	@support/scripts/tamper-spec.py $< $@ $*
 BOOT_IMAGES += monitor $(SPEC_DAMAGE:%=spec-%)
 
-images: $(foreach t,system $(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
+# The MK virtio-blk tests' disk: run-all.sh copies this blank 1 MiB image
+# to disks/blk.img for MK0018's first boot, and MK0019 boots that copy again.
+BLANK_DISK := $(CFG_BUILD)/disks/blank.img
+$(BLANK_DISK):
+	@mkdir -p $(@D) && rm -f $@.new && truncate -s 1M $@.new && mv $@.new $@
+
+images: $(BLANK_DISK) $(foreach t,system $(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
-RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB)
+# DISK=file: a raw disk image for the guest (it writes into the file).
+DISK ?=
+RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB) $(if $(DISK),--disk $(DISK))
 
 qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(HARNESS)
 ifdef HEADLESS

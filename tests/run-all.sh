@@ -152,6 +152,24 @@ spec_args() {
     return 0
 }
 
+# Sets `disk` to the harness option for FILE's `disk: NAME [fresh]` line:
+# the image $BUILD_DIR/disks/NAME, first made anew as a copy of the blank
+# one `make` builds when `fresh`, else as the last run left it (MK0019
+# boots MK0018's disk again). Fails if the image is not there.
+disk_args() {
+    disk=()
+    local spec name fresh file
+    spec=$(sed -n 's/^ *disk: \(.*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    [ -z "$spec" ] && return 0
+    read -r name fresh <<< "$spec"
+    file="$BUILD_DIR/disks/$name"
+    if [ "$fresh" = fresh ]; then
+        cp "$BUILD_DIR/disks/blank.img" "$file" || return 1
+    fi
+    [ -f "$file" ] || return 1
+    disk=(--disk "$file")
+}
+
 # Checks that a run of IMAGE fails for the reason the harness calls VERDICT
 # and that the log shows EVIDENCE: the harness must notice failures too.
 # Extra arguments go to the harness.
@@ -275,13 +293,26 @@ if section mk; then
         name=$(echo "${image%%-*}" | tr '[:lower:]' '[:upper:]')
         spec_args "$system"
         [ ${#args[@]} -eq 0 ] && args=(--junit "$RESULTS_DIR/$image.xml" --suite "$image")
-        boot "$name" "$image" "${args[@]}"
+        if ! disk_args "$system"; then
+            fail "$name" "no disk image for it in $BUILD_DIR/disks (make builds blank.img)"
+            continue
+        fi
+        boot "$name" "$image" "${args[@]}" "${disk[@]}"
         if [ "$status" -eq 0 ]; then
             pass "$name"
         else
             fail "$name" "$(grep -m1 "^Test $name failed" "$log" || tail -n 1 "$log")"
         fi
     done
+    # MK0019-blank: on a disk MK0018 never wrote, MK0019 fails (it reads
+    # the disk, not something the image carries).
+    if cp "$BUILD_DIR/disks/blank.img" "$BUILD_DIR/disks/unwritten.img"; then
+        expect_failure MK0019-blank mk0019-blk-persist "suite finished: 0 passed, 1 failed" \
+            "Test MK0019 failed: sectors 1000-1007 do not hold the first boot's pattern" \
+            --suite mk0019-blk-persist --disk "$BUILD_DIR/disks/unwritten.img"
+    else
+        fail MK0019-blank "cannot copy $BUILD_DIR/disks/blank.img"
+    fi
 fi
 
 # --- XNU: the personality's suites and shell sessions, on the default system ---

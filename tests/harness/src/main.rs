@@ -23,11 +23,14 @@
 //! step was typed and every expected line appeared; `--type-interval MS`
 //! sets the time between typed bytes (10 by default). `--interactive` (and
 //! `--gdb`) instead hand the terminal to QEMU, with its monitor on Ctrl-a c.
+//! `--disk IMAGE` attaches a raw disk image (read-write: the guest's writes
+//! stay in the file) as a virtio-blk device on virtio-mmio transport 0,
+//! registers at 0x0a000000, GIC INTID 48 (see `qemu_harness::qemu`).
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
-//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--qemu-arg ARG]...
-//!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--qemu-arg ARG]...
+//!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
 use std::io::{BufRead, BufReader, Write};
@@ -47,8 +50,9 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
-                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--qemu-arg ARG]...\n       \
-                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB]\n       \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--qemu-arg ARG]...\n       \
+                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE]\n       \
+                     (--disk: a raw image as virtio-blk on virtio-mmio transport 0, 0x0a000000, INTID 48)\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
 #[derive(Debug)]
@@ -69,6 +73,7 @@ struct Options {
     origin: Option<String>,
     until: Vec<String>,
     qemu_args: Vec<String>,
+    disk: Option<String>,
     marks: Vec<String>,
     interactive: bool,
     gdb: bool,
@@ -98,6 +103,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         origin: None,
         until: Vec::new(),
         qemu_args: Vec::new(),
+        disk: None,
         marks: Vec::new(),
         interactive: false,
         gdb: false,
@@ -113,6 +119,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--timeout" => o.timeout = Duration::from_secs(value()?.parse().map_err(|_| "--timeout takes seconds")?),
             "--ram" => o.ram_mb = value()?.parse().map_err(|_| "--ram takes MiB")?,
             "--qemu-arg" => o.qemu_args.push(value()?),
+            "--disk" => o.disk = Some(value()?),
             "--suite" => o.suite = Some(value()?),
             "--junit" => o.junit = Some(PathBuf::from(value()?)),
             "--expect" => o.expect.push(value()?),
@@ -170,8 +177,11 @@ fn main() {
     if !opts.image.is_file() {
         usage(&format!("no image at {}", opts.image.display()));
     }
+    if let Some(disk) = opts.disk.as_deref().filter(|d| !std::path::Path::new(d).is_file()) {
+        usage(&format!("no disk image at {disk} (make it first: the guest writes into it)"));
+    }
     if opts.interactive {
-        let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal);
+        let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal, opts.disk.as_deref());
         if opts.gdb {
             command.args(["-s", "-S"]);
         }
@@ -195,7 +205,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
     let started = Instant::now();
     let mut marks = opts.marks.clone();
     let mut child = qemu
-        .command(&opts.image, opts.ram_mb, Console::Pipe)
+        .command(&opts.image, opts.ram_mb, Console::Pipe, opts.disk.as_deref())
         .args(&opts.qemu_args)
         .stdin(if opts.send.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())
@@ -411,5 +421,7 @@ mod tests {
         assert_eq!(o.forbid_lines, vec!["x: y".to_string(), "z".to_string()]);
         assert!(parse(&["--qemu-home", "q", "--image", "i"]).unwrap_err().contains("--log"));
         assert!(parse(&[&BASE[..], &["--bogus"]].concat()).unwrap_err().contains("unknown argument"));
+        assert_eq!(parse(&[&BASE[..], &["--disk", "d.img"]].concat()).unwrap().disk.as_deref(), Some("d.img"));
+        assert!(parse(&[&BASE[..], &["--disk"]].concat()).unwrap_err().contains("--disk needs a value"));
     }
 }

@@ -94,3 +94,114 @@ pub mod ring {
         Ok((shared(free)?, shared(used)?, data))
     }
 }
+
+/// What MK0018 and MK0019 share: their system's layout (the virtio-mmio
+/// window, the DMA region, the transport's IRQ), the disk the run gives
+/// them (a fresh 1 MiB image for MK0018, the same file again for MK0019)
+/// and the pattern MK0018 writes and MK0019 finds after the reboot.
+pub mod blk {
+    use core::fmt;
+
+    use sel4_microkit::{memory_region_symbol, Channel};
+    use virtio_blk::{Device, Dma, Mmio};
+
+    /// virtio-mmio transport 0's IRQ (SPI 16, INTID 48).
+    pub const IRQ: Channel = Channel::new(1);
+    /// The keeper, told once the verdict is out.
+    pub const KEEPER: Channel = Channel::new(2);
+    /// 1 MiB in sectors.
+    pub const CAPACITY: u64 = 2048;
+    /// The pattern's sectors.
+    pub const FIRST: u64 = 1000;
+    pub const SECTORS: u32 = 8;
+    const DMA_SIZE: usize = 0x4000;
+
+    /// The pattern's byte `i`, counted from sector `FIRST`: it differs per
+    /// sector, so one landing in the wrong place shows.
+    pub fn pattern(i: usize) -> u8 {
+        let sector = FIRST as usize + i / virtio_blk::SECTOR_SIZE;
+        (sector * 29 + (i % virtio_blk::SECTOR_SIZE) * 7 + 3) as u8
+    }
+
+    pub fn pattern_len() -> usize {
+        SECTORS as usize * virtio_blk::SECTOR_SIZE
+    }
+
+    /// Why a check failed: a text, or a text and the driver's error.
+    #[derive(Debug, Clone, Copy)]
+    pub enum Failure {
+        Check(&'static str),
+        Driver(&'static str, virtio_blk::Error),
+        Capacity(u64),
+    }
+
+    impl fmt::Display for Failure {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            match self {
+                Failure::Check(what) => f.write_str(what),
+                Failure::Driver(what, e) => write!(f, "{what}: {e}"),
+                Failure::Capacity(sectors) => write!(f, "the disk has {sectors} sectors, want {CAPACITY} (1 MiB)"),
+            }
+        }
+    }
+
+    impl From<&'static str> for Failure {
+        fn from(what: &'static str) -> Failure {
+            Failure::Check(what)
+        }
+    }
+
+    /// The driver: on the transport mapped at `virtio_mmio_vaddr` with the
+    /// DMA region at `blk_dma_vaddr` (its physical address in
+    /// `blk_dma_paddr`), checked to be the 1 MiB disk.
+    pub fn open() -> Result<Device, Failure> {
+        let window = memory_region_symbol!(virtio_mmio_vaddr, Mmio::SIZE).map_err(|_| "the virtio-mmio window is not mapped")?;
+        let dma = memory_region_symbol!(blk_dma_vaddr, DMA_SIZE).map_err(|_| "the DMA region is not mapped")?;
+        #[no_mangle]
+        #[used]
+        static blk_dma_paddr: u64 = 0;
+        // SAFETY: a plain read of our own static, which the monitor filled.
+        let paddr = unsafe { core::ptr::read_volatile(&blk_dma_paddr) };
+        if paddr == 0 {
+            return Err("blk_dma_paddr was not set (no setvar region_paddr)".into());
+        }
+        // SAFETY: system.xml maps transport 0's page here, uncached, for
+        // the PD's life, and only this PD drives it.
+        let regs = unsafe { Mmio::new(window.base() as usize) };
+        // SAFETY: system.xml maps the region rw for the PD's life and
+        // nothing else in this PD uses it; the monitor made it from
+        // contiguous RAM and wrote its physical address into blk_dma_paddr.
+        let dma = unsafe { Dma::new(dma.base(), paddr, dma.size()) }.map_err(|e| Failure::Driver("the DMA region", e))?;
+        let disk = Device::probe(regs, dma).map_err(|e| Failure::Driver("probe", e))?;
+        if disk.capacity() != CAPACITY {
+            return Err(Failure::Capacity(disk.capacity()));
+        }
+        Ok(disk)
+    }
+
+    /// On the transport's IRQ: acks the device (whose line stays up until
+    /// then), then the IRQ, and returns the request's outcome once it is done.
+    pub fn on_irq(disk: &mut Device) -> Result<Option<Result<(), virtio_blk::Error>>, Failure> {
+        disk.ack_interrupt();
+        let outcome = disk.poll();
+        IRQ.irq_ack().map_err(|_| "irq_ack refused on the transport's IRQ")?;
+        Ok(outcome)
+    }
+
+    /// The pattern's part of the data area.
+    pub fn pattern_area(data: &mut [u8]) -> Result<&mut [u8], Failure> {
+        data.get_mut(..pattern_len()).ok_or(Failure::Check("the data area is smaller than the pattern"))
+    }
+
+    /// Prints the verdict and lets the keeper go.
+    pub fn report(name: &str, description: &str, result: Result<(), Failure>) {
+        crate::report(name, description, result);
+        let _ = KEEPER.notify();
+    }
+
+    /// Whether the data area's start holds the pattern.
+    pub fn holds_pattern(disk: &mut Device) -> Result<bool, Failure> {
+        let data = disk.data_mut().map_err(|e| Failure::Driver("data area", e))?;
+        Ok(pattern_area(data)?.iter().enumerate().all(|(i, &b)| b == pattern(i)))
+    }
+}

@@ -1,7 +1,7 @@
 //! MK0011: keeps the system busy until `timer_late` says the test is over,
 //! at the lowest priority, so the monitor does not report the system ready
 //! (which ends the harness's reading) while the clients wait for their
-//! deadlines (MK0017 uses it too). After 5 s of counter time it gives up
+//! deadlines (MK0017 uses it too, and MK0018/MK0019 while the disk works). After 5 s of counter time it gives up
 //! and says so; the
 //! missing verdicts then fail the test.
 #![no_std]
