@@ -3,7 +3,7 @@
 #   make qemu-arm-virt              build everything and boot it with the console attached
 #   make qemu-arm-virt HEADLESS=1   boot without a console; exit 0 once the system is ready
 #   make qemu-arm-virt GDB=1        boot halted, with QEMU's gdb stub on localhost:1234
-#   make qemu-arm-virt DISK=file    also attach a raw disk image (virtio-blk, virtio-mmio transport 0)
+#   make qemu-arm-virt DISK=file    boot with another disk than build/<config>/disks/xnu-disk.img (SECURE_NV_IMAGE=file: flash)
 #   make test                       host tests and QEMU checks; ends with `N passed, N failed`
 #   make check-system SYSTEM=file   validate a system description (exit 0 valid, 1 invalid); MANIFESTS=dir: its exclaves manifests too
 #   make bench [COMPARE=old.json]   seL4 and PD runtime costs in guest instructions (QEMU -icount)
@@ -222,14 +222,27 @@ BLANK_DISK := $(CFG_BUILD)/disks/blank.img
 $(BLANK_DISK):
 	@mkdir -p $(@D) && rm -f $@.new && truncate -s 1M $@.new && mv $@.new $@
 
-images: $(BLANK_DISK) $(foreach t,system $(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
+# The default system's drives: XNU's disk (its object store) and the storage
+# exclave's simulated secure NV (the second flash bank, 64 MiB as QEMU virt
+# requires; sparse). Made once, blank; `make qemu-arm-virt` boots with them,
+# so what is stored stays across its boots. Tests boot with fresh copies.
+XNU_DISK  := $(CFG_BUILD)/disks/xnu-disk.img
+SECURE_NV := $(CFG_BUILD)/disks/secure-nv.img
+$(XNU_DISK):
+	@mkdir -p $(@D) && rm -f $@.new && truncate -s 2M $@.new && mv $@.new $@
+$(SECURE_NV):
+	@mkdir -p $(@D) && rm -f $@.new && truncate -s 64M $@.new && mv $@.new $@
+
+images: $(BLANK_DISK) $(XNU_DISK) $(SECURE_NV) $(foreach t,system $(BOOT_IMAGES) $(SUITES:%=%-suite) $(MK_SYSTEMS) $(ATTACK_SYSTEMS),$(IMAGES)/$(t).elf)
 
 # --- run -------------------------------------------------------------------
-# DISK=file: a raw disk image for the guest (it writes into the file).
-DISK ?=
-RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB) $(if $(DISK),--disk $(DISK))
+# DISK=file, SECURE_NV=file: the images the guest writes into (the default
+# system's own unless given).
+DISK ?= $(XNU_DISK)
+SECURE_NV_IMAGE ?= $(SECURE_NV)
+RUN_QEMU := $(HARNESS) --qemu-home $(QEMU_HOME) --ram $(QEMU_RAM_MB) $(if $(DISK),--disk $(DISK)) $(if $(SECURE_NV_IMAGE),--secure-nv $(SECURE_NV_IMAGE))
 
-qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(HARNESS)
+qemu-arm-virt: $(IMAGES)/$(ROOT_TASK).elf $(HARNESS) $(XNU_DISK) $(SECURE_NV)
 ifdef HEADLESS
 	@$(RUN_QEMU) --image $< --log $(CFG_BUILD)/logs/$(ROOT_TASK).log --timeout $(TIMEOUT)
 else ifdef GDB

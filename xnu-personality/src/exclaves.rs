@@ -31,7 +31,7 @@ const KERNEL_DOMAIN: &str = "kernel";
 const PROBE: &str = "hello";
 /// XNU's channel ids that may reach services, each with its message page.
 const FIRST_SERVICE_CHANNEL: u32 = 3;
-const SERVICE_CHANNELS: usize = 6;
+const SERVICE_CHANNELS: usize = 8;
 /// The indicator controller's channel (system.xml): XNU asks it about
 /// sensors for its tasks; it is no resource tasks can call.
 const INDICATOR_CHANNEL: u32 = 7;
@@ -49,6 +49,9 @@ pub struct Exclaves {
     pub stage: Stage,
     booted: Option<Box<Booted>>,
     pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
+    /// The upcall page of each service channel whose service makes
+    /// upcalls (`xnu_upcall_page_<channel>`; `crate::upcalls`).
+    upcall_pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
 }
 
 /// What EXCLAVECORE makes of the checked table: the table itself (the root
@@ -130,8 +133,20 @@ impl Exclaves {
             memory_region_symbol!(xnu_tb_page_6, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_7, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_8, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_9, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_10, PAGE_BYTES),
         ];
-        Exclaves { stage: Stage::None, booted: None, pages: pages.map(Result::ok) }
+        let upcall_pages = [
+            memory_region_symbol!(xnu_upcall_page_3, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_4, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_5, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_6, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_7, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_8, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_9, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_10, PAGE_BYTES),
+        ];
+        Exclaves { stage: Stage::None, booted: None, pages: pages.map(Result::ok), upcall_pages: upcall_pages.map(Result::ok) }
     }
 
     /// Task `pid` running `program`, whose entitlements `known` holds once
@@ -407,14 +422,10 @@ impl Exclaves {
     /// service `id` of the caller's domains, its reply in their place. The
     /// message goes straight between the task's memory and the page, and
     /// the task's buffer stays as it was unless a reply came.
+    /// A service that makes upcalls is [`Route::Upcalls`]: its calls go
+    /// through `crate::upcalls`, and block.
     pub fn endpoint_call(&self, caller: &Caller, id: u64, message: &USlice<u8>) -> Result<(), u64> {
-        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
-        let id = usize::try_from(id).ok().filter(|&id| id < MAX_SERVICE_ID as usize).ok_or(KERN_INVALID_ARGUMENT)?;
-        let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN);
-        let route = booted.task_services[id]
-            .or_else(|| booted.kernel_services[id].filter(|_| kernel))
-            .ok_or(KERN_INVALID_ARGUMENT)?;
-        let (_, endpoint) = booted.endpoints.get(usize::from(route)).ok_or(KERN_FAILURE)?;
+        let Route::Direct(endpoint) = self.route(caller, id)? else { return Err(KERN_FAILURE) };
         if message.len() != MESSAGE_BYTES as usize {
             return Err(KERN_INVALID_ARGUMENT);
         }
@@ -424,6 +435,33 @@ impl Exclaves {
             // memory, which XNU maps for its life.
             .call_with(|page| unsafe { message.copy_to_shared(page) }, |page| unsafe { message.copy_from_shared(page) })
             .map_err(|_| KERN_FAILURE)
+    }
+}
+
+/// How ENDPOINT_CALL reaches a service.
+pub enum Route<'a> {
+    /// One protected call.
+    Direct(&'a Endpoint),
+    /// Calls that may need XNU to serve upcalls first: the endpoint and
+    /// its upcall page.
+    Upcalls(&'a Endpoint, MemoryRegion),
+}
+
+impl Exclaves {
+    /// The route to service `id` of the caller's domains.
+    pub fn route(&self, caller: &Caller, id: u64) -> Result<Route<'_>, u64> {
+        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        let id = usize::try_from(id).ok().filter(|&id| id < MAX_SERVICE_ID as usize).ok_or(KERN_INVALID_ARGUMENT)?;
+        let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN);
+        let route = booted.task_services[id]
+            .or_else(|| booted.kernel_services[id].filter(|_| kernel))
+            .ok_or(KERN_INVALID_ARGUMENT)?;
+        let (channel, endpoint) = booted.endpoints.get(usize::from(route)).ok_or(KERN_FAILURE)?;
+        let upcalls = channel.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.upcall_pages.get(i as usize).copied().flatten());
+        Ok(match upcalls {
+            Some(page) => Route::Upcalls(endpoint, page),
+            None => Route::Direct(endpoint),
+        })
     }
 }
 

@@ -25,6 +25,7 @@ pub struct Kernel {
     pub console: Console,
     pub clock: crate::time::Clock,
     pub exclaves: crate::exclaves::Exclaves,
+    pub upcalls: crate::upcalls::Upcalls,
 }
 
 /// A boot-filesystem path: a bare name, or `/bin/<name>`.

@@ -9,6 +9,7 @@ extern crate alloc;
 
 #[macro_use]
 mod console;
+mod disk;
 mod exclaves;
 mod exec;
 mod heap;
@@ -17,6 +18,7 @@ mod ports;
 mod tasks;
 mod time;
 mod traps;
+mod upcalls;
 mod vm;
 mod wait;
 
@@ -47,6 +49,7 @@ fn init() -> Xnu {
     let mut console = console::Console::new().unwrap_or_else(|e| panic!("console: {e}"));
     match boot(&mut console) {
         Ok((mem, bootfs)) => {
+            let upcalls = upcalls::Upcalls::new(&mut console);
             let mut kernel = Kernel {
                 tasks: tasks::Tasks::new(),
                 ports: Default::default(),
@@ -55,6 +58,7 @@ fn init() -> Xnu {
                 console,
                 clock: time::Clock::new(),
                 exclaves: exclaves::Exclaves::new(),
+                upcalls,
             };
             match kernel.spawn(0, INIT, &[INIT.into()], None) {
                 Ok(pid) => log!(kernel.console, "{SLOTS} task slots, {} programs; launchd is pid {pid}", kernel.bootfs.len()),
@@ -104,6 +108,9 @@ impl Handler for Xnu {
         let Some(k) = self.kernel.as_mut() else { return };
         if channels.contains(time::TIMER) {
             k.expire_deadlines();
+        }
+        if channels.contains(disk::DISK_IRQ) {
+            upcalls::disk_interrupt(k);
         }
         if channels.contains(console::SERIAL) {
             k.console.poll_input();

@@ -23,6 +23,9 @@ pub enum Wait {
     /// Boxed: rare, and the largest wait, which every trap's outcome would
     /// otherwise carry the room for.
     Exclaves { args: Box<crate::traps::ExclavesArgs> },
+    /// An ENDPOINT_CALL to a service that makes upcalls: under way, or
+    /// queued behind the one that is (`crate::upcalls`).
+    Service { args: Box<crate::traps::ExclavesArgs> },
 }
 
 impl Wait {

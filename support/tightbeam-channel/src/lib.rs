@@ -82,6 +82,17 @@ impl Endpoint {
         Ok(())
     }
 
+    /// A bare call with `label` ([`CALL_LABEL`] or [`UPCALL_DONE`]): the
+    /// service's reply label, unjudged, for a caller that serves upcalls.
+    pub fn call_labelled(&self, label: u64) -> Result<u64, Error> {
+        self.channel.pp_call(MessageInfo::new(label, 0)).map(|m| m.label()).map_err(Error::Channel)
+    }
+
+    /// The message page.
+    pub fn page(&self) -> &MemoryRegion {
+        &self.page
+    }
+
     /// The call itself: the page holds a request, and then the reply.
     fn invoke(&self) -> Result<(), Error> {
         let answer = self.channel.pp_call(MessageInfo::new(CALL_LABEL, 0)).map_err(Error::Channel)?;

@@ -26,11 +26,13 @@
 //! `--disk IMAGE` attaches a raw disk image (read-write: the guest's writes
 //! stay in the file) as a virtio-blk device on virtio-mmio transport 0,
 //! registers at 0x0a000000, GIC INTID 48 (see `qemu_harness::qemu`).
+//! `--secure-nv IMAGE` attaches a 64 MiB image as the second CFI flash bank
+//! (0x04000000), the storage exclave's simulated secure NV memory.
 //!
 //! Usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB]
 //!                 [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]...
-//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--qemu-arg ARG]...
-//!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE]
+//!                 [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--secure-nv IMAGE] [--qemu-arg ARG]...
+//!        run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE] [--secure-nv IMAGE]
 //!        run-qemu --qemu-home DIR --firmware-dirs     (where that QEMU looks for firmware)
 
 use std::io::{BufRead, BufReader, Write};
@@ -50,9 +52,10 @@ const FAILURE_GRACE: Duration = Duration::from_secs(2);
 
 const USAGE: &str = "usage: run-qemu --qemu-home DIR --image IMAGE --log FILE [--timeout SECS] [--ram MB] \
                      [--suite NAME [--junit FILE]] [--expect TEXT]... [--expect-line TEXT]... [--forbid-line TEXT]... \
-                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--qemu-arg ARG]...\n       \
-                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE]\n       \
-                     (--disk: a raw image as virtio-blk on virtio-mmio transport 0, 0x0a000000, INTID 48)\n       \
+                     [--send-after MARKER TEXT]... [--type-interval MS] [--seal TOKEN] [--origin NAME] [--until LINE] [--mark TEXT]... [--disk IMAGE] [--secure-nv IMAGE] [--qemu-arg ARG]...\n       \
+                     run-qemu --qemu-home DIR --image IMAGE --interactive [--gdb] [--ram MB] [--disk IMAGE] [--secure-nv IMAGE]\n       \
+                     (--disk: a raw image as virtio-blk on virtio-mmio transport 0, 0x0a000000, INTID 48;\n       \
+                      --secure-nv: a 64 MiB image as CFI flash bank 1, 0x04000000)\n       \
                      run-qemu --qemu-home DIR --firmware-dirs";
 
 #[derive(Debug)]
@@ -74,6 +77,7 @@ struct Options {
     until: Vec<String>,
     qemu_args: Vec<String>,
     disk: Option<String>,
+    secure_nv: Option<String>,
     marks: Vec<String>,
     interactive: bool,
     gdb: bool,
@@ -83,6 +87,12 @@ struct Options {
 fn usage(problem: &str) -> ! {
     eprintln!("run-qemu: {problem}\n{USAGE}");
     exit(2)
+}
+
+impl Options {
+    fn drives(&self) -> qemu_harness::qemu::Drives<'_> {
+        qemu_harness::qemu::Drives { disk: self.disk.as_deref(), secure_nv: self.secure_nv.as_deref() }
+    }
 }
 
 fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String> {
@@ -104,6 +114,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
         until: Vec::new(),
         qemu_args: Vec::new(),
         disk: None,
+        secure_nv: None,
         marks: Vec::new(),
         interactive: false,
         gdb: false,
@@ -120,6 +131,7 @@ fn parse_args(mut args: impl Iterator<Item = String>) -> Result<Options, String>
             "--ram" => o.ram_mb = value()?.parse().map_err(|_| "--ram takes MiB")?,
             "--qemu-arg" => o.qemu_args.push(value()?),
             "--disk" => o.disk = Some(value()?),
+            "--secure-nv" => o.secure_nv = Some(value()?),
             "--suite" => o.suite = Some(value()?),
             "--junit" => o.junit = Some(PathBuf::from(value()?)),
             "--expect" => o.expect.push(value()?),
@@ -180,8 +192,15 @@ fn main() {
     if let Some(disk) = opts.disk.as_deref().filter(|d| !std::path::Path::new(d).is_file()) {
         usage(&format!("no disk image at {disk} (make it first: the guest writes into it)"));
     }
+    if let Some(nv) = opts.secure_nv.as_deref() {
+        match std::fs::metadata(nv) {
+            Ok(m) if m.len() == qemu_harness::qemu::FLASH_BANK_BYTES => {}
+            Ok(m) => usage(&format!("{nv} is {} bytes; a flash bank's image must be exactly 64 MiB", m.len())),
+            Err(e) => usage(&format!("no secure NV image at {nv}: {e}")),
+        }
+    }
     if opts.interactive {
-        let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal, opts.disk.as_deref());
+        let mut command = qemu.command(&opts.image, opts.ram_mb, Console::Terminal, &opts.drives());
         if opts.gdb {
             command.args(["-s", "-S"]);
         }
@@ -205,7 +224,7 @@ fn run_headless(opts: &Options, qemu: &Qemu) -> i32 {
     let started = Instant::now();
     let mut marks = opts.marks.clone();
     let mut child = qemu
-        .command(&opts.image, opts.ram_mb, Console::Pipe, opts.disk.as_deref())
+        .command(&opts.image, opts.ram_mb, Console::Pipe, &opts.drives())
         .args(&opts.qemu_args)
         .stdin(if opts.send.is_empty() { Stdio::null() } else { Stdio::piped() })
         .stdout(Stdio::piped())

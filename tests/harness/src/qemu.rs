@@ -82,8 +82,8 @@ impl Qemu {
     }
 
     /// QEMU `virt` (Cortex-A53, `ram_mb` MiB) booting `image`, no default
-    /// devices, with `disk` (a raw image file) as a virtio-blk device.
-    pub fn command(&self, image: &Path, ram_mb: u32, console: Console, disk: Option<&str>) -> Command {
+    /// devices, with the `drives` given.
+    pub fn command(&self, image: &Path, ram_mb: u32, console: Console, drives: &Drives) -> Command {
         let mut command = Command::new(&self.binary);
         command
             .args(["-nodefaults", "-M", "virt", "-cpu", "cortex-a53", "-m"])
@@ -99,10 +99,13 @@ impl Qemu {
             command.args(["-monitor", "none"]);
         }
         command.args(["-global", "virtio-mmio.force-legacy=false"]);
-        if let Some(disk) = disk {
+        if let Some(disk) = drives.disk {
             command.arg("-drive").arg(drive_option(disk)).arg("-device").arg(format!(
                 "virtio-blk-device,drive={DISK_ID},bus=virtio-mmio-bus.{DISK_TRANSPORT}"
             ));
+        }
+        if let Some(nv) = drives.secure_nv {
+            command.arg("-drive").arg(format!("if=pflash,unit=1,format=raw,file={}", nv.replace(',', ",,")));
         }
         command.arg("-kernel").arg(image);
         command
@@ -110,6 +113,19 @@ impl Qemu {
 }
 
 const DISK_ID: &str = "disk0";
+
+/// The image files a run attaches.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Drives<'a> {
+    /// A raw disk: virtio-blk on [`DISK_TRANSPORT`].
+    pub disk: Option<&'a str>,
+    /// The second CFI flash bank (64 MiB exactly): the storage exclave's
+    /// simulated secure non-volatile memory.
+    pub secure_nv: Option<&'a str>,
+}
+
+/// The size QEMU virt requires of a flash bank's image.
+pub const FLASH_BANK_BYTES: u64 = 64 << 20;
 
 /// `-drive`'s value for a raw image at `path`. QEMU splits option values at
 /// commas (`,,` is a literal one), so the path's commas are doubled.

@@ -7,7 +7,7 @@ mod exclaves;
 mod mach;
 
 pub use bsd::deliver_input;
-pub use exclaves::{exclaves_op, Args as ExclavesArgs};
+pub use exclaves::{caller as exclaves_caller, exclaves_op, Args as ExclavesArgs};
 pub use mach::deliver;
 
 use sel4::Fault;
@@ -114,6 +114,9 @@ fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, 
         _ => return Err(KERN_INVALID_ARGUMENT),
     };
     if k.exclaves.stage == crate::exclaves::Stage::None {
+        return Ok(fast::USE_TRAP);
+    }
+    if msg.label() == fast::ENDPOINT_CALL && exclaves::makes_upcalls(k, pid, args[2]) {
         return Ok(fast::USE_TRAP);
     }
     Ok(exclaves::exclaves_op(k, pid, slot, &args))
