@@ -18,6 +18,9 @@
 
 use core::fmt;
 
+use zerocopy::little_endian::{U16, U32, U64};
+use zerocopy::{FromBytes, Immutable, IntoBytes};
+
 pub mod mmio;
 
 pub use mmio::{Mmio, Registers};
@@ -43,6 +46,36 @@ const DESC_F_WRITE: u16 = 2;
 /// The one request's chain always starts at descriptor 0.
 const HEAD: u16 = 0;
 
+/// A split virtqueue descriptor: a buffer the device reads (or, with
+/// `DESC_F_WRITE`, writes), chained to `next` by `DESC_F_NEXT`.
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+#[repr(C)]
+struct Descriptor {
+    addr: U64,
+    len: U32,
+    flags: U16,
+    next: U16,
+}
+
+/// The device's record of a finished chain: its head and the bytes it wrote.
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+#[repr(C)]
+struct UsedElement {
+    id: U32,
+    len: U32,
+}
+
+/// virtio-blk's request header, the chain's first (device-read) buffer.
+#[derive(Clone, Copy, FromBytes, IntoBytes, Immutable)]
+#[repr(C)]
+struct Header {
+    kind: U32,
+    reserved: U32,
+    sector: U64,
+}
+
+const _: () = assert!(size_of::<Descriptor>() == 16 && size_of::<UsedElement>() == 8 && size_of::<Header>() == 16);
+
 const BLK_T_IN: u32 = 0;
 const BLK_T_OUT: u32 = 1;
 const BLK_S_OK: u8 = 0;
@@ -60,6 +93,7 @@ pub enum Error {
     NoTransport { magic: u32 },
     Version { version: u32 },
     NotBlock { device_id: u32 },
+    ResetIgnored,
     NoVersion1,
     FeaturesRefused,
     QueueInUse,
@@ -92,6 +126,7 @@ impl fmt::Display for Error {
             ),
             Error::NotBlock { device_id: 0 } => write!(f, "no device on this virtio-mmio transport (device id 0)"),
             Error::NotBlock { device_id } => write!(f, "device id {device_id} is not a block device (2)"),
+            Error::ResetIgnored => write!(f, "the device status is not 0 after a reset"),
             Error::NoVersion1 => write!(f, "the device does not offer VIRTIO_F_VERSION_1"),
             Error::FeaturesRefused => write!(f, "the device did not keep FEATURES_OK: it refused our features"),
             Error::QueueInUse => write!(f, "queue 0 is already ready after a reset"),
@@ -165,16 +200,20 @@ impl Dma {
         Ok(Dma { vaddr, paddr, len })
     }
 
-    fn put<T: Copy>(&self, offset: usize, value: T) {
-        debug_assert!(offset + core::mem::size_of::<T>() <= DATA_OFFSET);
-        // SAFETY: offsets are the layout's constants, below DATA_OFFSET,
-        // which `new` checked is inside the region, and aligned for T.
+    /// Writes a record of the layout (little-endian fields, alignment 1).
+    fn put<T: IntoBytes + Immutable>(&self, offset: usize, value: T) {
+        debug_assert!(offset + size_of::<T>() <= DATA_OFFSET);
+        // SAFETY: offsets are the layout's constants, whose records end
+        // below DATA_OFFSET, which `new` checked is inside the region; T
+        // has alignment 1.
         unsafe { self.vaddr.add(offset).cast::<T>().write_volatile(value) }
     }
 
-    fn get<T: Copy>(&self, offset: usize) -> T {
-        debug_assert!(offset + core::mem::size_of::<T>() <= DATA_OFFSET);
-        // SAFETY: as for `put`.
+    /// Reads what the device may have written: only types for which any
+    /// bytes are a value (`FromBytes`).
+    fn get<T: FromBytes>(&self, offset: usize) -> T {
+        debug_assert!(offset + size_of::<T>() <= DATA_OFFSET);
+        // SAFETY: as for `put`; any bytes there are a valid T.
         unsafe { self.vaddr.add(offset).cast::<T>().read_volatile() }
     }
 
@@ -256,6 +295,10 @@ impl<R: Registers> Device<R> {
     fn initialise(&mut self) -> Result<(), Error> {
         let regs = &self.regs;
         regs.write(reg::STATUS, 0);
+        // virtio-mmio resets on the write: the status reads 0 at once.
+        if regs.read(reg::STATUS) != 0 {
+            return Err(Error::ResetIgnored);
+        }
         regs.write(reg::STATUS, status::ACKNOWLEDGE);
         regs.write(reg::STATUS, status::ACKNOWLEDGE | status::DRIVER);
 
@@ -282,7 +325,7 @@ impl<R: Registers> Device<R> {
             return Err(Error::QueueTooSmall { max });
         }
         for offset in (0..DATA_OFFSET).step_by(8) {
-            self.dma.put::<u64>(offset, 0);
+            self.dma.put(offset, U64::ZERO);
         }
         regs.write(reg::QUEUE_NUM, u32::from(QUEUE_SIZE));
         let at = |offset: usize| self.dma.paddr + offset as u64;
@@ -332,7 +375,9 @@ impl<R: Registers> Device<R> {
         }
         // SAFETY: the data area is inside the region `Dma::new` was
         // promised, used by nothing else; no request is in flight, so the
-        // device does not write it, and `&self` keeps `start` away.
+        // device has no buffer of it to write (one that writes memory it
+        // was not given is beyond any driver's checks), and `&self` keeps
+        // `start` away while the slice lives.
         Ok(unsafe { core::slice::from_raw_parts(self.dma.vaddr.add(DATA_OFFSET), self.data_len()) })
     }
 
@@ -390,10 +435,8 @@ impl<R: Registers> Device<R> {
             return Err(Error::Busy);
         }
         let dma = &self.dma;
-        dma.put::<u32>(HEADER, kind.to_le());
-        dma.put::<u32>(HEADER + 4, 0);
-        dma.put::<u64>(HEADER + 8, request.sector.to_le());
-        dma.put::<u8>(STATUS_BYTE, STATUS_UNSET);
+        dma.put(HEADER, Header { kind: kind.into(), reserved: U32::ZERO, sector: request.sector.into() });
+        dma.put(STATUS_BYTE, STATUS_UNSET);
         let data_flags = match request.op {
             Op::Read => DESC_F_NEXT | DESC_F_WRITE,
             Op::Write => DESC_F_NEXT,
@@ -403,18 +446,16 @@ impl<R: Registers> Device<R> {
             (DATA_OFFSET, request.data_len(), data_flags),
             (STATUS_BYTE, 1, DESC_F_WRITE),
         ];
-        for (i, (offset, len, flags)) in chain.into_iter().enumerate() {
-            let desc = DESCRIPTORS + 16 * i;
-            dma.put::<u64>(desc, (dma.paddr + offset as u64).to_le());
-            dma.put::<u32>(desc + 8, len.to_le());
-            dma.put::<u16>(desc + 12, flags.to_le());
-            dma.put::<u16>(desc + 14, (i as u16 + 1).to_le());
+        for (i, (offset, len, flags)) in (0u16..).zip(chain) {
+            let next = (i + 1).into();
+            let descriptor = Descriptor { addr: (dma.paddr + offset as u64).into(), len: len.into(), flags: flags.into(), next };
+            dma.put(DESCRIPTORS + size_of::<Descriptor>() * usize::from(i), descriptor);
         }
         // One request at a time: the available index equals the used one.
         let index = self.last_used;
-        dma.put::<u16>(AVAILABLE + 4 + 2 * usize::from(index % QUEUE_SIZE), HEAD.to_le());
+        dma.put(AVAILABLE + 4 + 2 * usize::from(index % QUEUE_SIZE), U16::new(HEAD));
         barrier();
-        dma.put::<u16>(AVAILABLE + 2, index.wrapping_add(1).to_le());
+        dma.put(AVAILABLE + 2, U16::new(index.wrapping_add(1)));
         barrier();
         let writable = match request.op {
             Op::Read => request.data_len() + 1,
@@ -429,7 +470,7 @@ impl<R: Registers> Device<R> {
     /// it; `None` while it has not (or when none is in flight).
     pub fn poll(&mut self) -> Option<Result<(), Error>> {
         let pending = self.pending?;
-        let used = u16::from_le(self.dma.get::<u16>(USED + 2));
+        let used = self.dma.get::<U16>(USED + 2).get();
         let outcome = if used == self.last_used {
             if self.regs.read(reg::STATUS) & status::NEEDS_RESET == 0 {
                 return None;
@@ -451,10 +492,10 @@ impl<R: Registers> Device<R> {
         if used != expected {
             return Err(Error::UsedIndex { expected, got: used });
         }
-        let element = USED + 4 + 8 * usize::from(self.last_used % QUEUE_SIZE);
+        let slot = USED + 4 + size_of::<UsedElement>() * usize::from(self.last_used % QUEUE_SIZE);
         self.last_used = expected;
-        let id = u32::from_le(self.dma.get::<u32>(element));
-        let len = u32::from_le(self.dma.get::<u32>(element + 4));
+        let element = self.dma.get::<UsedElement>(slot);
+        let (id, len) = (element.id.get(), element.len.get());
         if id != u32::from(HEAD) {
             return Err(Error::UsedId { id });
         }

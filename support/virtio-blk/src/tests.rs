@@ -28,6 +28,8 @@ struct Fake {
     regs: RefCell<[u32; 0x80]>,
     features: [u32; 2],
     accept_features: bool,
+    /// Ignores writes to the status register.
+    sticky_status: bool,
     driver_features: RefCell<[u32; 2]>,
     disk: RefCell<Vec<u8>>,
     notifies: Cell<u32>,
@@ -43,10 +45,12 @@ impl Fake {
         regs[reg::DEVICE_ID / 4] = 2;
         regs[reg::QUEUE_NUM_MAX / 4] = 16;
         regs[reg::CONFIG / 4] = CAPACITY as u32;
+        regs[reg::STATUS / 4] = status::DRIVER_OK;
         Fake {
             regs: RefCell::new(regs),
             features: [0, 1],
             accept_features: true,
+            sticky_status: false,
             driver_features: RefCell::new([0; 2]),
             disk: RefCell::new(vec![0; CAPACITY as usize * SECTOR_SIZE]),
             notifies: Cell::new(0),
@@ -147,6 +151,7 @@ impl Registers for &Fake {
                 }
             }
             reg::INTERRUPT_ACK => self.regs.borrow_mut()[reg::INTERRUPT_STATUS / 4] &= !value,
+            reg::STATUS if self.sticky_status => {}
             reg::STATUS if !self.accept_features => self.regs.borrow_mut()[offset / 4] = value & !status::FEATURES_OK,
             reg::DRIVER_FEATURES => {
                 if let Some(word) = self.driver_features.borrow_mut().get_mut(self.reg(reg::DRIVER_FEATURES_SEL) as usize) {
@@ -213,6 +218,8 @@ fn probe_refuses_what_is_not_a_modern_block_device() {
     let old = Fake { features: [0xffff_ffff, 0], ..Fake::new() };
     assert_eq!(probe(&old, &mut buffer), Some(Error::NoVersion1));
     assert_ne!(old.reg(reg::STATUS) & status::FAILED, 0, "a refused device is left FAILED");
+    let stuck = Fake { sticky_status: true, ..Fake::new() };
+    assert_eq!(probe(&stuck, &mut buffer), Some(Error::ResetIgnored));
     let picky = Fake { accept_features: false, ..Fake::new() };
     assert_eq!(probe(&picky, &mut buffer), Some(Error::FeaturesRefused));
 }

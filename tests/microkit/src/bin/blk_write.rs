@@ -16,6 +16,7 @@ const NAME: &str = "MK0018";
 const WHAT: &str = "virtio-blk: capacity, refusals before the device, write and read back, IOERR and UNSUPP";
 /// A request type virtio-blk does not define.
 const UNKNOWN_TYPE: u32 = 0x7e;
+/// VIRTIO_BLK_T_IN, a read, as `start_unchecked` takes it.
 const IN: u32 = 0;
 
 protection_domain!(init);
@@ -102,6 +103,11 @@ impl Writer {
         self.step = next.map_err(|e| Failure::Driver("the next request", e))?;
         Ok(false)
     }
+
+    fn finish(&mut self, result: Result<(), Failure>) {
+        self.disk = None;
+        blk::report(NAME, WHAT, result);
+    }
 }
 
 impl Handler for Writer {
@@ -120,12 +126,5 @@ impl Handler for Writer {
             Ok(true) => self.finish(Ok(())),
             Err(why) => self.finish(Err(why)),
         }
-    }
-}
-
-impl Writer {
-    fn finish(&mut self, result: Result<(), Failure>) {
-        self.disk = None;
-        blk::report(NAME, WHAT, result);
     }
 }
