@@ -2,6 +2,8 @@
 //! suite runner of the test programs (xnutest, exclavetest, buftest).
 #![no_std]
 
+pub mod store;
+
 use libsystem::abi::wait;
 use libsystem::{bsd, println};
 

@@ -79,6 +79,7 @@ fn run(words: &[&str], sensors: &mut Sensors) {
         "indicator" => indicator(),
         "audio" => audio(words),
         "key" => key(words),
+        "store" => store(words),
         name => spawn(name, words),
     }
 }
@@ -86,7 +87,7 @@ fn run(words: &[&str], sensors: &mut Sensors) {
 fn help() {
     println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
     println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator,");
-    println!("  audio copy N, key derive ID");
+    println!("  audio copy N, key derive ID, store put KEY VALUE, store get KEY, store rm KEY");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -366,6 +367,51 @@ fn key(words: &[&str]) {
         }
         Ok(Err(code)) => println!("key: {identity} refused: error {:#x}", code.get()),
         _ => println!("key: the reply does not decode"),
+    }
+}
+
+/// `store put KEY VALUE...`, `store get KEY`, `store rm KEY`: secure
+/// storage (the value is the rest of the line, its words joined by spaces).
+fn store(words: &[&str]) {
+    use xnu_userland::store::{Store, VALUE_MAX};
+    let usage = "usage: store put KEY VALUE | store get KEY | store rm KEY";
+    let (Some(&op), Some(&key)) = (words.get(1), words.get(2)) else { return println!("{usage}") };
+    let store = match Store::open() {
+        Ok(s) => s,
+        Err(e) => return println!("store: {}", e.describe()),
+    };
+    match op {
+        "put" => {
+            let mut value = [0u8; 256];
+            let mut len = 0;
+            for (i, w) in words[3..].iter().enumerate() {
+                let sep: &[u8] = if i > 0 { b" " } else { b"" };
+                for part in [sep, w.as_bytes()] {
+                    let Some(room) = value.get_mut(len..len + part.len()) else { return println!("store: the value is too long for a line") };
+                    room.copy_from_slice(part);
+                    len += part.len();
+                }
+            }
+            match store.put(key.as_bytes(), &value[..len]) {
+                Ok(version) => println!("store: {key} stored (version {version})"),
+                Err(e) => println!("store: {key}: {}", e.describe()),
+            }
+        }
+        "get" => {
+            let mut value = [0u8; VALUE_MAX];
+            match store.get(key.as_bytes(), &mut value) {
+                Ok((len, version)) => match core::str::from_utf8(&value[..len]) {
+                    Ok(text) => println!("{key} = {text} (version {version})"),
+                    Err(_) => println!("{key} = {len} bytes, not text (version {version})"),
+                },
+                Err(e) => println!("store: {key}: {}", e.describe()),
+            }
+        }
+        "rm" => match store.remove(key.as_bytes()) {
+            Ok(_) => println!("store: {key} removed"),
+            Err(e) => println!("store: {key}: {}", e.describe()),
+        },
+        _ => println!("{usage}"),
     }
 }
 
