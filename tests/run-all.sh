@@ -170,6 +170,34 @@ disk_args() {
     disk=(--disk "$file")
 }
 
+# The default system's drives: XNU's disk and the storage exclave's secure
+# NV flash, per name in $drives_dir (emptied once per run). Sets `drives`
+# to the harness options for FILE's `drives: NAME [from OTHER]` line: NAME's
+# images, blank if new, first copied from OTHER's if `from`; a file without
+# the line (or no file: a suite) gets a blank pair of its own, named after it. Then runs FILE's
+# `before: COMMAND` lines (host shell, DISK and NV naming the images,
+# DRIVES the directory): what a test does to the images between boots.
+drives_dir="$BUILD_DIR/disks/runs"
+rm -rf "$drives_dir" && mkdir -p "$drives_dir"
+drive_args() {
+    local spec name from other command
+    spec=""
+    [ -f "$1" ] && spec=$(sed -n 's/^ *drives: \(.*\)$/\1/p' "$1" | sed 's/ *-->$//')
+    read -r name from other <<< "${spec:-$(basename "$1" .txt)}"
+    if [ "$from" = from ]; then
+        cp "$drives_dir/$other-disk.img" "$drives_dir/$name-disk.img" &&
+            cp --sparse=always "$drives_dir/$other-nv.img" "$drives_dir/$name-nv.img" || return 1
+    fi
+    [ -f "$drives_dir/$name-disk.img" ] || truncate -s 2M "$drives_dir/$name-disk.img" || return 1
+    [ -f "$drives_dir/$name-nv.img" ] || truncate -s 64M "$drives_dir/$name-nv.img" || return 1
+    drives=(--disk "$drives_dir/$name-disk.img" --secure-nv "$drives_dir/$name-nv.img")
+    while IFS= read -r command; do
+        [ -n "$command" ] || continue
+        DISK="$drives_dir/$name-disk.img" NV="$drives_dir/$name-nv.img" DRIVES="$drives_dir" \
+            bash -c "$command" || return 1
+    done < <([ -f "$1" ] && sed -n 's/^ *before: \(.*\)$/\1/p' "$1")
+}
+
 # Checks that a run of IMAGE fails for the reason the harness calls VERDICT
 # and that the log shows EVIDENCE: the harness must notice failures too.
 # Extra arguments go to the harness.
@@ -339,7 +367,8 @@ if section xnu; then
         program=${rest%%:*} marker=${rest#*:}
         echo "== suite $name ($program, typed at the default system's shell)"
         log="$logs/suite-$name.log"
-        "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/system.elf" --log "$log" \
+        drive_args "suite-$name.txt"
+        "$HARNESS" --qemu-home "$QEMU_HOME" --image "$dir/images/system.elf" --log "$log" "${drives[@]}" \
             --timeout "$TIMEOUT" --ram "$QEMU_RAM_MB" --junit "$RESULTS_DIR/$name.xml" --suite "$name" \
             --origin xnu --send-after "$marker" "$program\n" 2>&1 |
             grep --line-buffered -E '^xnu: (Starting test|Test )|^run-qemu: '
@@ -348,17 +377,25 @@ if section xnu; then
     # EXCL0021: a resource table with a byte flipped (its checksum then
     # fails) gives boot FAILED with the reason, and XNU runs on: the shell
     # comes up, and an exclaves call is refused with KERN_FAILURE.
-    boot EXCL0021 damaged-table \
+    drive_args excl0021.txt
+    boot EXCL0021 damaged-table "${drives[@]}" \
         --expect "xnu: exclaves: boot FAILED: the resource table is damaged: " \
         --expect-line "xnu: launchd: exclaves boot failed: kern_return 0x5" \
         --send-after '*** system ready ***' 'call echo\n' --expect-line "xnu: call: no service 'echo' here (kern_return 0x5)"
     if [ "$status" -eq 0 ]; then pass EXCL0021; else fail EXCL0021 "$(grep -m1 '^run-qemu: verdict' "$log" || tail -n 1 "$log") ($log)"; fi
-    echo "== SHELL sessions"
-    for session in tests/shell/shell*.txt; do
+    # SHELL and STORE sessions, in order: a STORE session may boot the
+    # drives an earlier one wrote (`drives:`), changed on the host first
+    # (`before:`).
+    echo "== SHELL and STORE sessions"
+    for session in tests/shell/shell*.txt tests/store/store*.txt; do
         file=$(basename "$session" .txt)
         name=$(echo "${file%%-*}" | tr '[:lower:]' '[:upper:]')
         spec_args "$session"
-        boot "$name" system "${args[@]}"
+        if ! drive_args "$session"; then
+            fail "$name" "its drives could not be made (drives:, before: in $session)"
+            continue
+        fi
+        boot "$name" system "${args[@]}" "${drives[@]}"
         if [ "$status" -eq 0 ]; then
             pass "$name"
         else

@@ -4,15 +4,19 @@
 //! Such a call runs as a conversation on the service's channel: XNU calls
 //! with the task's message; the service answers with its reply, or with an
 //! upcall (`tightbeam_channel::UPCALL`) in its upcall page, which XNU serves
-//! (`xnu_objstore`, through the disk when it must) and answers with a call
-//! of `UPCALL_DONE`, until the reply comes. The task waits meanwhile; one
+//! and answers with a call of `UPCALL_DONE`, until the reply comes. XNU
+//! serves the caller's data in and out itself (between the task's data
+//! buffer, x5 and x6 of its trap, and the service's `storage_in` and
+//! `storage_out`), and the rest from its object store (`xnu_objstore`,
+//! through the disk when it must). The task waits meanwhile; one
 //! conversation runs at a time, and the others' tasks queue
 //! (`Wait::Service`) in the order they came.
 
 use alloc::boxed::Box;
 
 use sel4_microkit::{memory_region_symbol, MemoryRegion, TrapResult};
-use tightbeam::{decode_request, encode_reply, error_reply, Received, MESSAGE_BYTES};
+use tightbeam::storage::{upcall_refusal, Count};
+use tightbeam::{decode_request, encode_reply, error_reply, ErrorCode, Received, Reply, Request, MESSAGE_BYTES};
 use tightbeam_channel::{CALL_LABEL, REPLIED, UPCALL, UPCALL_DONE};
 use xnu_abi::kern::*;
 use xnu_objstore::{Action, Store, EXTENT_BYTES};
@@ -22,11 +26,12 @@ use crate::exclaves::{Caller, Route};
 use crate::kernel::Kernel;
 use crate::tasks::{Pid, State};
 use crate::traps::{ExclavesArgs, Outcome};
-use crate::vm::USlice;
+use crate::vm::{Access, USlice};
 use crate::wait::Wait;
 
-/// The upcall buffers' size in system.xml.
+/// The upcall buffers' and the caller's data buffers' sizes in system.xml.
 const UPCALL_BUFFER_BYTES: usize = 0x5000;
+const CALLER_BUFFER_BYTES: usize = 0x4000;
 const _: () = assert!(EXTENT_BYTES <= UPCALL_BUFFER_BYTES);
 
 pub struct Upcalls {
@@ -37,6 +42,9 @@ pub struct Upcalls {
     /// XNU reads for it.
     blob_out: Option<MemoryRegion>,
     blob_in: Option<MemoryRegion>,
+    /// Where the caller's data goes in (XNU writes it) and comes out.
+    caller_in: Option<MemoryRegion>,
+    caller_out: Option<MemoryRegion>,
     call: Option<Conversation>,
 }
 
@@ -44,9 +52,12 @@ pub struct Upcalls {
 /// message buffer, and the header of the upcall being served.
 struct Conversation {
     pid: Pid,
+    slot: usize,
     caller: Caller,
     id: u64,
     message: USlice<u8>,
+    /// The task's data buffer: its address and size, checked when used.
+    data: (u64, u64),
     upcall: tightbeam::Header,
 }
 
@@ -69,11 +80,13 @@ impl Upcalls {
         };
         let blob_out = memory_region_symbol!(upcall_out, UPCALL_BUFFER_BYTES).ok();
         let blob_in = memory_region_symbol!(upcall_in, UPCALL_BUFFER_BYTES).ok();
-        Upcalls { disk, store: Store::new(), blob_out, blob_in, call: None }
+        let caller_in = memory_region_symbol!(caller_in, CALLER_BUFFER_BYTES).ok();
+        let caller_out = memory_region_symbol!(caller_out, CALLER_BUFFER_BYTES).ok();
+        Upcalls { disk, store: Store::new(), blob_out, blob_in, caller_in, caller_out, call: None }
     }
 
     fn serve(&mut self, upcall: &tightbeam::Request<'_>) -> Action {
-        let Some((data, out, _)) = areas(&mut self.disk, self.blob_out, self.blob_in) else { return Action::Reply(Err(tightbeam::storage::upcall_refusal::IO)) };
+        let Some((data, out, _)) = areas(&mut self.disk, self.blob_out, self.blob_in) else { return Action::Reply(Err(upcall_refusal::IO)) };
         let action = self.store.serve(upcall, data, out);
         self.start(action)
     }
@@ -89,7 +102,7 @@ impl Upcalls {
     }
 
     fn transfer_done(&mut self, ok: bool) -> Action {
-        let Some((data, out, inb)) = areas(&mut self.disk, self.blob_out, self.blob_in) else { return Action::Reply(Err(tightbeam::storage::upcall_refusal::IO)) };
+        let Some((data, out, inb)) = areas(&mut self.disk, self.blob_out, self.blob_in) else { return Action::Reply(Err(upcall_refusal::IO)) };
         let action = self.store.io_done(ok, data, out, inb);
         self.start(action)
     }
@@ -118,7 +131,7 @@ pub fn call(k: &mut Kernel, caller: Caller, slot: usize, id: u64, buffer: u64, s
     if size != MESSAGE_BYTES as u64 {
         return reply(KERN_INVALID_ARGUMENT);
     }
-    let Ok(message) = USlice::<u8>::new(&k.mem[slot], buffer, size, crate::vm::Access::Write) else { return reply(KERN_INVALID_ADDRESS) };
+    let Ok(message) = USlice::<u8>::new(&k.mem[slot], buffer, size, Access::Write) else { return reply(KERN_INVALID_ADDRESS) };
     if k.upcalls.call.is_some() {
         return Outcome::Block(Wait::Service { args: Box::new(*args) });
     }
@@ -132,7 +145,8 @@ pub fn call(k: &mut Kernel, caller: Caller, slot: usize, id: u64, buffer: u64, s
         Ok(Route::Direct(_)) => return reply(KERN_FAILURE),
         Err(code) => return reply(code),
     };
-    k.upcalls.call = Some(Conversation { pid: caller.pid, caller, id, message, upcall: tightbeam::Header::default() });
+    let data = (args[5], args[6]);
+    k.upcalls.call = Some(Conversation { pid: caller.pid, slot, caller, id, message, data, upcall: tightbeam::Header::default() });
     match advance(k, Next::Answer(answer)) {
         Some(result) => reply(result),
         None => Outcome::Block(Wait::Service { args: Box::new(*args) }),
@@ -178,6 +192,8 @@ fn advance(k: &mut Kernel, mut next: Next) -> Option<u64> {
                     c.upcall = header;
                 }
                 match decode_request(&received) {
+                    Ok(Request::CallerIn(Count { len })) => Action::Reply(caller_data(k, Way::In, len)),
+                    Ok(Request::CallerOut(Count { len })) => Action::Reply(caller_data(k, Way::Out, len)),
                     Ok(upcall) => k.upcalls.serve(&upcall),
                     Err(e) => Action::Reply(Err(e.code())),
                 }
@@ -196,7 +212,7 @@ fn advance(k: &mut Kernel, mut next: Next) -> Option<u64> {
                     _ => false,
                 };
                 if !encoded {
-                    error_reply(&header, result.err().unwrap_or(tightbeam::ErrorCode::INTERNAL), &mut out);
+                    error_reply(&header, result.err().unwrap_or(ErrorCode::INTERNAL), &mut out);
                 }
                 if upcall_page.write(0, &out).is_err() {
                     return Some(end(k, KERN_FAILURE));
@@ -205,6 +221,41 @@ fn advance(k: &mut Kernel, mut next: Next) -> Option<u64> {
             }
         }
     }
+}
+
+/// Which way the caller's data moves.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Way {
+    /// The task's buffer to `storage_in`.
+    In,
+    /// `storage_out` to the task's buffer.
+    Out,
+}
+
+/// Serves the caller-in or caller-out upcall: `len` bytes between the
+/// calling task's data buffer and the service's buffer, if the task still
+/// lives and its buffer is that long.
+fn caller_data(k: &Kernel, way: Way, len: u32) -> Result<Reply<'static>, ErrorCode> {
+    let Some(c) = k.upcalls.call.as_ref() else { return Err(upcall_refusal::IO) };
+    let alive = k.tasks.get(c.pid).is_some_and(|t| t.slot == Some(c.slot) && !matches!(t.state, State::Zombie { .. }));
+    let (addr, size) = c.data;
+    if !alive || len as usize > CALLER_BUFFER_BYTES {
+        return Err(upcall_refusal::IO);
+    }
+    if u64::from(len) > size {
+        return Err(upcall_refusal::CALLER_BUFFER);
+    }
+    let access = if way == Way::In { Access::Read } else { Access::Write };
+    let task = USlice::<u8>::new(&k.mem[c.slot], addr, u64::from(len), access).map_err(|_| upcall_refusal::CALLER_BUFFER)?;
+    let region = if way == Way::In { k.upcalls.caller_in } else { k.upcalls.caller_out };
+    let region = region.ok_or(upcall_refusal::IO)?;
+    // SAFETY: the region is mapped for XNU's life (writable for `caller_in`),
+    // at least CALLER_BUFFER_BYTES long, and `len` is no more than that.
+    match way {
+        Way::In => unsafe { task.copy_to_shared(region.base()) },
+        Way::Out => unsafe { task.copy_from_shared(region.base()) },
+    }
+    Ok(Reply::Count(Count { len }))
 }
 
 /// The conversation is over with `result`.

@@ -192,7 +192,7 @@ impl Configured {
         if !self.storage.has_keys() {
             self.fetch_keys();
         }
-        Ok(self.storage.request(&request, &mut self.shared))
+        Ok(self.storage.request(&request))
     }
 
     /// XNU's reply to the upcall: the next step, `None` if none was asked.

@@ -1,8 +1,9 @@
 //! Secure storage: values that XNU keeps on its disk but can neither read
 //! nor change unnoticed, nor replay in an older version.
 //!
-//! A request (put, get, remove) runs as one or more upcalls to XNU
-//! (open, write, size, read, remove of a named object), each answered by
+//! A request (put, get, remove) runs as one or more upcalls to XNU (the
+//! caller's value in or out; open, write, size, read, remove of a named
+//! object), each answered by
 //! XNU calling back with its reply ([`Storage::upcall_reply`]); the last
 //! step answers the request. Nothing in an upcall reply is trusted: a
 //! count, size or code out of protocol ends the request with
@@ -18,7 +19,7 @@ pub mod names;
 mod tests;
 
 use tightbeam::storage::{
-    refusal, upcall_refusal, Count, Key, Object, ObjectIo, ObjectName, ObjectSize, Opened, Put, Stored, Value,
+    refusal, upcall_refusal, Count, Key, Object, ObjectIo, ObjectName, ObjectSize, Opened, Put, Stored, Value, KEY_MAX,
     OBJECT_NAME_BYTES, OPEN_CREATE, OPEN_TRUNCATE,
 };
 use tightbeam::{ErrorCode, MethodId, Reply, Request};
@@ -33,9 +34,11 @@ pub const BLOB_MAX: usize = VALUE_MAX + blob::OVERHEAD;
 
 /// The four buffers, each shared with XNU.
 pub trait Buffers {
-    /// The first `out.len()` bytes of `storage_in` (a put's value).
+    /// The first `out.len()` bytes of `storage_in` (a put's value, which
+    /// XNU put there for the caller-in upcall).
     fn value_in(&self, out: &mut [u8]);
-    /// Writes a get's value at the start of `storage_out`.
+    /// Writes a get's value at the start of `storage_out`, for the
+    /// caller-out upcall.
     fn value_out(&mut self, value: &[u8]);
     /// Writes a sealed blob at the start of `upcall_out`, for XNU to store.
     fn blob_out(&mut self, blob: &[u8]);
@@ -57,13 +60,17 @@ pub type UpcallReply<'a> = Option<Result<Reply<'a>, ErrorCode>>;
 /// A request part way, waiting for XNU's reply to its upcall.
 #[derive(Debug, Clone, Copy)]
 enum Pending {
-    /// Put: the object opened for writing, then the blob written.
+    /// Put: the caller's value in, the object opened for writing, then the
+    /// blob written.
+    PutIn { key_len: usize, key: [u8; KEY_MAX], len: usize },
     PutOpen { tag: ObjectTag, version: u64, len: usize },
     PutWrite { tag: ObjectTag, version: u64, len: usize },
     /// Get: the object opened, its size, then its bytes.
     GetOpen { tag: ObjectTag, version: u64 },
     GetSize { tag: ObjectTag, version: u64, object: u32 },
     GetRead { tag: ObjectTag, version: u64, len: usize },
+    /// Get: the value out to the caller.
+    GetOut { version: u64, len: usize },
     /// Remove: XNU's copy gone (the counters already say so).
     Remove { version: u64 },
 }
@@ -71,8 +78,8 @@ enum Pending {
 impl Pending {
     fn method(&self) -> MethodId {
         match self {
-            Pending::PutOpen { .. } | Pending::PutWrite { .. } => MethodId::Put,
-            Pending::GetOpen { .. } | Pending::GetSize { .. } | Pending::GetRead { .. } => MethodId::Get,
+            Pending::PutIn { .. } | Pending::PutOpen { .. } | Pending::PutWrite { .. } => MethodId::Put,
+            Pending::GetOpen { .. } | Pending::GetSize { .. } | Pending::GetRead { .. } | Pending::GetOut { .. } => MethodId::Get,
             Pending::Remove { .. } => MethodId::Remove,
         }
     }
@@ -80,6 +87,8 @@ impl Pending {
     /// The upcall this step waits on.
     fn upcall(&self) -> MethodId {
         match self {
+            Pending::PutIn { .. } => MethodId::CallerIn,
+            Pending::GetOut { .. } => MethodId::CallerOut,
             Pending::PutOpen { .. } | Pending::GetOpen { .. } => MethodId::Open,
             Pending::PutWrite { .. } => MethodId::WriteObject,
             Pending::GetSize { .. } => MethodId::ObjectSize,
@@ -118,13 +127,13 @@ impl<N: SecureNv> Storage<N> {
 
     /// A new request. One still waiting for XNU is abandoned: XNU chose
     /// not to answer it.
-    pub fn request(&mut self, request: &Request<'_>, buffers: &mut impl Buffers) -> Step {
+    pub fn request(&mut self, request: &Request<'_>) -> Step {
         self.pending = None;
         let method = request.method();
         let step = match self.keys.clone() {
             None => Err(refusal::NO_KEY),
             Some(keys) => match *request {
-                Request::Put(put) => self.put(&keys, put, buffers),
+                Request::Put(put) => Self::put(put),
                 Request::Get(Key { key }) => self.get(&keys, key),
                 Request::Remove(Key { key }) => self.remove(&keys, key),
                 _ => Err(ErrorCode::INTERNAL),
@@ -156,11 +165,18 @@ impl<N: SecureNv> Storage<N> {
         }
     }
 
-    fn put(&mut self, keys: &StorageKeys, put: Put<'_>, buffers: &mut impl Buffers) -> Result<Next, ErrorCode> {
+    fn put(put: Put<'_>) -> Result<Next, ErrorCode> {
         let len = usize::try_from(put.len).ok().filter(|&l| l <= VALUE_MAX).ok_or(refusal::TOO_LARGE)?;
-        let (tag, name) = keys.object(put.key);
-        // The value is copied in before anything is reserved, and sealed in
-        // private memory.
+        let mut key = [0u8; KEY_MAX];
+        key[..put.key.len()].copy_from_slice(put.key);
+        Ok(upcall(Pending::PutIn { key_len: put.key.len(), key, len }, Request::CallerIn(Count { len: put.len })))
+    }
+
+    /// The caller's value is in `storage_in`: copied in, then sealed in
+    /// private memory under a newly reserved version.
+    fn seal(&mut self, key: &[u8], len: usize, buffers: &mut impl Buffers) -> Result<Next, ErrorCode> {
+        let keys = self.keys.clone().ok_or(refusal::NO_KEY)?;
+        let (tag, name) = keys.object(key);
         buffers.value_in(&mut self.work[..len]);
         let version = self.counters.reserve(&tag).map_err(|_| refusal::COUNTERS)?;
         let sealed = blob::seal(&keys.seal, &tag, version, &mut self.work, len).ok_or(ErrorCode::INTERNAL)?;
@@ -186,12 +202,19 @@ impl<N: SecureNv> Storage<N> {
     fn resume(&mut self, pending: Pending, reply: Result<Reply<'_>, ErrorCode>, buffers: &mut impl Buffers) -> Result<Next, ErrorCode> {
         // XNU's own refusals, then any reply of another type, are its failure.
         let reply = match (pending, reply) {
+            (Pending::PutIn { .. } | Pending::GetOut { .. }, Err(upcall_refusal::CALLER_BUFFER)) => return Err(refusal::SHORT_BUFFER),
             (Pending::GetOpen { .. }, Err(upcall_refusal::NOT_FOUND)) => return Err(refusal::TAMPERED),
             (Pending::Remove { version }, Err(upcall_refusal::NOT_FOUND)) => return Ok(Ok(Reply::Stored(Stored { version }))),
             (_, Err(_)) => return Err(refusal::XNU_FAILED),
             (_, Ok(reply)) => reply,
         };
         match (pending, reply) {
+            (Pending::PutIn { key_len, key, len }, Reply::Count(Count { len: moved })) => {
+                if moved as usize != len {
+                    return Err(refusal::XNU_FAILED);
+                }
+                self.seal(&key[..key_len], len, buffers)
+            }
             (Pending::PutOpen { tag, version, len }, Reply::Opened(Opened { object })) => {
                 buffers.blob_out(&self.work[..len]);
                 Ok(upcall(Pending::PutWrite { tag, version, len }, io(MethodId::WriteObject, object, len)))
@@ -223,7 +246,14 @@ impl<N: SecureNv> Storage<N> {
                     return Err(refusal::ROLLED_BACK);
                 }
                 buffers.value_out(value);
-                Ok(Ok(Reply::Value(Value { len: value.len() as u32, version })))
+                let len = value.len();
+                Ok(upcall(Pending::GetOut { version, len }, Request::CallerOut(Count { len: len as u32 })))
+            }
+            (Pending::GetOut { version, len }, Reply::Count(Count { len: moved })) => {
+                if moved as usize != len {
+                    return Err(refusal::XNU_FAILED);
+                }
+                Ok(Ok(Reply::Value(Value { len: len as u32, version })))
             }
             (Pending::Remove { version }, Reply::Done(_)) => Ok(Ok(Reply::Stored(Stored { version }))),
             _ => Err(refusal::XNU_FAILED),

@@ -87,6 +87,9 @@ impl FakeXnu {
                 b.upcall_in[..bytes.len()].copy_from_slice(bytes);
                 Ok(Reply::Count(Count { len }))
             }
+            // The caller's value: the test puts it in `storage_in` itself
+            // and reads a get's from `storage_out`.
+            Request::CallerIn(Count { len }) | Request::CallerOut(Count { len }) => Ok(Reply::Count(Count { len })),
             Request::RemoveObject(ObjectName { name, .. }) => {
                 self.objects.remove(&name).map(|_| Reply::Done(Done)).ok_or(upcall_refusal::NOT_FOUND)
             }
@@ -122,7 +125,7 @@ impl World {
         request: Request<'_>,
         mut tamper: impl FnMut(&Request<'_>, Result<Reply<'static>, ErrorCode>) -> UpcallReply<'static>,
     ) -> (MethodId, Result<Reply<'static>, ErrorCode>) {
-        let mut step = self.storage.request(&request, &mut self.buffers);
+        let mut step = self.storage.request(&request);
         for _ in 0..8 {
             match step {
                 Step::Answer(method, answer) => return (method, answer),
@@ -196,7 +199,7 @@ fn values_survive_a_reboot() {
 #[test]
 fn unknown_and_removed_keys_are_not_found_without_asking_xnu() {
     let mut w = World::new();
-    assert_eq!(w.storage.request(&Request::Get(Key { key: b"nope" }), &mut w.buffers), Step::Answer(MethodId::Get, Err(refusal::NOT_FOUND)));
+    assert_eq!(w.storage.request(&Request::Get(Key { key: b"nope" })), Step::Answer(MethodId::Get, Err(refusal::NOT_FOUND)));
     w.put(b"k", b"v").unwrap();
     assert_eq!(w.remove(b"k"), Ok(1));
     assert!(w.xnu.objects.is_empty(), "XNU's copy removed");
@@ -346,7 +349,7 @@ fn a_failed_write_never_reuses_a_version() {
 fn a_new_request_abandons_a_waiting_one() {
     let mut w = World::new();
     w.put(b"k", b"v").unwrap();
-    let first = w.storage.request(&Request::Get(Key { key: b"k" }), &mut w.buffers);
+    let first = w.storage.request(&Request::Get(Key { key: b"k" }));
     assert!(matches!(first, Step::Upcall(Request::Open(_))));
     assert_eq!(w.get(b"k").as_deref(), Ok(&b"v"[..]));
     assert_eq!(w.storage.upcall_reply(Some(Ok(Reply::Done(Done))), &mut w.buffers), None, "nothing waits now");
@@ -356,10 +359,10 @@ fn a_new_request_abandons_a_waiting_one() {
 fn limits_and_missing_keys_are_refused() {
     let mut w = World::new();
     let too_long = Request::Put(Put { len: VALUE_MAX as u32 + 1, key: b"k" });
-    assert_eq!(w.storage.request(&too_long, &mut w.buffers), Step::Answer(MethodId::Put, Err(refusal::TOO_LARGE)));
+    assert_eq!(w.storage.request(&too_long), Step::Answer(MethodId::Put, Err(refusal::TOO_LARGE)));
     let mut keyless = Storage::new(FakeFlash::new());
-    assert_eq!(keyless.request(&Request::Get(Key { key: b"k" }), &mut w.buffers), Step::Answer(MethodId::Get, Err(refusal::NO_KEY)));
-    assert_eq!(w.storage.request(&Request::Hello(tightbeam::hello::Hello), &mut w.buffers), Step::Answer(MethodId::Hello, Err(ErrorCode::INTERNAL)));
+    assert_eq!(keyless.request(&Request::Get(Key { key: b"k" })), Step::Answer(MethodId::Get, Err(refusal::NO_KEY)));
+    assert_eq!(w.storage.request(&Request::Hello(tightbeam::hello::Hello)), Step::Answer(MethodId::Hello, Err(ErrorCode::INTERNAL)));
 }
 
 #[test]
@@ -367,7 +370,31 @@ fn each_step_waits_on_its_upcall() {
     let mut w = World::new();
     assert_eq!(w.storage.waiting_on(), None);
     w.buffers.storage_in[..1].copy_from_slice(b"x");
-    let step = w.storage.request(&Request::Put(Put { len: 1, key: b"k" }), &mut w.buffers);
-    assert!(matches!(step, Step::Upcall(Request::Open(ObjectName { flags, .. })) if flags == OPEN_CREATE | OPEN_TRUNCATE));
+    let step = w.storage.request(&Request::Put(Put { len: 1, key: b"k" }));
+    assert_eq!(step, Step::Upcall(Request::CallerIn(Count { len: 1 })), "the value comes in first");
+    assert_eq!(w.storage.waiting_on(), Some(MethodId::CallerIn));
+    let step = w.storage.upcall_reply(Some(Ok(Reply::Count(Count { len: 1 }))), &mut w.buffers);
+    assert!(matches!(step, Some(Step::Upcall(Request::Open(ObjectName { flags, .. }))) if flags == OPEN_CREATE | OPEN_TRUNCATE));
     assert_eq!(w.storage.waiting_on(), Some(MethodId::Open));
+}
+
+#[test]
+fn the_callers_data_moves_exactly_or_the_request_fails() {
+    let mut w = World::new();
+    w.put(b"k", b"kept").unwrap();
+    type Tamper = fn(&Request<'_>, Result<Reply<'static>, ErrorCode>) -> UpcallReply<'static>;
+    let short: Tamper = |u, r| match u {
+        Request::CallerIn(Count { len }) | Request::CallerOut(Count { len }) => Some(Ok(Reply::Count(Count { len: len - 1 }))),
+        _ => Some(r),
+    };
+    let refused: Tamper = |u, r| match u {
+        Request::CallerIn(_) | Request::CallerOut(_) => Some(Err(upcall_refusal::CALLER_BUFFER)),
+        _ => Some(r),
+    };
+    for (tamper, expected) in [(short, refusal::XNU_FAILED), (refused, refusal::SHORT_BUFFER)] {
+        w.buffers.storage_in[..3].copy_from_slice(b"new");
+        assert_eq!(w.run_with(Request::Put(Put { len: 3, key: b"k" }), tamper).1, Err(expected));
+        assert_eq!(w.run_with(Request::Get(Key { key: b"k" }), tamper).1, Err(expected));
+        assert_eq!(w.get(b"k").as_deref(), Ok(&b"kept"[..]), "nothing was stored, and the value is intact");
+    }
 }

@@ -82,10 +82,13 @@ pub enum MethodId {
     ObjectSize,
     /// [`ObjectName`] → [`Done`].
     RemoveObject,
+    /// [`Count`] → [`Count`], each: the caller's data in, or out.
+    CallerIn,
+    CallerOut,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 20] = [
+    pub const ALL: [MethodId; 22] = [
         MethodId::Hello,
         MethodId::Echo,
         MethodId::Transform,
@@ -106,6 +109,8 @@ impl MethodId {
         MethodId::WriteObject,
         MethodId::ObjectSize,
         MethodId::RemoveObject,
+        MethodId::CallerIn,
+        MethodId::CallerOut,
     ];
 
     /// The declaration: (service, method number, version). Numbers start at
@@ -133,6 +138,8 @@ impl MethodId {
             MethodId::WriteObject => (ServiceId::Upcalls, 4, 1),
             MethodId::ObjectSize => (ServiceId::Upcalls, 7, 1),
             MethodId::RemoveObject => (ServiceId::Upcalls, 8, 1),
+            MethodId::CallerIn => (ServiceId::Upcalls, 11, 1),
+            MethodId::CallerOut => (ServiceId::Upcalls, 13, 1),
         }
     }
 
@@ -197,6 +204,8 @@ pub enum Request<'a> {
     WriteObject(ObjectIo),
     ObjectSize(Object),
     RemoveObject(ObjectName),
+    CallerIn(Count),
+    CallerOut(Count),
 }
 
 impl Request<'_> {
@@ -222,6 +231,8 @@ impl Request<'_> {
             Request::WriteObject(_) => MethodId::WriteObject,
             Request::ObjectSize(_) => MethodId::ObjectSize,
             Request::RemoveObject(_) => MethodId::RemoveObject,
+            Request::CallerIn(_) => MethodId::CallerIn,
+            Request::CallerOut(_) => MethodId::CallerOut,
         }
     }
 }
@@ -260,7 +271,7 @@ impl Reply<'_> {
                 | (Reply::Stored(_), MethodId::Put | MethodId::Remove)
                 | (Reply::Value(_), MethodId::Get)
                 | (Reply::Opened(_), MethodId::Open)
-                | (Reply::Count(_), MethodId::ReadObject | MethodId::WriteObject)
+                | (Reply::Count(_), MethodId::ReadObject | MethodId::WriteObject | MethodId::CallerIn | MethodId::CallerOut)
                 | (Reply::ObjectSize(_), MethodId::ObjectSize)
         )
     }
@@ -317,6 +328,8 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::WriteObject => Request::WriteObject(ObjectIo::decode(payload)?),
         MethodId::ObjectSize => Request::ObjectSize(Object::decode(payload)?),
         MethodId::RemoveObject => Request::RemoveObject(ObjectName::decode(payload)?),
+        MethodId::CallerIn => Request::CallerIn(Count::decode(payload)?),
+        MethodId::CallerOut => Request::CallerOut(Count::decode(payload)?),
     })
 }
 
@@ -356,7 +369,7 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
         MethodId::Put | MethodId::Remove => Reply::Stored(Stored::decode(payload)?),
         MethodId::Get => Reply::Value(Value::decode(payload)?),
         MethodId::Open => Reply::Opened(Opened::decode(payload)?),
-        MethodId::ReadObject | MethodId::WriteObject => Reply::Count(Count::decode(payload)?),
+        MethodId::ReadObject | MethodId::WriteObject | MethodId::CallerIn | MethodId::CallerOut => Reply::Count(Count::decode(payload)?),
         MethodId::ObjectSize => Reply::ObjectSize(ObjectSize::decode(payload)?),
     }))
 }
@@ -416,6 +429,7 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::Open(r) | Request::RemoveObject(r) => r.encode(payload),
         Request::ReadObject(r) | Request::WriteObject(r) => r.encode(payload),
         Request::ObjectSize(r) => r.encode(payload),
+        Request::CallerIn(r) | Request::CallerOut(r) => r.encode(payload),
     })
 }
 
@@ -555,6 +569,8 @@ mod tests {
             Request::ReadObject(ObjectIo { object: 3, offset: 0, len: 4124 }),
             Request::WriteObject(ObjectIo { object: u32::MAX, offset: u32::MAX, len: 1 }),
             Request::ObjectSize(Object { object: 9 }),
+            Request::CallerIn(Count { len: 16384 }),
+            Request::CallerOut(Count { len: 0 }),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -586,6 +602,8 @@ mod tests {
             (MethodId::WriteObject, Reply::Count(Count { len: 0 })),
             (MethodId::ObjectSize, Reply::ObjectSize(ObjectSize { size: 1 << 40 })),
             (MethodId::RemoveObject, Reply::Done(Done)),
+            (MethodId::CallerIn, Reply::Count(Count { len: 3 })),
+            (MethodId::CallerOut, Reply::Count(Count { len: 4096 })),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];

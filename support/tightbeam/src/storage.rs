@@ -1,19 +1,21 @@
 //! Secure storage, and the upcalls it makes to XNU for the bytes.
 //!
 //! - **The storage service** (XNU's tasks call it): put, get and remove a
-//!   value by key. Values cross in the named buffers `storage_in` (the
-//!   task's value for a put) and `storage_out` (a get's value); the message
-//!   carries the key and the length.
-//! - **XNU's upcalls** (the storage exclave asks, XNU serves): open, read,
-//!   write, size and remove of named objects, which XNU keeps on its disk.
-//!   The bytes cross in the upcall buffers: `upcall_out` (the exclave's
-//!   sealed blob for a write) and `upcall_in` (what XNU read). Nothing XNU
-//!   answers is trusted: the exclave checks every length and count.
+//!   value by key. The message carries the key and a put's length; the
+//!   value itself is the caller's data, which XNU moves when the service
+//!   asks (the caller-in and caller-out upcalls) between the calling task's
+//!   buffer and the service's buffers `storage_in` and `storage_out`.
+//! - **XNU's upcalls** (the storage exclave asks, XNU serves): those two,
+//!   and open, read, write, size and remove of named objects, which XNU
+//!   keeps on its disk. A blob crosses in the upcall buffers: `upcall_out`
+//!   (the exclave's sealed blob for a write) and `upcall_in` (what XNU
+//!   read). Nothing XNU answers is trusted: the exclave checks every length
+//!   and count.
 
 use zerocopy::byteorder::little_endian::{U32, U64};
 use zerocopy::{FromBytes, Immutable, IntoBytes, KnownLayout, Unaligned};
 
-use crate::{get_wire, payload_size, put_wire, DecodeError, EncodeError, ErrorCode, Payload, PAYLOAD_MAX};
+use crate::{get_wire, payload_size, put_wire, DecodeError, EncodeError, Payload, PAYLOAD_MAX};
 
 /// The longest key.
 pub const KEY_MAX: usize = 64;
@@ -38,6 +40,8 @@ pub mod refusal {
     pub const TOO_LARGE: ErrorCode = ErrorCode::service(4);
     /// XNU failed an upcall, or answered one out of protocol.
     pub const XNU_FAILED: ErrorCode = ErrorCode::service(5);
+    /// The caller's buffer is shorter than the value.
+    pub const SHORT_BUFFER: ErrorCode = ErrorCode::service(8);
     /// The storage key is not available (the key service did not answer).
     pub const NO_KEY: ErrorCode = ErrorCode::service(6);
     /// The secure counters are full, or their memory failed.
@@ -50,14 +54,11 @@ pub mod upcall_refusal {
     pub const NOT_FOUND: ErrorCode = ErrorCode::service(1);
     pub const NO_SPACE: ErrorCode = ErrorCode::service(2);
     pub const IO: ErrorCode = ErrorCode::service(3);
+    /// The caller's buffer is shorter than the data.
+    pub const CALLER_BUFFER: ErrorCode = ErrorCode::service(4);
 }
 
-/// Whether `code` is one of the storage service's refusals above.
-pub fn is_refusal(code: ErrorCode) -> bool {
-    (1..=7).any(|n| code == ErrorCode::service(n))
-}
-
-/// Request: store `len` bytes of `storage_in` under `key`.
+/// Request: store the caller's `len` bytes under `key`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Put<'a> {
     pub len: u32,
@@ -76,7 +77,7 @@ pub struct Stored {
     pub version: u64,
 }
 
-/// Reply to a get: the value is the first `len` bytes of `storage_out`.
+/// Reply to a get: the value's length (XNU gave the caller its bytes).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Value {
     pub len: u32,
@@ -112,6 +113,9 @@ pub struct Opened {
     pub object: u32,
 }
 
+/// Upcall reply: bytes moved. Also the request of the caller-in and
+/// caller-out upcalls: `len` bytes of the caller's data into `storage_in`,
+/// or out of `storage_out` to the caller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Count {
     pub len: u32,
@@ -257,8 +261,3 @@ word_payload!(Opened, object, U32Wire, U32);
 word_payload!(Count, len, U32Wire, U32);
 word_payload!(ObjectSize, size, U64Wire, U64);
 word_payload!(Stored, version, U64Wire, U64);
-
-/// An upcall refusal XNU may give (anything else is out of protocol).
-pub fn is_upcall_refusal(code: ErrorCode) -> bool {
-    [upcall_refusal::NOT_FOUND, upcall_refusal::NO_SPACE, upcall_refusal::IO].contains(&code)
-}

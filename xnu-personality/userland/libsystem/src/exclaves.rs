@@ -194,6 +194,16 @@ pub fn endpoint_call_trap(id: u64, message: &mut [u8; MESSAGE_BYTES as usize]) -
     kr(ctl(op_word(ENDPOINT_CALL), id, message.as_mut_ptr() as u64, MESSAGE_BYTES))
 }
 
+/// ENDPOINT_CALL to a service that makes upcalls (secure storage), with
+/// the call's data: `len` bytes at `data`, which XNU reads or writes as the
+/// service asks (x5, x6: our extension, ABI.md), so the caller knows
+/// which: the storage service reads a put's and writes a get's. Always the
+/// trap: such a call waits for XNU's disk.
+pub fn endpoint_call_with_data(id: u64, message: &mut [u8; MESSAGE_BYTES as usize], data: *mut u8, len: usize) -> Result<(), KernError> {
+    let message = message.as_mut_ptr() as u64;
+    kr(ctl_all([0, op_word(ENDPOINT_CALL), id, message, MESSAGE_BYTES, data as u64, len as u64]))
+}
+
 /// One resource of the table XNU booted, as `list` reports it.
 #[derive(Debug, Clone, Copy)]
 pub struct Resource {
