@@ -168,12 +168,21 @@ mod tests {
     #[test]
     fn a_disk_is_a_raw_virtio_blk_drive_on_transport_0() {
         let qemu = Qemu { binary: "q".into(), firmware: "f".into() };
-        let with = args(&qemu.command(Path::new("i.elf"), 64, Console::Pipe, Some("build/a,b.img")));
+        let with = args(&qemu.command(Path::new("i.elf"), 64, Console::Pipe, &Drives { disk: Some("build/a,b.img"), secure_nv: None }));
         let at = |flag: &str| with.iter().position(|a| a == flag).map(|i| with[i + 1].as_str());
         assert_eq!(at("-drive"), Some("if=none,format=raw,id=disk0,file=build/a,,b.img"));
         assert_eq!(at("-device"), Some("virtio-blk-device,drive=disk0,bus=virtio-mmio-bus.0"));
         assert_eq!(at("-global"), Some("virtio-mmio.force-legacy=false"));
-        let without = args(&qemu.command(Path::new("i.elf"), 64, Console::Pipe, None));
+        let without = args(&qemu.command(Path::new("i.elf"), 64, Console::Pipe, &Drives::default()));
         assert!(!without.iter().any(|a| a == "-drive" || a == "-device"));
+    }
+
+    #[test]
+    fn secure_nv_is_the_second_flash_bank() {
+        let qemu = Qemu { binary: "q".into(), firmware: "f".into() };
+        let with = args(&qemu.command(Path::new("i.elf"), 64, Console::Pipe, &Drives { disk: None, secure_nv: Some("nv,1.img") }));
+        let at = |flag: &str| with.iter().position(|a| a == flag).map(|i| with[i + 1].as_str());
+        assert_eq!(at("-drive"), Some("if=pflash,unit=1,format=raw,file=nv,,1.img"));
+        assert!(!with.iter().any(|a| a == "-device"), "no virtio device without a disk");
     }
 }
