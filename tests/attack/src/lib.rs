@@ -27,6 +27,76 @@ pub fn receive_on(slot: u64) {
     sel4::debug_println!("STOLE a message on slot {slot}: badge {badge:#x} label {}", info.label());
 }
 
+/// ATTACK0019's probes of the key service, shared by the asker (which
+/// sends them) and the judge (which looks at each answer, and knows how
+/// many there are).
+pub mod keys_probe {
+    use tightbeam::keys::Derive;
+    use tightbeam::{encode_request, Request, MESSAGE_BYTES};
+
+    /// The asker's calls to the judge: look at my page; I am done.
+    pub const LOOK: u64 = 1;
+    pub const DONE: u64 = 2;
+
+    pub enum Probe {
+        /// A bare call with this message in the page.
+        Message([u8; MESSAGE_BYTES]),
+        /// A call with a label and words, the page as it was.
+        Call { label: u64, words: usize },
+    }
+
+    /// Identities XNU is not allowed, or that try the policy's syntax.
+    const IDENTITIES: [&[u8]; 9] =
+        [b"exclave:storage", b"exclave:", b"exclave:*", b"*", b"secret", b"device-secret", b"1 exclave:storage", b"vm:*", b"task"];
+
+    /// Header fields (service, method, version, flags, len, status) and payload.
+    fn raw(fields: (u16, u16, u16, u16, u32, u32), payload: &[u8]) -> [u8; MESSAGE_BYTES] {
+        let (service, method, version, flags, len, status) = fields;
+        let mut m = [0u8; MESSAGE_BYTES];
+        for (at, v) in [(0, service), (2, method), (4, version), (6, flags)] {
+            m[at..at + 2].copy_from_slice(&v.to_le_bytes());
+        }
+        m[8..12].copy_from_slice(&len.to_le_bytes());
+        m[12..16].copy_from_slice(&status.to_le_bytes());
+        let n = payload.len().min(MESSAGE_BYTES - 16);
+        m[16..16 + n].copy_from_slice(&payload[..n]);
+        m
+    }
+
+    fn derive(identity: &[u8]) -> [u8; MESSAGE_BYTES] {
+        let mut m = [0u8; MESSAGE_BYTES];
+        // Identities of 1 to 64 bytes encode; the list has no other.
+        let _ = encode_request(&Request::Derive(Derive { identity }), &mut m);
+        m
+    }
+
+    /// Every probe, in order.
+    pub fn probes() -> impl Iterator<Item = Probe> {
+        let every_method = (0u16..32).flat_map(|service| (0u16..16).map(move |method| raw((service, method, 1, 0, 6, 0), b"task:x")));
+        let identities = IDENTITIES.into_iter().map(derive);
+        // The key service's own header, out of protocol in each field.
+        let headers = [
+            (11, 1, 0, 0, 15, 0),
+            (11, 1, 2, 0, 15, 0),
+            (11, 1, 0xffff, 0, 15, 0),
+            (11, 1, 1, 1, 15, 0),
+            (11, 1, 1, 0, 15, 1),
+            (11, 1, 1, 0, 0, 0),
+            (11, 1, 1, 0, 65, 0),
+            (11, 1, 1, 0, 497, 0),
+            (11, 1, 1, 0, u32::MAX, 0),
+        ]
+        .into_iter()
+        .map(|h| raw(h, b"exclave:storage"));
+        let calls = [(1, 0), (2, 0), (3, 0), (0x7fff, 0), (0, 1), (0, 4)].map(|(label, words)| Probe::Call { label, words });
+        every_method.chain(identities).chain(headers).map(Probe::Message).chain(calls)
+    }
+
+    pub fn count() -> usize {
+        probes().count()
+    }
+}
+
 /// Probing CNode slots from a child PD. Invocations on a slot that holds
 /// nothing return an error (the attacker learns nothing, and nothing
 /// happens); a Recv on it is a cap fault, which the parent (the judge)

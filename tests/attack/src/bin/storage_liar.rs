@@ -164,7 +164,6 @@ impl Liar {
     fn answer(&mut self, request: &Request<'_>, header: &tightbeam::Header, out: &mut [u8; MESSAGE_BYTES]) {
         let method = request.method();
         let honest = self.honest(request);
-        let blob_in = self.blob_in;
         let reply = match (self.next_lie(method), request) {
             (None, _) => honest,
             (Some(Lie::Garbage), _) => {
