@@ -12,7 +12,7 @@
 # build/fuzz/artifacts/TARGET/, to be turned into a regression test.
 set -eu
 cd "$(dirname "$0")/../.."
-TARGETS="tool_check tool_build spec_parse bootfs_parse tightbeam_decode table_parse"
+TARGETS="tool_check tool_build spec_parse bootfs_parse tightbeam_decode table_parse storage_upcalls objstore_serve"
 # Inputs per target in a smoke run: about five seconds each on one core.
 smoke_runs() {
     case $1 in tool_check) echo 40000 ;; tool_build) echo 5000 ;; *) echo 200000 ;; esac
