@@ -295,7 +295,9 @@ bench: $(HARNESS)
 	  $(MAKE) --no-print-directory KERNEL_CONFIG=bench KERNEL_PATCHES=$$patches \
 	    $(foreach i,$(BENCH_IMAGES),$$dir/images/$(i).elf) || exit 1; \
 	  for image in $(BENCH_IMAGES); do for run in 1 2; do \
-	    if [ $$image = system ]; then set -- --send-after 'xnu$$ ' 'xnubench\n' \
+	    if [ $$image = system ]; then \
+	      rm -f $$dir/bench-disk.img $$dir/bench-nv.img && truncate -s 2M $$dir/bench-disk.img && truncate -s 64M $$dir/bench-nv.img; \
+	      set -- --send-after 'xnu$$ ' 'xnubench\n' --disk $$dir/bench-disk.img --secure-nv $$dir/bench-nv.img \
 	      --until 'xnu: *** bench finished ***' --mark 'xnu$$ '; else set --; fi; \
 	    $(HARNESS) --qemu-home $(QEMU_HOME) --image $$dir/images/$$image.elf \
 	      --log $$dir/$$image-run$$run.log --timeout $(TIMEOUT) \

@@ -422,10 +422,10 @@ impl Exclaves {
     /// service `id` of the caller's domains, its reply in their place. The
     /// message goes straight between the task's memory and the page, and
     /// the task's buffer stays as it was unless a reply came.
-    /// A service that makes upcalls is [`Route::Upcalls`]: its calls go
-    /// through `crate::upcalls`, and block.
+    /// A service that makes upcalls ([`Route::Upcalls`]) is `USE_TRAP`:
+    /// its calls go through `crate::upcalls`, as the trap, and block.
     pub fn endpoint_call(&self, caller: &Caller, id: u64, message: &USlice<u8>) -> Result<(), u64> {
-        let Route::Direct(endpoint) = self.route(caller, id)? else { return Err(KERN_FAILURE) };
+        let Route::Direct(endpoint) = self.route(caller, id)? else { return Err(xnu_abi::fast::USE_TRAP) };
         if message.len() != MESSAGE_BYTES as usize {
             return Err(KERN_INVALID_ARGUMENT);
         }

@@ -229,9 +229,24 @@ impl Kernel {
                 _ => None,
             })
             .collect();
+        let mut queued = false;
         for (pid, slot, args) in waiting {
-            let result = crate::traps::exclaves_op(self, pid, slot, &args);
-            self.finish(pid, TrapResult::ok(result));
+            match crate::traps::exclaves_op(self, pid, slot, &args) {
+                // An ENDPOINT_CALL to a service that makes upcalls: it
+                // queues for its conversation.
+                xnu_abi::fast::USE_TRAP => {
+                    if let Some(task) = self.tasks.get_mut(pid) {
+                        if let State::Blocked { wait, .. } = &mut task.state {
+                            *wait = Wait::Service { args: alloc::boxed::Box::new(args) };
+                            queued = true;
+                        }
+                    }
+                }
+                result => self.finish(pid, TrapResult::ok(result)),
+            }
+        }
+        if queued {
+            crate::upcalls::start_next(self);
         }
     }
 

@@ -264,9 +264,10 @@ fn end(k: &mut Kernel, result: u64) -> u64 {
     result
 }
 
-/// The first queued call, if any, starts (and ends at once, or waits).
-fn start_next(k: &mut Kernel) {
-    loop {
+/// The first queued call, if any, starts (and ends at once, or waits),
+/// unless a conversation is under way.
+pub fn start_next(k: &mut Kernel) {
+    while k.upcalls.call.is_none() {
         let queued = k.tasks.by_pid.values().find_map(|t| match (&t.state, t.slot) {
             (State::Blocked { wait: Wait::Service { args }, .. }, Some(slot)) => Some((t.pid, slot, **args)),
             _ => None,
@@ -275,7 +276,7 @@ fn start_next(k: &mut Kernel) {
         let caller = crate::traps::exclaves_caller(k, pid);
         match call(k, caller, slot, args[2], args[3], args[4], &args) {
             Outcome::Reply(result) => k.finish(pid, result),
-            // It is the conversation now (or queued again behind one).
+            // It is the conversation now.
             _ => return,
         }
     }

@@ -5,9 +5,10 @@
 //! value), and `reserved`, the highest version ever sealed, so that no
 //! version (and so no nonce) is sealed twice, even when XNU fails a write.
 //!
-//! The table is written whole, alternately into two flash sectors, each
-//! copy with a generation and a SHA-256 over it: a write cut short leaves
-//! the other copy, the newest whole one, to read at boot.
+//! The table is written whole (as many entries as it has), alternately into
+//! two flash sectors, each copy with a generation and a SHA-256 over it: a
+//! write cut short leaves the other copy, the newest whole one, to read at
+//! boot.
 
 use sha2::{Digest, Sha256};
 
@@ -122,16 +123,22 @@ impl<N: SecureNv> Counters<N> {
         let bytes = encode(generation, &entries[..len]);
         let offset = (generation % 2) as usize * N::SECTOR;
         self.nv.erase(offset).map_err(CounterError::Nv)?;
-        self.nv.program(offset, &bytes).map_err(CounterError::Nv)?;
+        self.nv.program(offset, &bytes[..used(len)]).map_err(CounterError::Nv)?;
         (self.entries, self.len, self.generation) = (entries, len, generation);
         Ok(())
     }
 }
 
-fn checksum(bytes: &[u8]) -> [u8; 32] {
+/// The bytes a table of `len` entries takes.
+fn used(len: usize) -> usize {
+    HEADER_BYTES + len * ENTRY_BYTES
+}
+
+/// Over the header's fields and the entries of a table of `len` entries.
+fn checksum(bytes: &[u8], len: usize) -> [u8; 32] {
     let mut h = Sha256::new();
     h.update(&bytes[..16]);
-    h.update(&bytes[HEADER_BYTES..]);
+    h.update(&bytes[HEADER_BYTES..used(len)]);
     h.finalize().into()
 }
 
@@ -145,7 +152,7 @@ fn encode(generation: u64, entries: &[Entry]) -> [u8; TABLE_BYTES] {
         out[16..24].copy_from_slice(&e.committed.to_le_bytes());
         out[24..].copy_from_slice(&e.reserved.to_le_bytes());
     }
-    let sum = checksum(&bytes);
+    let sum = checksum(&bytes, entries.len());
     bytes[16..HEADER_BYTES].copy_from_slice(&sum);
     bytes
 }
@@ -157,10 +164,10 @@ fn word(bytes: &[u8]) -> u64 {
 }
 
 fn decode(bytes: &[u8; TABLE_BYTES]) -> Option<(u64, [Entry; MAX_OBJECTS], usize)> {
-    if bytes[..4] != MAGIC || bytes[16..HEADER_BYTES] != checksum(bytes) {
+    let len = usize::try_from(word(&bytes[4..8])).ok().filter(|&l| l <= MAX_OBJECTS)?;
+    if bytes[..4] != MAGIC || bytes[16..HEADER_BYTES] != checksum(bytes, len) {
         return None;
     }
-    let len = usize::try_from(word(&bytes[4..8])).ok().filter(|&l| l <= MAX_OBJECTS)?;
     let mut entries = [Entry::default(); MAX_OBJECTS];
     for (e, raw) in entries.iter_mut().zip(bytes[HEADER_BYTES..].chunks_exact(ENTRY_BYTES)).take(len) {
         e.object.copy_from_slice(&raw[..16]);
@@ -226,7 +233,7 @@ pub mod tests {
     fn a_cut_write_leaves_the_last_whole_table() {
         let mut c = Counters::load(FakeFlash::new());
         c.commit(&[1; 16], 5).unwrap();
-        c.nv.cut_after = Some(100);
+        c.nv.cut_after = Some(60);
         assert_eq!(c.commit(&[1; 16], 6), Err(CounterError::Nv(NvError)));
         assert_eq!(c.get(&[1; 16]).map(|e| e.committed), Some(5), "memory unchanged");
         let mut nv = c.nv.clone();

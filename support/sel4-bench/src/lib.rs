@@ -37,6 +37,28 @@ pub fn instructions_since_reset() -> u64 {
     ticks * 16
 }
 
+/// Retired instructions, every exception level's but EL2, from PMU event
+/// counter 0 (32 bits, so compare with `wrapping_sub`). Unlike the cycle
+/// counter, which QEMU derives from the virtual clock, it stands still
+/// while the CPU waits for an interrupt (a disk transfer, say), so it
+/// counts only work. [`start_instructions`] sets it up first.
+#[inline(always)]
+pub fn instructions() -> u32 {
+    let c: u64;
+    // SAFETY: the bench kernel lets EL0 use the PMU (PMUSERENR_EL0.EN).
+    unsafe { asm!("isb", "mrs {}, pmevcntr0_el0", out(reg) c, options(nostack)) };
+    c as u32
+}
+
+/// Makes event counter 0 count retired instructions (INST_RETIRED, 0x08).
+pub fn start_instructions() {
+    const INST_RETIRED: u64 = 0x08;
+    // SAFETY: as for `instructions`; counter 0 is no one else's.
+    unsafe {
+        asm!("msr pmevtyper0_el0, {}", "msr pmcntenset_el0, {}", "isb", in(reg) INST_RETIRED, in(reg) 1u64, options(nostack));
+    }
+}
+
 /// Runs benchmarks and prints their `BENCH` lines to `out`.
 pub struct Bench<W> {
     out: W,
@@ -72,6 +94,11 @@ impl<W: fmt::Write> Bench<W> {
     /// whose every call leaves output or costs much (a spawn, a console write).
     pub fn run_few(&mut self, name: &str, warmup: usize, runs: usize, measure: impl FnMut() -> u64) -> u64 {
         self.run_counted(name, warmup, runs.min(RUNS), &[], measure)
+    }
+
+    /// `run_few` with `extra` figures, as `run_with`.
+    pub fn run_few_with(&mut self, name: &str, warmup: usize, runs: usize, extra: &[(&str, u64)], measure: impl FnMut() -> u64) -> u64 {
+        self.run_counted(name, warmup, runs.min(RUNS), extra, measure)
     }
 
     fn run_counted(&mut self, name: &str, warmup: usize, runs: usize, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {

@@ -39,11 +39,14 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
             if k.exclaves.stage == Stage::None {
                 return Outcome::Block(Wait::Exclaves { args: alloc::boxed::Box::new(args) });
             }
-            if op_flags >> OP_SHIFT == ENDPOINT_CALL && makes_upcalls(k, call.pid, args[2]) {
-                let caller = caller(k, call.pid);
-                return crate::upcalls::call(k, caller, call.slot, args[2], args[3], args[4], &args);
+            match exclaves_op(k, call.pid, call.slot, &args) {
+                // A service that makes upcalls: the call waits for them.
+                xnu_abi::fast::USE_TRAP if op_flags >> OP_SHIFT == ENDPOINT_CALL => {
+                    let caller = caller(k, call.pid);
+                    crate::upcalls::call(k, caller, call.slot, args[2], args[3], args[4], &args)
+                }
+                result => reply(result),
             }
-            reply(exclaves_op(k, call.pid, call.slot, &args))
         }
         // Exclaves parts 2 (notifications) and 3 (conclaves).
         LAUNCH_CONCLAVE | NOTIFICATION_RESOURCE_LOOKUP => reply(KERN_NOT_SUPPORTED),
@@ -72,13 +75,6 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
         _ => Err(KERN_INVALID_ARGUMENT),
     };
     result.err().unwrap_or(KERN_SUCCESS)
-}
-
-/// Whether task `pid`'s ENDPOINT_CALL to service `id` goes through
-/// `crate::upcalls` (and so may block: never as a fast call).
-pub fn makes_upcalls(k: &mut Kernel, pid: Pid, id: u64) -> bool {
-    let caller = caller(k, pid);
-    matches!(k.exclaves.route(&caller, id), Ok(crate::exclaves::Route::Upcalls(..)))
 }
 
 /// Task `pid` as the exclaves subsystem sees it (its entitlements looked

@@ -116,9 +116,7 @@ fn fast_call(k: &mut Kernel, channel: Channel, msg: MessageInfo) -> Result<u64, 
     if k.exclaves.stage == crate::exclaves::Stage::None {
         return Ok(fast::USE_TRAP);
     }
-    if msg.label() == fast::ENDPOINT_CALL && exclaves::makes_upcalls(k, pid, args[2]) {
-        return Ok(fast::USE_TRAP);
-    }
+    // A call to a service that makes upcalls answers USE_TRAP from here.
     Ok(exclaves::exclaves_op(k, pid, slot, &args))
 }
 

@@ -1,6 +1,6 @@
 //! The XNU benchmarks (`make bench` types `xnubench` at the shell of the
 //! bench-kernel system): trap round trips, a console write, a spawn, exit
-//! and wait4, and exclave calls through ENDPOINT_CALL, in guest instructions (the bench kernel lets EL0 read
+//! and wait4, exclave calls through ENDPOINT_CALL, and secure storage, in guest instructions (the bench kernel lets EL0 read
 //! the cycle counter; on a debug kernel this program dies of SIGILL).
 #![no_std]
 #![no_main]
@@ -116,6 +116,7 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     failed |= to.0 != request.0;
     named_buffer_copies(bench)?;
     sensors_and_audio(bench)?;
+    storage(bench)?;
     if failed {
         return Err("an ENDPOINT_CALL did not answer as expected");
     }
@@ -125,6 +126,37 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
 #[repr(align(8))]
 #[derive(Clone, Copy)]
 struct Aligned<T>(T);
+
+/// Secure storage: a put and a get of 4 KiB, each a whole call as a task
+/// makes it: the AEAD in the storage exclave, its upcalls, and XNU's disk
+/// transfers (a put writes the object's directory and data, a get reads
+/// the data), in bytes per instruction. Counted in retired instructions
+/// (of every PD and the kernel), not cycles: the call waits for the disk,
+/// and the cycle counter would count that wait.
+fn storage(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
+    use sel4_bench::{instructions, start_instructions};
+    const BYTES: usize = 4096;
+    let store = xnu_userland::store::Store::open().map_err(|e| e.describe())?;
+    let value = Aligned([0xa7u8; BYTES]);
+    let mut out = Aligned([0u8; BYTES]);
+    let mut failed = false;
+    start_instructions();
+    // Few runs: each writes the flash twice and the disk twice (real time).
+    bench.run_few_with("xnu_storage_put_4k", 5, 50, &[("bytes", BYTES as u64)], || {
+        let start = instructions();
+        failed |= store.put(b"bench", &value.0).is_err();
+        u64::from(instructions().wrapping_sub(start))
+    });
+    bench.run_few_with("xnu_storage_get_4k", 5, 50, &[("bytes", BYTES as u64)], || {
+        let start = instructions();
+        failed |= !matches!(store.get(b"bench", &mut out.0), Ok((BYTES, _)));
+        u64::from(instructions().wrapping_sub(start))
+    });
+    if failed || out.0 != value.0 {
+        return Err("a storage put or get failed");
+    }
+    Ok(())
+}
 
 /// NAMED_BUFFER_COPYIN and COPYOUT of 4 KiB (libSystem's fast call), to
 /// the inbound and from the outbound buffer, in bytes per instruction.
