@@ -6,6 +6,7 @@
 //! table names and XNU's message page on it (`support/tightbeam-channel`).
 
 use alloc::boxed::Box;
+use alloc::collections::BTreeMap;
 use alloc::format;
 use alloc::string::String;
 use alloc::vec::Vec;
@@ -18,6 +19,7 @@ use exclaves_table::{Backing, Entitlements, ResourceType, SensorKind, Table};
 use xnu_abi::exclaves::*;
 use xnu_abi::kern::*;
 
+use crate::ports::PortId;
 use crate::vm::USlice;
 
 /// The region `system.xml` fills with the table the build made
@@ -52,7 +54,14 @@ pub struct Exclaves {
     /// The upcall page of each service channel whose service makes
     /// upcalls (`xnu_upcall_page_<channel>`; `crate::upcalls`).
     upcall_pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
+    /// The events page of each notification channel
+    /// (`xnu_events_page_<channel>`, `tightbeam::events`).
+    events_pages: [Option<MemoryRegion>; NOTIFICATION_CHANNELS],
 }
+
+/// XNU's channel ids a NOTIFICATION may come on, each with its events page.
+const FIRST_NOTIFICATION_CHANNEL: u32 = 10;
+const NOTIFICATION_CHANNELS: usize = 3;
 
 /// What EXCLAVECORE makes of the checked table: the table itself (the root
 /// of domains, then (name, type) within each, for lookups by name), and the
@@ -70,6 +79,20 @@ struct Booted {
     sensors: Vec<(&'static str, &'static str, SensorKind)>,
     /// The indicator controller, if system.xml has it.
     indicator: Option<Endpoint>,
+    /// The NOTIFICATION resources of the task domains, and each handle's
+    /// source and pending events.
+    sources: Vec<Source>,
+    notification_handles: BTreeMap<PortId, (usize, u64)>,
+}
+
+/// Where a NOTIFICATION's events come from: its channel and events page,
+/// and the counts last read there.
+struct Source {
+    domain: &'static str,
+    name: &'static str,
+    channel: u32,
+    page: MemoryRegion,
+    seen: [u64; tightbeam::events::EVENTS],
 }
 
 /// What the indicator controller answered: a status or deadline, or its
@@ -146,7 +169,18 @@ impl Exclaves {
             memory_region_symbol!(xnu_upcall_page_9, PAGE_BYTES),
             memory_region_symbol!(xnu_upcall_page_10, PAGE_BYTES),
         ];
-        Exclaves { stage: Stage::None, booted: None, pages: pages.map(Result::ok), upcall_pages: upcall_pages.map(Result::ok) }
+        let events_pages = [
+            memory_region_symbol!(xnu_events_page_10, PAGE_BYTES),
+            memory_region_symbol!(xnu_events_page_11, PAGE_BYTES),
+            memory_region_symbol!(xnu_events_page_12, PAGE_BYTES),
+        ];
+        Exclaves {
+            stage: Stage::None,
+            booted: None,
+            pages: pages.map(Result::ok),
+            upcall_pages: upcall_pages.map(Result::ok),
+            events_pages: events_pages.map(Result::ok),
+        }
     }
 
     /// Task `pid` running `program`, whose entitlements `known` holds once
@@ -202,7 +236,9 @@ impl Exclaves {
         let buffers = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| buffers_of(&table, d)).collect();
         let sensors = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| sensors_of(&table, d)).collect();
         let indicator = self.endpoint(INDICATOR_CHANNEL);
-        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers, sensors, indicator });
+        let sources = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| self.sources_of(&table, d)).collect();
+        let notification_handles = BTreeMap::new();
+        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers, sensors, indicator, sources, notification_handles });
         let probe = booted.table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
         let endpoint = booted.kernel_services[probe.id as usize].and_then(|i| booted.endpoints.get(usize::from(i))).ok_or("the hello service has no route")?;
         let mut request = [0u8; MESSAGE_BYTES as usize];
@@ -368,6 +404,76 @@ impl Exclaves {
         let _ = self.indicator(&Request::ClientGone(tightbeam::indicator::ClientGone { client }));
     }
 
+    /// The connected NOTIFICATION resources of `domain` whose channel has an
+    /// events page, the counts as they are now (what came before a task
+    /// looked is no event of its).
+    fn sources_of(&self, table: &Table<'static>, domain: &'static str) -> Vec<Source> {
+        let Some(d) = table.domain(domain) else { return Vec::new() };
+        d.resources()
+            .filter(|r| r.connected && r.kind == ResourceType::Notification)
+            .filter_map(|r| {
+                let Backing::Channel(channel) = r.backing else { return None };
+                let index = channel.checked_sub(FIRST_NOTIFICATION_CHANNEL)? as usize;
+                let page = self.events_pages.get(index).copied().flatten()?;
+                Some(Source { domain, name: r.name, channel, page, seen: counts(&page) })
+            })
+            .collect()
+    }
+
+    /// NOTIFICATION_RESOURCE_LOOKUP: the source of that name in the
+    /// caller's domains (its index).
+    pub fn notification_source(&self, caller: &Caller, name: &str) -> Result<usize, u64> {
+        let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
+        Self::domains(caller)
+            .into_iter()
+            .flatten()
+            .find_map(|d| booted.sources.iter().position(|s| s.domain == d && s.name == name))
+            .ok_or(KERN_NOT_FOUND)
+    }
+
+    /// Handle `port` to source `source` was made: no events pending yet.
+    pub fn notification_handle(&mut self, port: PortId, source: usize) {
+        if let Some(booted) = self.booted.as_mut() {
+            booted.notification_handles.insert(port, (source, 0));
+        }
+    }
+
+    /// A notification handle went.
+    pub fn notification_gone(&mut self, port: PortId) {
+        if let Some(booted) = self.booted.as_mut() {
+            booted.notification_handles.remove(&port);
+        }
+    }
+
+    /// The channels notifications come on.
+    pub fn notification_channels(&self) -> impl Iterator<Item = u32> + '_ {
+        self.booted.iter().flat_map(|b| b.sources.iter().map(|s| s.channel))
+    }
+
+    /// The source on `channel` notified: each count that moved is that
+    /// bit's event, now pending on every handle of the source.
+    pub fn events_arrived(&mut self, channel: u32) {
+        let Some(booted) = self.booted.as_mut() else { return };
+        let Some((index, source)) = booted.sources.iter_mut().enumerate().find(|(_, s)| s.channel == channel) else { return };
+        let now = counts(&source.page);
+        let bits = now.iter().zip(source.seen).enumerate().filter(|(_, (n, s))| **n != *s).fold(0u64, |b, (i, _)| b | 1 << i);
+        source.seen = now;
+        for (s, pending) in booted.notification_handles.values_mut() {
+            if *s == index {
+                *pending |= bits;
+            }
+        }
+    }
+
+    /// The events of handle `port` in `mask`, no longer pending; `None` if
+    /// `port` is no notification handle.
+    pub fn take_events(&mut self, port: PortId, mask: u64) -> Option<u64> {
+        let (_, pending) = self.booted.as_mut()?.notification_handles.get_mut(&port)?;
+        let bits = *pending & mask;
+        *pending &= !mask;
+        Some(bits)
+    }
+
     /// The endpoint of XNU's channel `id` and its message page.
     fn endpoint(&self, id: u32) -> Option<Endpoint> {
         let page = id.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.pages.get(i as usize).copied().flatten())?;
@@ -478,6 +584,12 @@ fn table_bytes() -> Result<&'static [u8], String> {
     // SAFETY: the region is mapped readable for XNU's life and written by no
     // one once XNU runs (see above), so a shared slice of it stays valid.
     Ok(unsafe { core::slice::from_raw_parts(region.base(), total) })
+}
+
+/// An events page's counts (`tightbeam::events`); only its exclave writes
+/// them, and any value is as good as another to compare.
+fn counts(page: &MemoryRegion) -> [u64; tightbeam::events::EVENTS] {
+    core::array::from_fn(|i| page.read_u64(8 * i).unwrap_or(0))
 }
 
 /// The named buffers of `domain` that are connected, as XNU maps them.

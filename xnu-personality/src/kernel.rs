@@ -111,6 +111,7 @@ impl Kernel {
         match self.ports.kind(port) {
             Some(Kind::ExclavesBuffer(buffer)) => self.exclaves.buffer_release(buffer),
             Some(Kind::ExclavesSensor(_)) => self.exclaves.sensor_gone(port),
+            Some(Kind::ExclavesNotification(_)) => self.exclaves.notification_gone(port),
             _ => return false,
         }
         true
@@ -182,20 +183,24 @@ impl Kernel {
     /// early interrupt ends nothing.
     pub fn expire_deadlines(&mut self) {
         let now = crate::time::now();
-        let due: Vec<(Pid, u64)> = self
+        let due: Vec<(Pid, TrapResult)> = self
             .tasks
             .by_pid
             .values()
             .filter_map(|t| match &t.state {
                 State::Blocked { wait, .. } if wait.deadline().is_some_and(|d| d <= now) => {
-                    let result = if matches!(wait, Wait::Until { .. }) { KERN_SUCCESS } else { MACH_RCV_TIMED_OUT };
+                    let result = match wait {
+                        Wait::Until { .. } => TrapResult::ok(KERN_SUCCESS),
+                        Wait::Notification { .. } => TrapResult::errno(ETIMEDOUT),
+                        _ => TrapResult::ok(MACH_RCV_TIMED_OUT),
+                    };
                     Some((t.pid, result))
                 }
                 _ => None,
             })
             .collect();
         for (pid, result) in due {
-            self.finish(pid, TrapResult::ok(result));
+            self.finish(pid, result);
         }
         self.rearm_timer();
     }
@@ -247,6 +252,27 @@ impl Kernel {
         }
         if queued {
             crate::upcalls::start_next(self);
+        }
+    }
+
+    /// Events arrived: every task waiting for events its handle now has
+    /// gets them (a handle gone ends its wait with EBADF).
+    pub fn wake_notification_waiters(&mut self) {
+        let waiting: Vec<(Pid, PortId, u64)> = self
+            .tasks
+            .by_pid
+            .values()
+            .filter_map(|t| match &t.state {
+                State::Blocked { wait: Wait::Notification { port, mask, .. }, .. } => Some((t.pid, *port, *mask)),
+                _ => None,
+            })
+            .collect();
+        for (pid, port, mask) in waiting {
+            match self.exclaves.take_events(port, mask) {
+                Some(0) => {}
+                Some(bits) => self.finish(pid, TrapResult::ok(bits)),
+                None => self.finish(pid, TrapResult::errno(EBADF)),
+            }
         }
     }
 

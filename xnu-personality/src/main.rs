@@ -112,6 +112,13 @@ impl Handler for Xnu {
         if channels.contains(disk::DISK_IRQ) {
             upcalls::disk_interrupt(k);
         }
+        let notified: alloc::vec::Vec<u32> = k.exclaves.notification_channels().filter(|&c| channels.contains(Channel::new(c as u8))).collect();
+        if !notified.is_empty() {
+            for channel in notified {
+                k.exclaves.events_arrived(channel);
+            }
+            k.wake_notification_waiters();
+        }
         if channels.contains(console::SERIAL) {
             k.console.poll_input();
             k.wake_reader();

@@ -23,6 +23,16 @@ pub enum Kind {
     /// A sensor handle (SENSOR_CREATE), held the same way; the indicator
     /// controller counts its starts by the port's id.
     ExclavesSensor(exclaves_table::SensorKind),
+    /// A notification handle (NOTIFICATION_RESOURCE_LOOKUP), held the same
+    /// way: the events of that source (its index) a task can wait for.
+    ExclavesNotification(usize),
+}
+
+impl Kind {
+    /// An exclaves handle: it stays in its task.
+    pub fn is_exclaves_handle(self) -> bool {
+        matches!(self, Kind::ExclavesBuffer(_) | Kind::ExclavesSensor(_) | Kind::ExclavesNotification(_))
+    }
 }
 
 /// The right a message carries to its receiver.
@@ -239,7 +249,7 @@ impl Ports {
             (MACH_SEND_INVALID_DEST, MACH_SEND_INVALID_HEADER)
         };
         let e = space.names.get_mut(&name).ok_or(invalid_name)?;
-        if matches!(self.ports.get(&e.port).map(|p| p.kind), Some(Kind::ExclavesBuffer(_) | Kind::ExclavesSensor(_))) {
+        if self.ports.get(&e.port).is_some_and(|p| p.kind.is_exclaves_handle()) {
             return Err(invalid_kind);
         }
         let carried = match disposition {

@@ -19,6 +19,9 @@ pub enum Wait {
     Message { port: PortId, name: u32, addr: u64, size: u64, deadline: Option<u64> },
     /// mach_wait_until.
     Until { deadline: u64 },
+    /// EXCLAVES_NOTIFICATION_WAIT on handle `port` for events in `mask`,
+    /// until `deadline` ticks if given.
+    Notification { port: PortId, mask: u64, deadline: Option<u64> },
     /// An exclaves operation before EXCLAVECORE: run once boot is past.
     /// Boxed: rare, and the largest wait, which every trap's outcome would
     /// otherwise carry the room for.
@@ -32,7 +35,7 @@ impl Wait {
     /// The counter value this wait ends at regardless, if any.
     pub fn deadline(&self) -> Option<u64> {
         match *self {
-            Wait::Message { deadline, .. } => deadline,
+            Wait::Message { deadline, .. } | Wait::Notification { deadline, .. } => deadline,
             Wait::Until { deadline } => Some(deadline),
             _ => None,
         }

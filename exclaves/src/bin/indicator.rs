@@ -12,6 +12,10 @@
 //! - **Audio** XNU reads only through this controller: on each
 //!   AUDIO_BUFFER_COPYOUT it fills the arbitrated buffer's ranges with the
 //!   audio exclave's samples while the microphone delivers, zeros otherwise.
+//! - **Events** go to XNU's tasks (the `sensor_events` NOTIFICATION): a
+//!   sensor starting or stopping delivering, the indicator turning on or
+//!   off, counted in a page XNU reads (`tightbeam::events`), then XNU
+//!   notified on channel 2.
 //! - **Time** is the counter the timer PD keeps time by, read here as it
 //!   reads it. After a stop the controller asks the timer for a
 //!   notification at the end of the minimum on time, and decides off from
@@ -31,6 +35,8 @@ protection_domain!(init);
 /// XNU's channel (its message page is `tightbeam_page_0`) and the timer's.
 const XNU: Channel = Channel::new(0);
 const TIMER: Channel = Channel::new(1);
+/// XNU again, notified of events.
+const EVENTS: Channel = Channel::new(2);
 
 /// The policy, in `SensorKind::ALL`'s order.
 const POLICY: [Consent; 4] = [Consent::Allow, Consent::Allow, Consent::Control, Consent::Control];
@@ -59,6 +65,11 @@ struct Controller {
     audio: Option<(MemoryRegion, MemoryRegion)>,
     on: bool,
     changes: u64,
+    /// The events page XNU reads, its counts, and what each sensor
+    /// delivered when they were last counted.
+    events: Option<MemoryRegion>,
+    counts: [u64; tightbeam::events::EVENTS],
+    delivering: [bool; 4],
     /// The off time the timer was last asked to wake us at.
     armed: Option<u64>,
 }
@@ -67,8 +78,19 @@ impl Controller {
     /// The indicator as the sensors say at `now`, shown on the device; and
     /// the timer asked to wake us when it may next turn off.
     fn show(&mut self, now: u64) {
+        let mut moved = false;
+        for (i, kind) in SensorKind::ALL.into_iter().enumerate() {
+            let delivering = self.sensors.delivering(kind);
+            if delivering != self.delivering[i] {
+                self.delivering[i] = delivering;
+                self.counts[i] += 1;
+                moved = true;
+            }
+        }
         let on = self.sensors.indicator_on(now);
         if on != self.on {
+            self.counts[tightbeam::indicator::EVENT_INDICATOR] += 1;
+            moved = true;
             self.on = on;
             self.changes += 1;
             if let Some(device) = &self.device {
@@ -77,6 +99,9 @@ impl Controller {
             }
             // The runtime prefixes the PD's name: `indicator: on`.
             debug_println!("{}", if on { "on" } else { "off" });
+        }
+        if moved {
+            self.tell_xnu();
         }
         // Asked again only for a new time: each ask is a call to the timer.
         let off = self.sensors.next_off(now);
@@ -89,6 +114,16 @@ impl Controller {
 }
 
 impl Controller {
+    /// The counts into the events page, then XNU notified (a system
+    /// without the page or channel has no one to tell).
+    fn tell_xnu(&self) {
+        let Some(page) = &self.events else { return };
+        for (i, count) in self.counts.iter().enumerate() {
+            let _ = page.write_u64(8 * i, *count);
+        }
+        let _ = EVENTS.notify();
+    }
+
     /// AUDIO_BUFFER_COPYOUT's arbitration: both ranges of the arbitrated
     /// buffer get the microphone's samples if it delivers, zeros if not.
     fn audio_copy(&self, ranges: [(u32, u32); 2]) -> Result<Status, ErrorCode> {
@@ -192,7 +227,18 @@ fn init() -> Indicator {
     let samples = memory_region_symbol!(audio_samples, AUDIO_BYTES).ok();
     let arbitrated = memory_region_symbol!(audio_arbitrated, AUDIO_BYTES).ok();
     let audio = samples.zip(arbitrated);
-    let controller = Controller { sensors: Sensors::new(POLICY, 1_000_000_000), device, audio, on: false, changes: 0, armed: None };
+    let events = memory_region_symbol!(events_page, PAGE_BYTES).ok();
+    let controller = Controller {
+        sensors: Sensors::new(POLICY, 1_000_000_000),
+        device,
+        audio,
+        on: false,
+        changes: 0,
+        events,
+        counts: [0; tightbeam::events::EVENTS],
+        delivering: [false; 4],
+        armed: None,
+    };
     let page = memory_region_symbol!(tightbeam_page_0, PAGE_BYTES).ok();
     Indicator { dispatcher: Dispatcher::new(controller), page }
 }

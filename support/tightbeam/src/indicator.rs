@@ -12,6 +12,11 @@ use crate::{get_wire, put_wire, DecodeError, EncodeError, Payload, PAYLOAD_MAX};
 /// The sensor kinds, 1 to 4 (camera, microphone, and the two Face ID cameras).
 pub const SENSOR_KINDS: u32 = 4;
 
+/// The controller's events (its NOTIFICATION resource, `sensor_events`),
+/// as `crate::events` counts them: bit `kind - 1` when that sensor starts
+/// or stops delivering, and this one when the indicator turns on or off.
+pub const EVENT_INDICATOR: usize = 4;
+
 /// A request about one sensor for one client: start, stop (and status, where
 /// the client is 0).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -37,6 +37,7 @@ pub mod buffers;
 mod catalog;
 mod dispatch;
 pub mod echo;
+pub mod events;
 mod error;
 pub mod hello;
 pub mod indicator;

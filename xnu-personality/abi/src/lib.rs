@@ -43,6 +43,12 @@ pub mod bsd {
     /// resource (`exclaves::LIST_RECORD_BYTES`), for the shell's
     /// `exclaves`; the resource count. ENOENT before EXCLAVECORE.
     pub const EXCLAVES_LIST: i64 = 602;
+    /// Ours, where XNU has a kqueue filter: EXCLAVES_NOTIFICATION_WAIT(x0
+    /// a notification handle, x1 a mask of event bits, x2 a timeout in ms:
+    /// 0 polls, `u64::MAX` waits for ever): the handle's pending events in
+    /// the mask (then no longer pending); ETIMEDOUT, EBADF for no
+    /// notification handle, EINVAL for an empty mask.
+    pub const EXCLAVES_NOTIFICATION_WAIT: i64 = 603;
 }
 
 /// Mach traps (negative numbers, XNU's `mach_trap_table`).
@@ -71,6 +77,7 @@ pub mod errno {
     pub const EAGAIN: u64 = 35;
     pub const EFAULT: u64 = 14;
     pub const EINVAL: u64 = 22;
+    pub const ETIMEDOUT: u64 = 60;
     pub const ENOSYS: u64 = 78;
     pub const ENOTSUP: u64 = 45;
     pub const ENAMETOOLONG: u64 = 63;

@@ -35,6 +35,7 @@ enum Number {
     ProcList,
     PromptTick,
     ExclavesList,
+    NotificationWait,
 }
 
 impl TryFrom<i64> for Number {
@@ -52,6 +53,7 @@ impl TryFrom<i64> for Number {
             bsd::PROC_LIST => Number::ProcList,
             bsd::PROMPT_TICK => Number::PromptTick,
             bsd::EXCLAVES_LIST => Number::ExclavesList,
+            bsd::EXCLAVES_NOTIFICATION_WAIT => Number::NotificationWait,
             _ => return Err(()),
         })
     }
@@ -79,6 +81,7 @@ pub fn dispatch(k: &mut Kernel, call: &Call, number: i64) -> Outcome {
         Number::ProcList => proc_list(k, call),
         Number::PromptTick => ok(k.console.first_wait.unwrap_or(0)),
         Number::ExclavesList => exclaves_list(k, call),
+        Number::NotificationWait => super::exclaves::notification_wait(k, call),
     };
     result.unwrap_or_else(|errno| Outcome::Reply(TrapResult::errno(errno)))
 }

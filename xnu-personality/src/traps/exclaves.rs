@@ -35,7 +35,7 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
             reply(result)
         }
         ENDPOINT_CALL | LOOKUP_SERVICES | NAMED_BUFFER_CREATE..=NAMED_BUFFER_COPYOUT | AUDIO_BUFFER_CREATE..=SENSOR_STATUS
-        | SENSOR_MIN_ON_TIME => {
+        | NOTIFICATION_RESOURCE_LOOKUP | SENSOR_MIN_ON_TIME => {
             if k.exclaves.stage == Stage::None {
                 return Outcome::Block(Wait::Exclaves { args: alloc::boxed::Box::new(args) });
             }
@@ -48,8 +48,8 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
                 result => reply(result),
             }
         }
-        // Exclaves parts 2 (notifications) and 3 (conclaves).
-        LAUNCH_CONCLAVE | NOTIFICATION_RESOURCE_LOOKUP => reply(KERN_NOT_SUPPORTED),
+        // Exclaves part 3 (conclaves).
+        LAUNCH_CONCLAVE => reply(KERN_NOT_SUPPORTED),
         _ => reply(KERN_INVALID_ARGUMENT),
     }
 }
@@ -72,6 +72,7 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
         SENSOR_CREATE => sensor_create(k, &caller, slot, id, buffer),
         op @ SENSOR_START..=SENSOR_STATUS => sensor_op(k, pid, slot, op, name, id, buffer),
         SENSOR_MIN_ON_TIME => min_on_time(k, &caller, slot, buffer, size),
+        NOTIFICATION_RESOURCE_LOOKUP => notification_lookup(k, &caller, slot, id, buffer),
         _ => Err(KERN_INVALID_ARGUMENT),
     };
     result.err().unwrap_or(KERN_SUCCESS)
@@ -126,18 +127,18 @@ fn buffer_create(k: &mut Kernel, caller: &Caller, slot: usize, port: u64, name_p
     // Checked before anything is made, so a bad pointer leaves nothing behind.
     let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
     let buffer = k.exclaves.buffer_create(caller, name, size, perm, audio)?;
-    give_handle(k, caller.pid, Kind::ExclavesBuffer(buffer), &out)
+    give_handle(k, caller.pid, Kind::ExclavesBuffer(buffer), &out).map(|_| ())
 }
 
-/// A new handle in task `pid`'s space to `object`, written to `out`; if the
-/// space has no room, what the handle would hold goes again.
-fn give_handle(k: &mut Kernel, pid: Pid, object: Kind, out: &USlice<u32>) -> Result<(), u64> {
+/// A new handle in task `pid`'s space to `object`, written to `out`: its
+/// port. If the space has no room, what the handle would hold goes again.
+fn give_handle(k: &mut Kernel, pid: Pid, object: Kind, out: &USlice<u32>) -> Result<crate::ports::PortId, u64> {
     let port = k.ports.kernel_object(object);
     let added = k.tasks.get_mut(pid).ok_or(KERN_FAILURE).and_then(|task| task.space.add_send(port));
     match added {
         Ok(handle) => {
             out.write(handle);
-            Ok(())
+            Ok(port)
         }
         Err(e) => {
             k.release_handle(port);
@@ -199,7 +200,49 @@ fn sensor_create(k: &mut Kernel, caller: &Caller, slot: usize, name_ptr: u64, ou
     let name = core::str::from_utf8(&name).map_err(|_| KERN_INVALID_ARGUMENT)?;
     let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
     let kind = k.exclaves.sensor_open(caller, name)?;
-    give_handle(k, caller.pid, Kind::ExclavesSensor(kind), &out)
+    give_handle(k, caller.pid, Kind::ExclavesSensor(kind), &out).map(|_| ())
+}
+
+/// NOTIFICATION_RESOURCE_LOOKUP(_, name_ptr, handle_out): a handle to the
+/// NOTIFICATION of that name in the caller's domains, whose events the task
+/// then waits for (EXCLAVES_NOTIFICATION_WAIT).
+fn notification_lookup(k: &mut Kernel, caller: &Caller, slot: usize, name_ptr: u64, out: u64) -> Result<(), u64> {
+    let name = copy_in_str(&k.mem[slot], name_ptr, NAME_MAX).map_err(|_| KERN_INVALID_ARGUMENT)?;
+    let name = core::str::from_utf8(&name).ok().filter(|n| !n.is_empty()).ok_or(KERN_INVALID_ARGUMENT)?;
+    let out = USlice::<u32>::new(&k.mem[slot], out, 1, Access::Write).map_err(|_| KERN_INVALID_ADDRESS)?;
+    let source = k.exclaves.notification_source(caller, name)?;
+    let port = give_handle(k, caller.pid, Kind::ExclavesNotification(source), &out)?;
+    k.exclaves.notification_handle(port, source);
+    Ok(())
+}
+
+/// EXCLAVES_NOTIFICATION_WAIT(handle, mask, timeout_ms): the handle's
+/// pending events in `mask`, at once or once they come (xnu_abi::bsd).
+pub fn notification_wait(k: &mut Kernel, call: &Call) -> Result<Outcome, u64> {
+    use xnu_abi::errno::{EBADF, EINVAL};
+    let [handle, mask, timeout_ms, ..] = call.args;
+    if mask == 0 {
+        return Err(EINVAL);
+    }
+    let task = k.tasks.get(call.pid).ok_or(EBADF)?;
+    let port = u32::try_from(handle).ok().and_then(|h| task.space.send_port(h)).ok_or(EBADF)?;
+    if !matches!(k.ports.kind(port), Some(Kind::ExclavesNotification(_))) {
+        return Err(EBADF);
+    }
+    match k.exclaves.take_events(port, mask).ok_or(EBADF)? {
+        0 if timeout_ms == 0 => Ok(Outcome::Reply(sel4_microkit::TrapResult::ok(0))),
+        0 => {
+            let deadline = (timeout_ms != u64::MAX).then(|| {
+                let hz = generic_timer::frequency();
+                crate::time::now().saturating_add(generic_timer::ns_to_ticks_ceil(timeout_ms.saturating_mul(1_000_000), hz))
+            });
+            if let Some(at) = deadline {
+                k.timer_wants(at);
+            }
+            Ok(Outcome::Block(Wait::Notification { port, mask, deadline }))
+        }
+        bits => Ok(Outcome::Reply(sel4_microkit::TrapResult::ok(bits))),
+    }
 }
 
 /// SENSOR_START, STOP or STATUS(handle, flags, status_out): the sensor's

@@ -44,6 +44,21 @@ pub fn sensor_create(name: &str) -> Result<u32, KernError> {
     Ok(handle)
 }
 
+/// NOTIFICATION_RESOURCE_LOOKUP: a handle to the notification `name` of
+/// this task's domains, whose events `notification_wait` waits for.
+pub fn notification_lookup(name: &str) -> Result<u32, KernError> {
+    let text = name_text(name);
+    let mut handle: u32 = 0;
+    kr(ctl_all([0, op_word(NOTIFICATION_RESOURCE_LOOKUP), text.as_ptr() as u64, &mut handle as *mut u32 as u64, 0, 0, 0]))?;
+    Ok(handle)
+}
+
+/// EXCLAVES_NOTIFICATION_WAIT: the handle's events in `mask` (bits), once
+/// there are any or after `timeout_ms` (`ETIMEDOUT`; 0 polls, returning 0).
+pub fn notification_wait(handle: u32, mask: u64, timeout_ms: u64) -> Result<u64, crate::Errno> {
+    crate::bsd_trap(crate::abi::bsd::EXCLAVES_NOTIFICATION_WAIT, [u64::from(handle), mask, timeout_ms, 0, 0, 0])
+}
+
 fn sensor_op(op: u64, handle: u32) -> Result<u32, KernError> {
     let mut status: u32 = 0;
     kr(ctl_all([u64::from(handle), op_word(op), 0, &mut status as *mut u32 as u64, 0, 0, 0]))?;

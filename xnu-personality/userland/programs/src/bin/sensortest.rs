@@ -34,7 +34,15 @@ const TESTS: &[Test] = &[
     ("SENSOR0011", audio_is_zeros_without_a_start),
     ("SENSOR0012", audio_is_the_waveform_while_the_microphone_runs),
     ("SENSOR0013", audio_handles_and_their_errors),
+    ("SENSOR0014", notification_lookup_and_wait_errors),
+    ("SENSOR0015", sensor_events_reach_a_waiting_task),
+    ("SENSOR0016", a_blocked_waiter_wakes_and_events_are_per_handle),
 ];
+
+/// The event bits of `sensor_events` (tightbeam::indicator).
+const CAM_EVENT: u64 = 1 << (CAM - 1);
+const MIC_EVENT: u64 = 1 << (MIC - 1);
+const INDICATOR_EVENT: u64 = 1 << tightbeam::indicator::EVENT_INDICATOR;
 
 /// Kind numbers (index + 1 in the deadlines).
 const CAM: usize = 1;
@@ -45,6 +53,10 @@ fn main(args: Args) -> i32 {
         (Some("case"), Some(name)) => run_case(TESTS, name),
         (Some("hold"), Some(sensor)) => hold(sensor, false),
         (Some("startstop"), Some(sensor)) => hold(sensor, true),
+        (Some("later"), Some(sensor)) => {
+            let _ = mach::sleep_ms(300);
+            hold(sensor, true)
+        }
         _ => run_suite_in_tasks("sensor", "sensortest", TESTS),
     }
 }
@@ -255,5 +267,79 @@ fn audio_handles_and_their_errors() -> Outcome {
     let args = |offset: u64| [u64::from(handle), op_word(AUDIO_BUFFER_COPYOUT), offset, o, 64, 0, 0];
     ensure!(exclaves::audio_trap(args(0), 0) == KERN_SUCCESS, "a copy without a status address failed");
     ensure!(exclaves::audio_trap(args(0), 0x10) == KERN_FAILURE, "a status at a bad address was taken");
+    Ok(())
+}
+
+/// Until no sensor's minimum on time runs: the indicator is off, and no
+/// event of an earlier test's is still to come.
+fn quiet() -> Outcome {
+    for kind in 1..=4 {
+        let d = deadline(kind)?;
+        if d != 0 {
+            wait_until(d + ticks(50))?;
+        }
+    }
+    Ok(())
+}
+
+fn events() -> Result<u32, &'static str> {
+    exclaves::notification_lookup("sensor_events").map_err(|_| "NOTIFICATION_RESOURCE_LOOKUP failed")
+}
+
+fn notification_lookup_and_wait_errors() -> Outcome {
+    use libsystem::abi::errno::{EBADF, EINVAL, ETIMEDOUT};
+    use libsystem::Errno;
+    quiet()?;
+    let h = events()?;
+    ensure!(events()? != h, "two lookups gave one handle");
+    ensure!(exclaves::notification_lookup("nosuch") == Err(KernError(KERN_NOT_FOUND)), "an unknown notification was found");
+    ensure!(exclaves::notification_lookup("mic") == Err(KernError(KERN_NOT_FOUND)), "a sensor was found as a notification");
+    ensure!(exclaves::notification_lookup("") == Err(KernError(KERN_INVALID_ARGUMENT)), "an empty name was taken");
+    let raw = |name: u64, out: u64| exclaves::ctl_all([0, op_word(NOTIFICATION_RESOURCE_LOOKUP), name, out, 0, 0, 0]);
+    let name = b"sensor_events\0";
+    ensure!(raw(0x10, 0x2000_0000) == KERN_INVALID_ARGUMENT, "an unreadable name was taken");
+    ensure!(raw(name.as_ptr() as u64, 0x10) == KERN_INVALID_ADDRESS, "a bad handle address was taken");
+    ensure!(exclaves::notification_wait(h, 0, 0) == Err(Errno(EINVAL)), "an empty mask was taken");
+    let mic = open("mic")?;
+    ensure!(exclaves::notification_wait(mic, !0, 0) == Err(Errno(EBADF)), "a sensor handle was waited on");
+    ensure!(exclaves::notification_wait(0x7777_0003, !0, 0) == Err(Errno(EBADF)), "no name was waited on");
+    ensure!(exclaves::notification_wait(h, !0, 0) == Ok(0), "a poll with nothing pending did not give 0");
+    let before = mach::mach_absolute_time();
+    ensure!(exclaves::notification_wait(h, !0, 200) == Err(Errno(ETIMEDOUT)), "a wait with nothing to come did not time out");
+    ensure!(mach::mach_absolute_time() >= before + ticks(200), "the wait timed out early");
+    Ok(())
+}
+
+fn sensor_events_reach_a_waiting_task() -> Outcome {
+    quiet()?;
+    let h = events()?;
+    let mic = open("mic")?;
+    exclaves::sensor_start(mic).map_err(|_| "a start failed")?;
+    ensure!(exclaves::notification_wait(h, MIC_EVENT, 1000) == Ok(MIC_EVENT), "no microphone event after its start");
+    ensure!(exclaves::notification_wait(h, INDICATOR_EVENT | CAM_EVENT, 1000) == Ok(INDICATOR_EVENT), "no indicator event (alone) after the start");
+    ensure!(exclaves::notification_wait(h, !0, 0) == Ok(0), "an event was given twice");
+    let stopped = mach::mach_absolute_time();
+    exclaves::sensor_stop(mic).map_err(|_| "the stop failed")?;
+    ensure!(exclaves::notification_wait(h, MIC_EVENT, 1000) == Ok(MIC_EVENT), "no microphone event after its stop");
+    // The indicator goes off once the minimum on time (3.1 s) is out.
+    ensure!(exclaves::notification_wait(h, INDICATOR_EVENT, 5000) == Ok(INDICATOR_EVENT), "no indicator event at the end of the minimum on time");
+    let waited = mach::mach_absolute_time() - stopped;
+    ensure!(waited >= ticks(3000) && waited <= ticks(4500), "the indicator event came before 3 s or after 4.5 s");
+    Ok(())
+}
+
+fn a_blocked_waiter_wakes_and_events_are_per_handle() -> Outcome {
+    quiet()?;
+    let first = events()?;
+    // Another task starts and stops the camera while this one waits.
+    let pid = libsystem::bsd::posix_spawn("sensortest", &["sensortest", "later", "cam"], None).map_err(|_| "a spawn failed")?;
+    ensure!(exclaves::notification_wait(first, CAM_EVENT, 3000) == Ok(CAM_EVENT), "a waiting task was not woken by the camera's event");
+    let (_, status) = libsystem::bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    ensure!(status == 0, "the other task's start and stop failed");
+    // A handle made now has none of the events before it, then the next.
+    let second = events()?;
+    ensure!(exclaves::notification_wait(second, CAM_EVENT, 0) == Ok(0), "a new handle got an event from before it was made");
+    ensure!(exclaves::notification_wait(second, INDICATOR_EVENT, 5000) == Ok(INDICATOR_EVENT), "the second handle missed the indicator's event");
+    ensure!(exclaves::notification_wait(first, INDICATOR_EVENT, 0) == Ok(INDICATOR_EVENT), "the first handle missed the indicator's event");
     Ok(())
 }
