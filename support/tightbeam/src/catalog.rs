@@ -7,6 +7,7 @@ use crate::buffers::{Digest, DigestReply, Filled, Refill};
 use crate::echo::{Echo, Transform};
 use crate::hello::{Hello, HelloReply};
 use crate::keys::{Derive, DerivedKey};
+use crate::conclave::{ConclaveStatus, Control, CrashInfo, Served};
 use crate::storage::{Count, Key, Object, ObjectIo, ObjectName, ObjectSize, Opened, Put, Stored, Value};
 use crate::indicator::{AudioCopy, ClientGone, Done, MinOnTime, MinOnTimeReply, SensorReply, SensorRequest};
 use crate::{DecodeError, EncodeError, ErrorCode, Header, Payload, Received, Wire, MESSAGE_BYTES, PAYLOAD_MAX};
@@ -23,6 +24,8 @@ pub enum ServiceId {
     Keys = 11,
     Storage = 16,
     Upcalls = 19,
+    ConclaveDemo = 21,
+    ConclaveManager = 22,
 }
 
 impl TryFrom<u16> for ServiceId {
@@ -37,6 +40,8 @@ impl TryFrom<u16> for ServiceId {
             11 => Ok(ServiceId::Keys),
             16 => Ok(ServiceId::Storage),
             19 => Ok(ServiceId::Upcalls),
+            21 => Ok(ServiceId::ConclaveDemo),
+            22 => Ok(ServiceId::ConclaveManager),
             _ => Err(DecodeError::UnknownService { service }),
         }
     }
@@ -85,10 +90,23 @@ pub enum MethodId {
     /// [`Count`] → [`Count`], each: the caller's data in, or out.
     CallerIn,
     CallerOut,
+    /// The conclave manager: [`Control`] → [`ConclaveStatus`], each, but
+    /// crash info, [`Control`] → [`CrashInfo`].
+    Launch,
+    Suspend,
+    Resume,
+    Stop,
+    Status,
+    CrashInfo,
+    /// The demo conclave: [`Control`] → [`Served`] (count), [`Done`]
+    /// (crash: it faults instead; stop host: the stop upcall).
+    DemoCount,
+    DemoCrash,
+    DemoStopHost,
 }
 
 impl MethodId {
-    pub const ALL: [MethodId; 22] = [
+    pub const ALL: [MethodId; 31] = [
         MethodId::Hello,
         MethodId::Echo,
         MethodId::Transform,
@@ -111,6 +129,15 @@ impl MethodId {
         MethodId::RemoveObject,
         MethodId::CallerIn,
         MethodId::CallerOut,
+        MethodId::Launch,
+        MethodId::Suspend,
+        MethodId::Resume,
+        MethodId::Stop,
+        MethodId::Status,
+        MethodId::CrashInfo,
+        MethodId::DemoCount,
+        MethodId::DemoCrash,
+        MethodId::DemoStopHost,
     ];
 
     /// The declaration: (service, method number, version). Numbers start at
@@ -140,6 +167,15 @@ impl MethodId {
             MethodId::RemoveObject => (ServiceId::Upcalls, 8, 1),
             MethodId::CallerIn => (ServiceId::Upcalls, 11, 1),
             MethodId::CallerOut => (ServiceId::Upcalls, 13, 1),
+            MethodId::Launch => (ServiceId::ConclaveManager, 1, 1),
+            MethodId::Suspend => (ServiceId::ConclaveManager, 2, 1),
+            MethodId::Resume => (ServiceId::ConclaveManager, 4, 1),
+            MethodId::Stop => (ServiceId::ConclaveManager, 7, 1),
+            MethodId::Status => (ServiceId::ConclaveManager, 8, 1),
+            MethodId::CrashInfo => (ServiceId::ConclaveManager, 11, 1),
+            MethodId::DemoCount => (ServiceId::ConclaveDemo, 1, 1),
+            MethodId::DemoCrash => (ServiceId::ConclaveDemo, 2, 1),
+            MethodId::DemoStopHost => (ServiceId::ConclaveDemo, 4, 1),
         }
     }
 
@@ -206,6 +242,15 @@ pub enum Request<'a> {
     RemoveObject(ObjectName),
     CallerIn(Count),
     CallerOut(Count),
+    Launch(Control),
+    Suspend(Control),
+    Resume(Control),
+    Stop(Control),
+    Status(Control),
+    CrashInfo(Control),
+    DemoCount(Control),
+    DemoCrash(Control),
+    DemoStopHost(Control),
 }
 
 impl Request<'_> {
@@ -233,6 +278,15 @@ impl Request<'_> {
             Request::RemoveObject(_) => MethodId::RemoveObject,
             Request::CallerIn(_) => MethodId::CallerIn,
             Request::CallerOut(_) => MethodId::CallerOut,
+            Request::Launch(_) => MethodId::Launch,
+            Request::Suspend(_) => MethodId::Suspend,
+            Request::Resume(_) => MethodId::Resume,
+            Request::Stop(_) => MethodId::Stop,
+            Request::Status(_) => MethodId::Status,
+            Request::CrashInfo(_) => MethodId::CrashInfo,
+            Request::DemoCount(_) => MethodId::DemoCount,
+            Request::DemoCrash(_) => MethodId::DemoCrash,
+            Request::DemoStopHost(_) => MethodId::DemoStopHost,
         }
     }
 }
@@ -253,6 +307,9 @@ pub enum Reply<'a> {
     Opened(Opened),
     Count(Count),
     ObjectSize(ObjectSize),
+    Conclave(ConclaveStatus),
+    Crash(CrashInfo),
+    Served(Served),
 }
 
 impl Reply<'_> {
@@ -266,7 +323,10 @@ impl Reply<'_> {
                 | (Reply::Digest(_), MethodId::Digest)
                 | (Reply::Sensor(_), MethodId::SensorStart | MethodId::SensorStop | MethodId::SensorStatus | MethodId::AudioCopy)
                 | (Reply::MinOnTime(_), MethodId::MinOnTime)
-                | (Reply::Done(_), MethodId::ClientGone | MethodId::RemoveObject)
+                | (Reply::Done(_), MethodId::ClientGone | MethodId::RemoveObject | MethodId::DemoCrash | MethodId::DemoStopHost)
+                | (Reply::Conclave(_), MethodId::Launch | MethodId::Suspend | MethodId::Resume | MethodId::Stop | MethodId::Status)
+                | (Reply::Crash(_), MethodId::CrashInfo)
+                | (Reply::Served(_), MethodId::DemoCount)
                 | (Reply::Key(_), MethodId::Derive)
                 | (Reply::Stored(_), MethodId::Put | MethodId::Remove)
                 | (Reply::Value(_), MethodId::Get)
@@ -330,6 +390,15 @@ pub fn decode_request(message: &Received) -> Result<Request<'_>, DecodeError> {
         MethodId::RemoveObject => Request::RemoveObject(ObjectName::decode(payload)?),
         MethodId::CallerIn => Request::CallerIn(Count::decode(payload)?),
         MethodId::CallerOut => Request::CallerOut(Count::decode(payload)?),
+        MethodId::Launch => Request::Launch(Control::decode(payload)?),
+        MethodId::Suspend => Request::Suspend(Control::decode(payload)?),
+        MethodId::Resume => Request::Resume(Control::decode(payload)?),
+        MethodId::Stop => Request::Stop(Control::decode(payload)?),
+        MethodId::Status => Request::Status(Control::decode(payload)?),
+        MethodId::CrashInfo => Request::CrashInfo(Control::decode(payload)?),
+        MethodId::DemoCount => Request::DemoCount(Control::decode(payload)?),
+        MethodId::DemoCrash => Request::DemoCrash(Control::decode(payload)?),
+        MethodId::DemoStopHost => Request::DemoStopHost(Control::decode(payload)?),
     })
 }
 
@@ -364,7 +433,12 @@ pub fn decode_reply(message: &Received, call: MethodId) -> Result<Result<Reply<'
             Reply::Sensor(SensorReply::decode(payload)?)
         }
         MethodId::MinOnTime => Reply::MinOnTime(MinOnTimeReply::decode(payload)?),
-        MethodId::ClientGone | MethodId::RemoveObject => Reply::Done(Done::decode(payload)?),
+        MethodId::ClientGone | MethodId::RemoveObject | MethodId::DemoCrash | MethodId::DemoStopHost => Reply::Done(Done::decode(payload)?),
+        MethodId::Launch | MethodId::Suspend | MethodId::Resume | MethodId::Stop | MethodId::Status => {
+            Reply::Conclave(ConclaveStatus::decode(payload)?)
+        }
+        MethodId::CrashInfo => Reply::Crash(CrashInfo::decode(payload)?),
+        MethodId::DemoCount => Reply::Served(Served::decode(payload)?),
         MethodId::Derive => Reply::Key(DerivedKey::decode(payload)?),
         MethodId::Put | MethodId::Remove => Reply::Stored(Stored::decode(payload)?),
         MethodId::Get => Reply::Value(Value::decode(payload)?),
@@ -430,6 +504,15 @@ pub fn encode_request(request: &Request<'_>, out: &mut [u8; MESSAGE_BYTES]) -> R
         Request::ReadObject(r) | Request::WriteObject(r) => r.encode(payload),
         Request::ObjectSize(r) => r.encode(payload),
         Request::CallerIn(r) | Request::CallerOut(r) => r.encode(payload),
+        Request::Launch(r)
+        | Request::Suspend(r)
+        | Request::Resume(r)
+        | Request::Stop(r)
+        | Request::Status(r)
+        | Request::CrashInfo(r)
+        | Request::DemoCount(r)
+        | Request::DemoCrash(r)
+        | Request::DemoStopHost(r) => r.encode(payload),
     })
 }
 
@@ -453,6 +536,9 @@ pub fn encode_reply(call: MethodId, reply: &Reply<'_>, out: &mut [u8; MESSAGE_BY
         Reply::Opened(r) => r.encode(payload),
         Reply::Count(r) => r.encode(payload),
         Reply::ObjectSize(r) => r.encode(payload),
+        Reply::Conclave(r) => r.encode(payload),
+        Reply::Crash(r) => r.encode(payload),
+        Reply::Served(r) => r.encode(payload),
     })
 }
 
@@ -571,6 +657,9 @@ mod tests {
             Request::ObjectSize(Object { object: 9 }),
             Request::CallerIn(Count { len: 16384 }),
             Request::CallerOut(Count { len: 0 }),
+            Request::Launch(Control),
+            Request::CrashInfo(Control),
+            Request::DemoStopHost(Control),
         ];
         for case in cases {
             let message = received(&encoded_request(&case));
@@ -604,6 +693,9 @@ mod tests {
             (MethodId::RemoveObject, Reply::Done(Done)),
             (MethodId::CallerIn, Reply::Count(Count { len: 3 })),
             (MethodId::CallerOut, Reply::Count(Count { len: 4096 })),
+            (MethodId::Status, Reply::Conclave(ConclaveStatus { state: crate::conclave::State::Crashed, launches: 3, crashes: 1, stop_requests: 0 })),
+            (MethodId::CrashInfo, Reply::Crash(CrashInfo { fault: 5, pc: 0x1000_0040, addr: 8, len: 0x1200 })),
+            (MethodId::DemoCount, Reply::Served(Served { calls: 42 })),
         ];
         for (call, reply) in cases {
             let mut out = [0; MESSAGE_BYTES];

@@ -230,6 +230,9 @@ mod tests {
             Ok(Reply::Opened(r)) => Ok(Ok(Reply::Opened(r))),
             Ok(Reply::Count(r)) => Ok(Ok(Reply::Count(r))),
             Ok(Reply::ObjectSize(r)) => Ok(Ok(Reply::ObjectSize(r))),
+            Ok(Reply::Conclave(r)) => Ok(Ok(Reply::Conclave(r))),
+            Ok(Reply::Crash(r)) => Ok(Ok(Reply::Crash(r))),
+            Ok(Reply::Served(r)) => Ok(Ok(Reply::Served(r))),
             Ok(Reply::Echo(e)) => {
                 assert!(bytes[16..16 + e.bytes.len()] == *e.bytes, "reply payload sits at byte 16");
                 Ok(Ok(Reply::Echo(Echo { bytes: &bytes[16..16 + e.bytes.len()] })))

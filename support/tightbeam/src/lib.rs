@@ -34,6 +34,7 @@
 #![no_std]
 
 pub mod buffers;
+pub mod conclave;
 mod catalog;
 mod dispatch;
 pub mod echo;
