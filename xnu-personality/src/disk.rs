@@ -10,7 +10,7 @@ use virtio_blk::{Device, Dma, Mmio, Op, Request};
 use xnu_objstore::{Transfer, DATA_BYTES, DISK_SECTORS};
 
 /// The transport's IRQ, as system.xml gives it to XNU.
-pub const DISK_IRQ: Channel = Channel::new(9);
+pub const DISK_IRQ: Channel = Channel::new(24);
 
 /// The DMA region's size in system.xml: the driver's rings, then the data area.
 const DMA_BYTES: usize = 0x6000;

@@ -33,7 +33,7 @@ const KERNEL_DOMAIN: &str = "kernel";
 const PROBE: &str = "hello";
 /// XNU's channel ids that may reach services, each with its message page.
 const FIRST_SERVICE_CHANNEL: u32 = 3;
-const SERVICE_CHANNELS: usize = 8;
+const SERVICE_CHANNELS: usize = 10;
 /// The indicator controller's channel (system.xml): XNU asks it about
 /// sensors for its tasks; it is no resource tasks can call.
 const INDICATOR_CHANNEL: u32 = 7;
@@ -60,7 +60,7 @@ pub struct Exclaves {
 }
 
 /// XNU's channel ids a NOTIFICATION may come on, each with its events page.
-const FIRST_NOTIFICATION_CHANNEL: u32 = 10;
+const FIRST_NOTIFICATION_CHANNEL: u32 = 13;
 const NOTIFICATION_CHANNELS: usize = 3;
 
 /// What EXCLAVECORE makes of the checked table: the table itself (the root
@@ -158,6 +158,8 @@ impl Exclaves {
             memory_region_symbol!(xnu_tb_page_8, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_9, PAGE_BYTES),
             memory_region_symbol!(xnu_tb_page_10, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_11, PAGE_BYTES),
+            memory_region_symbol!(xnu_tb_page_12, PAGE_BYTES),
         ];
         let upcall_pages = [
             memory_region_symbol!(xnu_upcall_page_3, PAGE_BYTES),
@@ -168,11 +170,13 @@ impl Exclaves {
             memory_region_symbol!(xnu_upcall_page_8, PAGE_BYTES),
             memory_region_symbol!(xnu_upcall_page_9, PAGE_BYTES),
             memory_region_symbol!(xnu_upcall_page_10, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_11, PAGE_BYTES),
+            memory_region_symbol!(xnu_upcall_page_12, PAGE_BYTES),
         ];
         let events_pages = [
-            memory_region_symbol!(xnu_events_page_10, PAGE_BYTES),
-            memory_region_symbol!(xnu_events_page_11, PAGE_BYTES),
-            memory_region_symbol!(xnu_events_page_12, PAGE_BYTES),
+            memory_region_symbol!(xnu_events_page_13, PAGE_BYTES),
+            memory_region_symbol!(xnu_events_page_14, PAGE_BYTES),
+            memory_region_symbol!(xnu_events_page_15, PAGE_BYTES),
         ];
         Exclaves {
             stage: Stage::None,
