@@ -79,6 +79,8 @@ struct Booted {
     sensors: Vec<(&'static str, &'static str, SensorKind)>,
     /// The indicator controller, if system.xml has it.
     indicator: Option<Endpoint>,
+    /// The services of each conclave's domain, by id.
+    conclave_services: Vec<(&'static str, Routes)>,
     /// The NOTIFICATION resources of the task domains, and each handle's
     /// source and pending events.
     sources: Vec<Source>,
@@ -139,6 +141,8 @@ type Routes = [Option<u8>; MAX_SERVICE_ID as usize];
 pub struct Caller {
     pub pid: u32,
     entitlements: Entitlements,
+    /// The conclave the task is attached to: its domain, and whether it runs.
+    pub conclave: Option<(&'static str, bool)>,
 }
 
 impl Caller {
@@ -192,12 +196,12 @@ impl Exclaves {
     /// has none).
     pub fn caller(&self, pid: u32, program: &str, known: &mut Option<Entitlements>) -> Caller {
         if let Some(entitlements) = *known {
-            return Caller { pid, entitlements };
+            return Caller { pid, entitlements, conclave: None };
         }
-        let Some(booted) = &self.booted else { return Caller { pid, entitlements: Entitlements::default() } };
+        let Some(booted) = &self.booted else { return Caller { pid, entitlements: Entitlements::default(), conclave: None } };
         let entitlements = booted.table.entitlements(program).unwrap_or_default();
         *known = Some(entitlements);
-        Caller { pid, entitlements }
+        Caller { pid, entitlements, conclave: None }
     }
 
     /// BOOT: the init task, or a task entitled to boot, raises the stage.
@@ -240,9 +244,25 @@ impl Exclaves {
         let buffers = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| buffers_of(&table, d)).collect();
         let sensors = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| sensors_of(&table, d)).collect();
         let indicator = self.endpoint(INDICATOR_CHANNEL);
-        let sources = [TASK_DOMAIN, KERNEL_DOMAIN].iter().flat_map(|d| self.sources_of(&table, d)).collect();
+        let conclave_domains: Vec<&'static str> = table.domains().map(|d| d.name()).filter(|n| n.starts_with("conclave.")).collect();
+        let mut conclave_services = Vec::new();
+        for domain in conclave_domains.iter().copied() {
+            conclave_services.push((domain, self.routes(&table, domain, &mut endpoints)?));
+        }
+        let sources = [TASK_DOMAIN, KERNEL_DOMAIN].iter().chain(&conclave_domains).flat_map(|d| self.sources_of(&table, d)).collect();
         let notification_handles = BTreeMap::new();
-        let booted = Box::new(Booted { table, task_services, kernel_services, endpoints, buffers, sensors, indicator, sources, notification_handles });
+        let booted = Box::new(Booted {
+            table,
+            task_services,
+            kernel_services,
+            endpoints,
+            buffers,
+            sensors,
+            indicator,
+            conclave_services,
+            sources,
+            notification_handles,
+        });
         let probe = booted.table.lookup(KERNEL_DOMAIN, PROBE, ResourceType::Service).ok_or("the kernel domain has no hello service")?;
         let endpoint = booted.kernel_services[probe.id as usize].and_then(|i| booted.endpoints.get(usize::from(i))).ok_or("the hello service has no route")?;
         let mut request = [0u8; MESSAGE_BYTES as usize];
@@ -478,8 +498,18 @@ impl Exclaves {
         Some(bits)
     }
 
+    /// The table XNU booted.
+    pub fn table(&self) -> Option<&Table<'static>> {
+        self.booted.as_ref().map(|b| &b.table)
+    }
+
+    /// The entitlements of `program`, by the table.
+    pub fn program_entitlements(&self, program: &str) -> Entitlements {
+        self.table().and_then(|t| t.entitlements(program)).unwrap_or_default()
+    }
+
     /// The endpoint of XNU's channel `id` and its message page.
-    fn endpoint(&self, id: u32) -> Option<Endpoint> {
+    pub fn endpoint(&self, id: u32) -> Option<Endpoint> {
         let page = id.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.pages.get(i as usize).copied().flatten())?;
         let channel = Channel::try_new(u64::from(id)).ok()?;
         Endpoint::new(channel, page).ok()
@@ -510,11 +540,12 @@ impl Exclaves {
         Some(out)
     }
 
-    /// The domains a task's lookups and calls reach, in order: its own,
-    /// then the kernel's if it is entitled to it.
-    fn domains(caller: &Caller) -> [Option<&'static str>; 2] {
+    /// The domains a task's lookups and calls reach, in order: its
+    /// conclave's if it is attached to one, its own, then the kernel's if
+    /// it is entitled to it.
+    fn domains(caller: &Caller) -> [Option<&'static str>; 3] {
         let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN).then_some(KERNEL_DOMAIN);
-        [Some(TASK_DOMAIN), kernel]
+        [caller.conclave.map(|(d, _)| d), Some(TASK_DOMAIN), kernel]
     }
 
     /// LOOKUP_SERVICES: the id of the service `name`.
@@ -563,9 +594,16 @@ impl Exclaves {
         let booted = self.booted.as_ref().ok_or(KERN_NOT_SUPPORTED)?;
         let id = usize::try_from(id).ok().filter(|&id| id < MAX_SERVICE_ID as usize).ok_or(KERN_INVALID_ARGUMENT)?;
         let kernel = caller.entitlements.has(Entitlements::KERNEL_DOMAIN);
-        let route = booted.task_services[id]
-            .or_else(|| booted.kernel_services[id].filter(|_| kernel))
-            .ok_or(KERN_INVALID_ARGUMENT)?;
+        let conclave = caller.conclave.and_then(|(domain, running)| {
+            let routes = booted.conclave_services.iter().find(|(d, _)| *d == domain)?;
+            routes.1[id].map(|r| (r, running))
+        });
+        let route = match conclave {
+            // A conclave that does not run would never answer.
+            Some((_, false)) => return Err(KERN_FAILURE),
+            Some((route, true)) => route,
+            None => booted.task_services[id].or_else(|| booted.kernel_services[id].filter(|_| kernel)).ok_or(KERN_INVALID_ARGUMENT)?,
+        };
         let (channel, endpoint) = booted.endpoints.get(usize::from(route)).ok_or(KERN_FAILURE)?;
         let upcalls = channel.checked_sub(FIRST_SERVICE_CHANNEL).and_then(|i| self.upcall_pages.get(i as usize).copied().flatten());
         Ok(match upcalls {

@@ -26,6 +26,7 @@ pub struct Kernel {
     pub clock: crate::time::Clock,
     pub exclaves: crate::exclaves::Exclaves,
     pub upcalls: crate::upcalls::Upcalls,
+    pub conclaves: crate::conclaves::Conclaves,
 }
 
 /// A boot-filesystem path: a bare name, or `/bin/<name>`.
@@ -90,6 +91,8 @@ impl Kernel {
             self.ports.destroy(port);
         }
         self.tasks.make_zombie(pid, status);
+        // Its conclave is stopped and detached.
+        self.conclaves.owner_gone(pid);
         // Its zombie children go to launchd with the rest, which may be
         // waiting for any child.
         let orphans: Vec<Pid> = self.tasks.children(pid).filter(|t| matches!(t.state, State::Zombie { .. })).map(|t| t.pid).collect();

@@ -8,6 +8,7 @@
 extern crate alloc;
 
 #[macro_use]
+mod conclaves;
 mod console;
 mod disk;
 mod exclaves;
@@ -59,6 +60,7 @@ fn init() -> Xnu {
                 clock: time::Clock::new(),
                 exclaves: exclaves::Exclaves::new(),
                 upcalls,
+                conclaves: Default::default(),
             };
             match kernel.spawn(0, INIT, &[INIT.into()], None) {
                 Ok(pid) => log!(kernel.console, "{SLOTS} task slots, {} programs; launchd is pid {pid}", kernel.bootfs.len()),
@@ -116,6 +118,11 @@ impl Handler for Xnu {
         if !notified.is_empty() {
             for channel in notified {
                 k.exclaves.events_arrived(channel);
+                // A conclave asked for its host to be stopped.
+                if let Some(pid) = k.conclaves.manager_notified(channel) {
+                    log!(k.console, "task {pid} stopped by its conclave");
+                    k.terminate(pid, xnu_abi::wait::signaled(xnu_abi::signal::SIGKILL));
+                }
             }
             k.wake_notification_waiters();
         }

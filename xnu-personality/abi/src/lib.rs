@@ -49,6 +49,27 @@ pub mod bsd {
     /// the mask (then no longer pending); ETIMEDOUT, EBADF for no
     /// notification handle, EINVAL for an empty mask.
     pub const EXCLAVES_NOTIFICATION_WAIT: i64 = 603;
+    /// Ours: EXCLAVES_CONCLAVE_CTL(x0 an operation of `conclave_ctl`, x1 a
+    /// conclave id (its CONCLAVE_MANAGER's; 0: the caller's own), x2 a
+    /// buffer, x3 its size): the conclave's status record (or its crash
+    /// info) into the buffer.
+    pub const EXCLAVES_CONCLAVE_CTL: i64 = 604;
+}
+
+/// EXCLAVES_CONCLAVE_CTL's operations and its status record.
+pub mod conclave_ctl {
+    /// Anyone's: the status record.
+    pub const STATUS: u64 = 1;
+    /// The owner's or its spawner's: the status record after it.
+    pub const SUSPEND: u64 = 2;
+    pub const RESUME: u64 = 3;
+    pub const STOP: u64 = 4;
+    /// The owner's or its spawner's: the last crash's page (fault words,
+    /// registers, stack words: tightbeam::conclave::crash_page), its length.
+    pub const CRASH_INFO: u64 = 5;
+    /// `{ state u32 (tightbeam::conclave::State), launches u32, crashes u32,
+    /// stop_requests u32, owner pid u32 (0: none), reserved u32 }`.
+    pub const STATUS_BYTES: u64 = 24;
 }
 
 /// Mach traps (negative numbers, XNU's `mach_trap_table`).
@@ -76,6 +97,8 @@ pub mod errno {
     pub const ECHILD: u64 = 10;
     pub const EAGAIN: u64 = 35;
     pub const EFAULT: u64 = 14;
+    pub const EIO: u64 = 5;
+    pub const EBUSY: u64 = 16;
     pub const EINVAL: u64 = 22;
     pub const ETIMEDOUT: u64 = 60;
     pub const ENOSYS: u64 = 78;

@@ -36,6 +36,7 @@ enum Number {
     PromptTick,
     ExclavesList,
     NotificationWait,
+    ConclaveCtl,
 }
 
 impl TryFrom<i64> for Number {
@@ -54,6 +55,7 @@ impl TryFrom<i64> for Number {
             bsd::PROMPT_TICK => Number::PromptTick,
             bsd::EXCLAVES_LIST => Number::ExclavesList,
             bsd::EXCLAVES_NOTIFICATION_WAIT => Number::NotificationWait,
+            bsd::EXCLAVES_CONCLAVE_CTL => Number::ConclaveCtl,
             _ => return Err(()),
         })
     }
@@ -82,6 +84,7 @@ pub fn dispatch(k: &mut Kernel, call: &Call, number: i64) -> Outcome {
         Number::PromptTick => ok(k.console.first_wait.unwrap_or(0)),
         Number::ExclavesList => exclaves_list(k, call),
         Number::NotificationWait => super::exclaves::notification_wait(k, call),
+        Number::ConclaveCtl => super::exclaves::conclave_ctl(k, call),
     };
     result.unwrap_or_else(|errno| Outcome::Reply(TrapResult::errno(errno)))
 }
@@ -204,10 +207,20 @@ fn posix_spawn(k: &mut Kernel, call: &Call) -> BsdResult {
     if attr.version != ATTR_VERSION || attr.flags != 0 {
         return Err(EINVAL);
     }
-    if attr.conclave_id != NO_CONCLAVE {
-        // Conclaves attach in exclaves part 3.
-        return Err(xnu_abi::errno::ENOTSUP);
-    }
+    // A conclave to attach the child to: the spawner must be entitled to
+    // attach, the program to host, and the conclave free.
+    let conclave = match attr.conclave_id {
+        NO_CONCLAVE => None,
+        id => {
+            use exclaves_table::Entitlements;
+            let spawner = super::exclaves::caller(k, call.pid);
+            let name = crate::kernel::program_name(&path).ok_or(ENOENT)?;
+            if !spawner.entitled(Entitlements::CONCLAVE_SPAWN) || !k.exclaves.program_entitlements(name).has(Entitlements::CONCLAVE_HOST) {
+                return Err(EPERM);
+            }
+            Some(k.conclaves.attachable(id)?)
+        }
+    };
     let mut args = Vec::new();
     if argv_addr != 0 {
         for i in 0..=MAX_ARGS as u64 {
@@ -234,6 +247,9 @@ fn posix_spawn(k: &mut Kernel, call: &Call) -> BsdResult {
         }
     };
     let child = k.spawn(call.pid, &path, &args, bootstrap)?;
+    if let Some(index) = conclave {
+        k.conclaves.attach(index, child, call.pid);
+    }
     if let Some(out) = pid_out {
         out.write(child);
     }

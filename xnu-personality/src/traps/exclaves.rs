@@ -31,6 +31,11 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
             let caller = caller(k, call.pid);
             let Kernel { exclaves, console, .. } = k;
             let result = exclaves.boot(&caller, args[2], console);
+            if result == KERN_SUCCESS && args[2] == STAGE_EXCLAVECORE {
+                if let Some(table) = k.exclaves.table() {
+                    k.conclaves = crate::conclaves::Conclaves::boot(table, |c| k.exclaves.endpoint(c));
+                }
+            }
             k.wake_exclaves_waiters();
             reply(result)
         }
@@ -48,8 +53,12 @@ pub fn exclaves_ctl(k: &mut Kernel, call: &Call) -> Outcome {
                 result => reply(result),
             }
         }
-        // Exclaves part 3 (conclaves).
-        LAUNCH_CONCLAVE => reply(KERN_NOT_SUPPORTED),
+        // Conclaves launch once EXCLAVEKIT is up.
+        LAUNCH_CONCLAVE => match k.exclaves.stage {
+            Stage::ExclaveKit => reply(k.conclaves.launch(call.pid)),
+            Stage::None => Outcome::Block(Wait::Exclaves { args: alloc::boxed::Box::new(args) }),
+            _ => reply(KERN_NOT_SUPPORTED),
+        },
         _ => reply(KERN_INVALID_ARGUMENT),
     }
 }
@@ -81,11 +90,49 @@ pub fn exclaves_op(k: &mut Kernel, pid: Pid, slot: usize, args: &Args) -> u64 {
 /// Task `pid` as the exclaves subsystem sees it (its entitlements looked
 /// up once, then kept with the task).
 pub fn caller(k: &mut Kernel, pid: Pid) -> Caller {
-    let Kernel { exclaves, tasks, .. } = k;
-    match tasks.get_mut(pid) {
+    let Kernel { exclaves, tasks, conclaves, .. } = k;
+    let mut caller = match tasks.get_mut(pid) {
         Some(task) => exclaves.caller(pid, &task.name, &mut task.entitlements),
         None => exclaves.caller(pid, "", &mut None),
+    };
+    caller.conclave = conclaves.of_owner(pid);
+    caller
+}
+
+/// EXCLAVES_CONCLAVE_CTL(op, id, buffer, size): xnu_abi::conclave_ctl.
+pub fn conclave_ctl(k: &mut Kernel, call: &Call) -> Result<Outcome, u64> {
+    use crate::conclaves::Op;
+    use xnu_abi::conclave_ctl::*;
+    use xnu_abi::errno::{EINVAL, EFAULT};
+    let [op, id, buffer, size, ..] = call.args;
+    let id = u32::try_from(id).map_err(|_| EINVAL)?;
+    let done = |n: u64| Ok(Outcome::Reply(sel4_microkit::TrapResult::ok(n)));
+    if op == CRASH_INFO {
+        let out = USlice::<u8>::new(&k.mem[call.slot], buffer, size, Access::Write).map_err(|_| EFAULT)?;
+        let mut bytes = alloc::vec![0u8; out.len().min(tightbeam::conclave::crash_page::BYTES)];
+        let n = k.conclaves.crash_info(call.pid, id, &mut bytes)?;
+        out.prefix(n).copy_out(&bytes[..n]);
+        return done(n as u64);
     }
+    let op = match op {
+        STATUS => Op::Status,
+        SUSPEND => Op::Suspend,
+        RESUME => Op::Resume,
+        STOP => Op::Stop,
+        _ => return Err(EINVAL),
+    };
+    if size != STATUS_BYTES {
+        return Err(EINVAL);
+    }
+    let out = USlice::<u8>::new(&k.mem[call.slot], buffer, size, Access::Write).map_err(|_| EFAULT)?;
+    let (status, owner) = k.conclaves.control(call.pid, id, op)?;
+    let mut record = [0u8; STATUS_BYTES as usize];
+    let words = [status.state as u32, status.launches, status.crashes, status.stop_requests, owner.unwrap_or(0), 0];
+    for (chunk, w) in record.chunks_exact_mut(4).zip(words) {
+        chunk.copy_from_slice(&w.to_le_bytes());
+    }
+    out.copy_out(&record);
+    done(0)
 }
 
 fn lookup_services(k: &Kernel, caller: &Caller, slot: usize, buffer: u64, size: u64) -> Result<(), u64> {

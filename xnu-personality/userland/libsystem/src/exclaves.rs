@@ -59,6 +59,41 @@ pub fn notification_wait(handle: u32, mask: u64, timeout_ms: u64) -> Result<u64,
     crate::bsd_trap(crate::abi::bsd::EXCLAVES_NOTIFICATION_WAIT, [u64::from(handle), mask, timeout_ms, 0, 0, 0])
 }
 
+/// LAUNCH_CONCLAVE: the conclave this task is attached to starts, from a
+/// clean image.
+pub fn launch_conclave() -> Result<(), KernError> {
+    kr(ctl_all([0, op_word(LAUNCH_CONCLAVE), 0, 0, 0, 0, 0]))
+}
+
+/// A conclave's status, as EXCLAVES_CONCLAVE_CTL gives it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct ConclaveStatus {
+    /// tightbeam::conclave::State's number.
+    pub state: u32,
+    pub launches: u32,
+    pub crashes: u32,
+    pub stop_requests: u32,
+    /// The task attached to it, 0 for none.
+    pub owner: u32,
+}
+
+/// EXCLAVES_CONCLAVE_CTL `op` (xnu_abi::conclave_ctl) on conclave `id`
+/// (0: this task's own): its status after.
+pub fn conclave_ctl(op: u64, id: u32) -> Result<ConclaveStatus, crate::Errno> {
+    let mut record = [0u8; crate::abi::conclave_ctl::STATUS_BYTES as usize];
+    let args = [op, u64::from(id), record.as_mut_ptr() as u64, record.len() as u64, 0, 0];
+    crate::bsd_trap(crate::abi::bsd::EXCLAVES_CONCLAVE_CTL, args)?;
+    let w = |i: usize| u32::from_le_bytes([record[4 * i], record[4 * i + 1], record[4 * i + 2], record[4 * i + 3]]);
+    Ok(ConclaveStatus { state: w(0), launches: w(1), crashes: w(2), stop_requests: w(3), owner: w(4) })
+}
+
+/// The last crash's page of conclave `id` (0: this task's own) into `out`:
+/// its length.
+pub fn conclave_crash_info(id: u32, out: &mut [u8]) -> Result<usize, crate::Errno> {
+    let args = [crate::abi::conclave_ctl::CRASH_INFO, u64::from(id), out.as_mut_ptr() as u64, out.len() as u64, 0, 0];
+    crate::bsd_trap(crate::abi::bsd::EXCLAVES_CONCLAVE_CTL, args).map(|n| n as usize)
+}
+
 fn sensor_op(op: u64, handle: u32) -> Result<u32, KernError> {
     let mut status: u32 = 0;
     kr(ctl_all([u64::from(handle), op_word(op), 0, &mut status as *mut u32 as u64, 0, 0, 0]))?;

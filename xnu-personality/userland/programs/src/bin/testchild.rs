@@ -42,6 +42,9 @@ fn main(args: Args) -> i32 {
             v as i32
         },
         "x7" => hostile_x7(arg(&args, 2) as u64, arg(&args, 3) as u64),
+        // Tries to attach PROGRAM to the demo conclave, which this program
+        // is not entitled to: 100 + the errno (0 if it was let).
+        "attach" => attach(args.get(2).unwrap_or("concltest")),
         "raw16" => raw_x16(),
         "fresh" => fresh(),
         "args" => {
@@ -226,5 +229,18 @@ fn message(args: &Args) -> i32 {
     match mach::receive(&mut r, reply, None) {
         Ok(()) if r.body() == b"pong" && r.header.id == 8 => 0,
         _ => 2,
+    }
+}
+
+/// Spawns `program` attached to the first conclave of the table: 0, or
+/// 100 + the errno of the refusal.
+fn attach(program: &str) -> i32 {
+    let mut table = [libsystem::exclaves::Resource::default(); libsystem::exclaves::LIST_MAX];
+    let n = libsystem::exclaves::list(&mut table).unwrap_or(0).min(table.len());
+    let Some(id) = table[..n].iter().find(|r| r.kind_name() == "CONCLAVE_MANAGER").map(|r| r.id as u32) else { return 255 };
+    let attr = libsystem::abi::spawn::SpawnAttr { version: libsystem::abi::spawn::ATTR_VERSION, flags: 0, conclave_id: id, bootstrap_port: 0 };
+    match bsd::posix_spawn(program, &[program, "host", "launch"], Some(&attr)) {
+        Ok(_) => 0,
+        Err(e) => 100 + e.0 as i32,
     }
 }
