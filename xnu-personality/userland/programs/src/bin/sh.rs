@@ -80,6 +80,7 @@ fn run(words: &[&str], sensors: &mut Sensors) {
         "audio" => audio(words),
         "key" => key(words),
         "store" => store(words),
+        "conclave" => conclave(words),
         name => spawn(name, words),
     }
 }
@@ -87,7 +88,8 @@ fn run(words: &[&str], sensors: &mut Sensors) {
 fn help() {
     println!("builtins: help, ps, echo WORDS, kill PID, sleep MS, uptime, exclaves, call SERVICE [WORDS],");
     println!("  buffer read NAME [LEN], buffer write NAME TEXT, sensor start|stop|status mic|cam, indicator,");
-    println!("  audio copy N, key derive ID, store put KEY VALUE, store get KEY, store rm KEY");
+    println!("  audio copy N, key derive ID, store put KEY VALUE, store get KEY, store rm KEY,");
+    println!("  conclave list, conclave launch|stop|status NAME");
     println!("anything else runs the program of that name (try: hello a b)");
 }
 
@@ -411,6 +413,75 @@ fn store(words: &[&str]) {
             Ok(_) => println!("store: {key} removed"),
             Err(e) => println!("store: {key}: {}", e.describe()),
         },
+        _ => println!("{usage}"),
+    }
+}
+
+/// `conclave list`, `conclave launch|stop|status NAME`: the conclaves of
+/// the table. `launch` attaches a `conclavehost` to it, which launches it
+/// and stays; `stop` stops it and ends that host.
+fn conclave(words: &[&str]) {
+    use libsystem::abi::conclave_ctl::{STATUS, STOP};
+    let usage = "usage: conclave list | conclave launch|stop|status NAME";
+    let mut table = [exclaves::Resource::default(); exclaves::LIST_MAX];
+    let n = exclaves::list(&mut table).unwrap_or(0).min(table.len());
+    let conclaves = table[..n].iter().filter(|r| r.kind_name() == "CONCLAVE_MANAGER");
+    let state = |id: u32| match exclaves::conclave_ctl(STATUS, id) {
+        Ok(s) => {
+            let name = tightbeam::conclave::State::from_u32(s.state).map_or("?", |st| match st {
+                tightbeam::conclave::State::NotBooted => "not booted",
+                tightbeam::conclave::State::Running => "running",
+                tightbeam::conclave::State::Suspended => "suspended",
+                tightbeam::conclave::State::Exited => "exited",
+                tightbeam::conclave::State::Crashed => "crashed",
+                tightbeam::conclave::State::Killed => "killed",
+            });
+            println!("  {name}, {} launches, {} crashes, host pid {}", s.launches, s.crashes, s.owner);
+        }
+        Err(e) => println!("  no status (errno {})", e.0),
+    };
+    match (words.get(1).copied(), words.get(2).copied()) {
+        (Some("list"), None) => {
+            for r in conclaves {
+                println!("{}:", r.name());
+                state(r.id as u32);
+            }
+        }
+        (Some(op @ ("launch" | "stop" | "status")), Some(name)) => {
+            // NAME or conclave.NAME.
+            let Some(r) = conclaves.clone().find(|r| r.name() == name || r.name().strip_prefix("conclave.") == Some(name)) else {
+                return println!("conclave: no conclave {name} (try conclave list)");
+            };
+            let id = r.id as u32;
+            match op {
+                "launch" => {
+                    let attr = libsystem::abi::spawn::SpawnAttr {
+                        version: libsystem::abi::spawn::ATTR_VERSION,
+                        flags: 0,
+                        conclave_id: id,
+                        bootstrap_port: 0,
+                    };
+                    match bsd::posix_spawn("conclavehost", &["conclavehost", r.name()], Some(&attr)) {
+                        Ok(pid) => println!("conclave: {} attached to conclavehost, pid {pid}", r.name()),
+                        Err(e) => println!("conclave: {} cannot be attached (errno {})", r.name(), e.0),
+                    }
+                }
+                "stop" => match exclaves::conclave_ctl(STOP, id) {
+                    Ok(s) => {
+                        println!("conclave: {} stopped", r.name());
+                        if s.owner != 0 {
+                            let _ = bsd::kill(i64::from(s.owner), libsystem::abi::signal::SIGKILL);
+                            let _ = bsd::wait4(i64::from(s.owner), 0);
+                        }
+                    }
+                    Err(e) => println!("conclave: {} cannot be stopped (errno {})", r.name(), e.0),
+                },
+                _ => {
+                    println!("{}:", r.name());
+                    state(id);
+                }
+            }
+        }
         _ => println!("{usage}"),
     }
 }
