@@ -25,7 +25,7 @@ const TESTS: &[Test] = &[
     ("EXCL0005", boot_twice),
     ("EXCL0006", flags_are_refused),
     ("EXCL0007", unknown_ops),
-    ("EXCL0008", later_parts_not_supported),
+    ("EXCL0008", launch_needs_a_conclave),
     ("EXCL0009", echo_round_trip_of_every_byte),
     ("EXCL0010", call_size_must_be_512),
     ("EXCL0011", call_id_below_192),
@@ -133,8 +133,8 @@ fn unknown_ops() -> Outcome {
     Ok(())
 }
 
-fn later_parts_not_supported() -> Outcome {
-    ensure!(raw(op_word(LAUNCH_CONCLAVE), 0, 0, 0) == KERN_NOT_SUPPORTED, "LAUNCH_CONCLAVE, not yet built, is not KERN_NOT_SUPPORTED");
+fn launch_needs_a_conclave() -> Outcome {
+    ensure!(raw(op_word(LAUNCH_CONCLAVE), 0, 0, 0) == KERN_INVALID_ARGUMENT, "LAUNCH_CONCLAVE from a task attached to none is not KERN_INVALID_ARGUMENT");
     Ok(())
 }
 
