@@ -111,7 +111,7 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 # path. `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
-PD_CRATE_DIRS := pds/serial pds/timer exclaves tests/microkit tests/runtime-bench tests/attack
+PD_CRATE_DIRS := pds/serial pds/timer exclaves exclaves/conclaves tests/microkit tests/runtime-bench tests/attack
 PD_DIR      := $(CFG_BUILD)/pds
 PD_DATA     := $(wildcard tests/microkit/data/*)
 # A crate's `name =` lines: the package's own, then its binaries'.

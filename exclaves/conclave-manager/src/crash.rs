@@ -32,10 +32,6 @@ impl CrashRecord {
         crash_page::STACK_AT + 8 * self.stack_len.min(STACK_WORDS)
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.fault == 0
-    }
-
     /// The reply to crash info.
     pub fn info(&self) -> CrashInfo {
         CrashInfo { fault: self.fault, pc: self.pc, addr: self.addr, len: self.len() as u32 }

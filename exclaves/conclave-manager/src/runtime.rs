@@ -43,6 +43,10 @@ pub const ACK: u64 = 0;
 /// The manager's reply label: refused (not running, unknown label).
 pub const REFUSED: u64 = 1;
 
+/// The conclave's reply label when the page holds its reply (as
+/// `tightbeam_channel::REPLIED`).
+pub const REPLIED: u64 = 0;
+
 /// The reply label a crashed conclave answers its callers with, the same
 /// as `tightbeam_channel::CRASHED`.
 pub const CRASHED: u64 = 4;

@@ -1,0 +1,193 @@
+//! MK0020 (with exclave-conclave-manager and the demo conclave): a client
+//! in XNU's place drives a conclave's lifecycle through its manager and
+//! calls the conclave itself: launch, refusals in every wrong state,
+//! suspend and resume, stop, a relaunch into clean memory, a crash that
+//! releases the caller with CRASHED and leaves crash info and a crash
+//! page, the stop upcall with its notification, and 100 crashes with a
+//! relaunch each, after which the manager still answers.
+#![no_std]
+#![no_main]
+
+use microkit_examples::{ensure, report};
+use monitor_spec::abi::slot;
+use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use tightbeam::conclave::{crash_page, refusal, ConclaveStatus, Control, CrashInfo, State};
+use tightbeam::{decode_reply, encode_request, ErrorCode, Payload, Received, Reply, Request, MESSAGE_BYTES};
+use tightbeam_channel::{Endpoint, Error, CRASHED, PAGE_BYTES};
+
+const MANAGER: Channel = Channel::new(1);
+const DEMO: Channel = Channel::new(2);
+/// The manager's notifications arrive on its channel's bit.
+const MANAGER_BIT: u64 = 1 << 1;
+/// seL4_Fault_VMFault.
+const VM_FAULT: u32 = 5;
+/// The task layout's text and stack (xnu_abi::layout).
+const TEXT: core::ops::Range<u64> = 0x1000_0000..0x1010_0000;
+const STACK: core::ops::Range<u64> = 0x1060_0000..0x1064_0000;
+const CRASH_LOOPS: u32 = 100;
+
+protection_domain!(init);
+
+struct Done;
+impl Handler for Done {
+    /// The manager notifies each crash of the loop; all were judged.
+    fn notified(&mut self, _: ChannelSet) {}
+}
+
+type Outcome<T = ()> = Result<T, &'static str>;
+
+/// `request` on `ep`: the reply, or the label of a call answered without one.
+fn call(ep: &Endpoint, request: Request<'_>) -> Outcome<Result<Result<Reply<'static>, ErrorCode>, u64>> {
+    let mut bytes = [0u8; MESSAGE_BYTES];
+    encode_request(&request, &mut bytes).map_err(|_| "a request does not encode")?;
+    let mut reply = [0u8; MESSAGE_BYTES];
+    match ep.call(&bytes, &mut reply) {
+        Ok(()) => {}
+        Err(Error::Refused(label)) => return Ok(Err(label)),
+        Err(_) => return Err("a call failed"),
+    }
+    let received = Received::copy_from(&reply).map_err(|_| "a reply is not a message")?;
+    let decoded = decode_reply(&received, request.method()).map_err(|_| "a reply does not decode")?;
+    // Every reply used here owns its values.
+    Ok(Ok(decoded.map(|r| match r {
+        Reply::Conclave(s) => Reply::Conclave(s),
+        Reply::Crash(c) => Reply::Crash(c),
+        Reply::Served(s) => Reply::Served(s),
+        _ => Reply::Done(tightbeam::indicator::Done),
+    })))
+}
+
+fn control(manager: &Endpoint, request: Request<'_>) -> Outcome<Result<ConclaveStatus, ErrorCode>> {
+    match call(manager, request)? {
+        Ok(Ok(Reply::Conclave(s))) => Ok(Ok(s)),
+        Ok(Err(code)) => Ok(Err(code)),
+        _ => Err("the manager's reply is not a status"),
+    }
+}
+
+/// `request` must leave the conclave in `state`; the status.
+fn expect_state(manager: &Endpoint, request: Request<'_>, state: State, what: &'static str) -> Outcome<ConclaveStatus> {
+    match control(manager, request)? {
+        Ok(s) if s.state == state => Ok(s),
+        _ => Err(what),
+    }
+}
+
+fn expect_refusal(manager: &Endpoint, request: Request<'_>, code: ErrorCode, what: &'static str) -> Outcome {
+    ensure(control(manager, request)? == Err(code), what)
+}
+
+fn status(manager: &Endpoint) -> Outcome<ConclaveStatus> {
+    control(manager, Request::Status(Control))?.map_err(|_| "status was refused")
+}
+
+fn count(demo: &Endpoint) -> Outcome<u64> {
+    match call(demo, Request::DemoCount(Control))? {
+        Ok(Ok(Reply::Served(s))) => Ok(s.calls),
+        Err(CRASHED) => Err("count was answered CRASHED"),
+        _ => Err("count did not answer Served"),
+    }
+}
+
+fn expect_counts(demo: &Endpoint, from: u64, to: u64, what: &'static str) -> Outcome {
+    (from..=to).try_for_each(|n| ensure(count(demo)? == n, what))
+}
+
+/// The notifications pending since the last poll.
+fn poll() -> u64 {
+    sel4_microkit::sel4::Cap::<sel4_microkit::sel4::cap_type::Notification>::from_bits(slot::INPUT).poll()
+}
+
+fn crash(demo: &Endpoint) -> Outcome {
+    ensure(call(demo, Request::DemoCrash(Control))? == Err(CRASHED), "the crashing call did not return CRASHED")
+}
+
+fn lifecycle(manager: &Endpoint, demo: &Endpoint) -> Outcome {
+    let s = status(manager)?;
+    ensure(s == ConclaveStatus { state: State::NotBooted, launches: 0, crashes: 0, stop_requests: 0 }, "not NotBooted with zero counters at first")?;
+    ensure(call(manager, Request::CrashInfo(Control))? == Ok(Err(refusal::NO_CRASH)), "crash info before any crash was not NO_CRASH")?;
+    expect_refusal(manager, Request::Suspend(Control), refusal::WRONG_STATE, "suspend before launch was not WRONG_STATE")?;
+    expect_refusal(manager, Request::Resume(Control), refusal::WRONG_STATE, "resume before launch was not WRONG_STATE")?;
+    expect_refusal(manager, Request::Stop(Control), refusal::WRONG_STATE, "stop before launch was not WRONG_STATE")?;
+    let s = expect_state(manager, Request::Launch(Control), State::Running, "launch did not run it")?;
+    ensure(s.launches == 1, "the first launch did not count 1")?;
+    expect_refusal(manager, Request::Launch(Control), refusal::ALREADY_LAUNCHED, "a second launch was not ALREADY_LAUNCHED")?;
+    expect_counts(demo, 1, 3, "the demo did not count 1, 2, 3")?;
+    expect_refusal(manager, Request::Resume(Control), refusal::WRONG_STATE, "resume of a running conclave was not WRONG_STATE")?;
+    expect_state(manager, Request::Suspend(Control), State::Suspended, "suspend did not suspend it")?;
+    expect_refusal(manager, Request::Suspend(Control), refusal::WRONG_STATE, "a second suspend was not WRONG_STATE")?;
+    expect_refusal(manager, Request::Launch(Control), refusal::ALREADY_LAUNCHED, "launch of a suspended conclave was not ALREADY_LAUNCHED")?;
+    expect_state(manager, Request::Resume(Control), State::Running, "resume did not run it")?;
+    expect_counts(demo, 4, 4, "after suspend and resume the count did not go on at 4")?;
+    expect_state(manager, Request::Stop(Control), State::Killed, "stop did not kill it")?;
+    expect_refusal(manager, Request::Stop(Control), refusal::WRONG_STATE, "a second stop was not WRONG_STATE")?;
+    let s = expect_state(manager, Request::Launch(Control), State::Running, "the relaunch after stop did not run it")?;
+    ensure(s.launches == 2, "the relaunch did not count")?;
+    expect_counts(demo, 1, 2, "after a relaunch the count did not start at 1 again (memory not clean)")
+}
+
+fn crash_info(manager: &Endpoint, page: &MemoryRegion) -> Outcome {
+    let info = match call(manager, Request::CrashInfo(Control))? {
+        Ok(Ok(Reply::Crash(c))) => c,
+        _ => return Err("crash info was not answered"),
+    };
+    ensure(info.fault == VM_FAULT && info.addr == 0x8, "crash info is not a VM fault at 0x8")?;
+    ensure(TEXT.contains(&info.pc), "the crash's pc is not in the conclave's text")?;
+    ensure(info.len as usize > crash_page::STACK_AT && info.len as usize <= crash_page::BYTES, "the crash page holds no stack words")?;
+    let mut head = [0u8; 24];
+    page.read(0, &mut head).map_err(|_| "the crash page does not read")?;
+    ensure(CrashInfo::decode(&head) == Ok(info), "the crash page does not start with the crash info")?;
+    let word = |i: usize| page.read_u64(crash_page::REGISTERS_AT + 8 * i).map_err(|_| "the crash page does not read");
+    ensure(word(0)? == info.pc, "the crash page's pc register is not the crash's")?;
+    ensure(STACK.contains(&word(1)?), "the crash page's sp is not in the conclave's stack")
+}
+
+fn crashes(manager: &Endpoint, demo: &Endpoint, page: &MemoryRegion) -> Outcome {
+    poll();
+    crash(demo)?;
+    let s = status(manager)?;
+    ensure(s.state == State::Crashed && s.crashes == 1, "after the crash the status is not Crashed with 1 crash")?;
+    ensure(poll() & MANAGER_BIT != 0, "the manager did not notify the crash")?;
+    crash_info(manager, page)?;
+    ensure(call(demo, Request::DemoCount(Control))? == Err(CRASHED), "a call to the crashed conclave was not answered CRASHED")?;
+    expect_refusal(manager, Request::Suspend(Control), refusal::WRONG_STATE, "suspend of a crashed conclave was not WRONG_STATE")?;
+    expect_state(manager, Request::Launch(Control), State::Running, "the relaunch after the crash did not run it")?;
+    expect_counts(demo, 1, 1, "after the crash's relaunch the count did not start at 1")
+}
+
+fn stop_upcall(manager: &Endpoint, demo: &Endpoint) -> Outcome {
+    poll();
+    ensure(matches!(call(demo, Request::DemoStopHost(Control))?, Ok(Ok(Reply::Done(_)))), "stop host did not answer Done")?;
+    ensure(status(manager)?.stop_requests == 1, "the stop upcall was not counted")?;
+    ensure(poll() & MANAGER_BIT != 0, "the manager did not notify the stop request")
+}
+
+fn crash_loop(manager: &Endpoint, demo: &Endpoint) -> Outcome {
+    let before = status(manager)?;
+    for i in 0..CRASH_LOOPS {
+        crash(demo)?;
+        expect_state(manager, Request::Launch(Control), State::Running, "a relaunch in the crash loop failed")?;
+        if i % 10 == 0 {
+            expect_counts(demo, 1, 1, "a relaunch in the crash loop did not count from 1")?;
+        }
+    }
+    let after = status(manager)?;
+    ensure(after.crashes == before.crashes + CRASH_LOOPS && after.launches == before.launches + CRASH_LOOPS, "the crash loop's counters are off")?;
+    expect_counts(demo, 1, 1, "after the crash loop the conclave does not serve")
+}
+
+fn run() -> Outcome {
+    let page = |r: Result<MemoryRegion, _>| r.map_err(|_| "a page is not mapped");
+    let manager = Endpoint::new(MANAGER, page(memory_region_symbol!(control_page, PAGE_BYTES))?).map_err(|_| "control page")?;
+    let demo = Endpoint::new(DEMO, page(memory_region_symbol!(demo_page, PAGE_BYTES))?).map_err(|_| "demo page")?;
+    let crash = page(memory_region_symbol!(crash_page, crash_page::BYTES))?;
+    lifecycle(&manager, &demo)?;
+    crashes(&manager, &demo, &crash)?;
+    stop_upcall(&manager, &demo)?;
+    crash_loop(&manager, &demo)
+}
+
+fn init() -> Done {
+    report("MK0020", "the conclave manager launches, suspends, resumes, stops and relaunches its conclave, and records its crashes", run());
+    Done
+}
