@@ -36,31 +36,42 @@ impl Handler for Done {
 
 type Outcome<T = ()> = Result<T, &'static str>;
 
-/// `request` on `ep`: the reply, or the label of a call answered without one.
-fn call(ep: &Endpoint, request: Request<'_>) -> Outcome<Result<Result<Reply<'static>, ErrorCode>, u64>> {
+/// What a call got back, owned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Answer {
+    Status(ConclaveStatus),
+    Crash(CrashInfo),
+    Served(u64),
+    Done,
+    Refused(ErrorCode),
+    /// The call was answered with this label and no reply.
+    Label(u64),
+}
+
+fn call(ep: &Endpoint, request: Request<'_>) -> Outcome<Answer> {
     let mut bytes = [0u8; MESSAGE_BYTES];
     encode_request(&request, &mut bytes).map_err(|_| "a request does not encode")?;
     let mut reply = [0u8; MESSAGE_BYTES];
     match ep.call(&bytes, &mut reply) {
         Ok(()) => {}
-        Err(Error::Refused(label)) => return Ok(Err(label)),
+        Err(Error::Refused(label)) => return Ok(Answer::Label(label)),
         Err(_) => return Err("a call failed"),
     }
     let received = Received::copy_from(&reply).map_err(|_| "a reply is not a message")?;
-    let decoded = decode_reply(&received, request.method()).map_err(|_| "a reply does not decode")?;
-    // Every reply used here owns its values.
-    Ok(Ok(decoded.map(|r| match r {
-        Reply::Conclave(s) => Reply::Conclave(s),
-        Reply::Crash(c) => Reply::Crash(c),
-        Reply::Served(s) => Reply::Served(s),
-        _ => Reply::Done(tightbeam::indicator::Done),
-    })))
+    match decode_reply(&received, request.method()).map_err(|_| "a reply does not decode")? {
+        Ok(Reply::Conclave(s)) => Ok(Answer::Status(s)),
+        Ok(Reply::Crash(c)) => Ok(Answer::Crash(c)),
+        Ok(Reply::Served(s)) => Ok(Answer::Served(s.calls)),
+        Ok(Reply::Done(_)) => Ok(Answer::Done),
+        Ok(_) => Err("a reply of another type"),
+        Err(code) => Ok(Answer::Refused(code)),
+    }
 }
 
 fn control(manager: &Endpoint, request: Request<'_>) -> Outcome<Result<ConclaveStatus, ErrorCode>> {
     match call(manager, request)? {
-        Ok(Ok(Reply::Conclave(s))) => Ok(Ok(s)),
-        Ok(Err(code)) => Ok(Err(code)),
+        Answer::Status(s) => Ok(Ok(s)),
+        Answer::Refused(code) => Ok(Err(code)),
         _ => Err("the manager's reply is not a status"),
     }
 }
@@ -83,8 +94,8 @@ fn status(manager: &Endpoint) -> Outcome<ConclaveStatus> {
 
 fn count(demo: &Endpoint) -> Outcome<u64> {
     match call(demo, Request::DemoCount(Control))? {
-        Ok(Ok(Reply::Served(s))) => Ok(s.calls),
-        Err(CRASHED) => Err("count was answered CRASHED"),
+        Answer::Served(calls) => Ok(calls),
+        Answer::Label(CRASHED) => Err("count was answered CRASHED"),
         _ => Err("count did not answer Served"),
     }
 }
@@ -99,13 +110,13 @@ fn poll() -> u64 {
 }
 
 fn crash(demo: &Endpoint) -> Outcome {
-    ensure(call(demo, Request::DemoCrash(Control))? == Err(CRASHED), "the crashing call did not return CRASHED")
+    ensure(call(demo, Request::DemoCrash(Control))? == Answer::Label(CRASHED), "the crashing call did not return CRASHED")
 }
 
 fn lifecycle(manager: &Endpoint, demo: &Endpoint) -> Outcome {
     let s = status(manager)?;
     ensure(s == ConclaveStatus { state: State::NotBooted, launches: 0, crashes: 0, stop_requests: 0 }, "not NotBooted with zero counters at first")?;
-    ensure(call(manager, Request::CrashInfo(Control))? == Ok(Err(refusal::NO_CRASH)), "crash info before any crash was not NO_CRASH")?;
+    ensure(call(manager, Request::CrashInfo(Control))? == Answer::Refused(refusal::NO_CRASH), "crash info before any crash was not NO_CRASH")?;
     expect_refusal(manager, Request::Suspend(Control), refusal::WRONG_STATE, "suspend before launch was not WRONG_STATE")?;
     expect_refusal(manager, Request::Resume(Control), refusal::WRONG_STATE, "resume before launch was not WRONG_STATE")?;
     expect_refusal(manager, Request::Stop(Control), refusal::WRONG_STATE, "stop before launch was not WRONG_STATE")?;
@@ -128,7 +139,7 @@ fn lifecycle(manager: &Endpoint, demo: &Endpoint) -> Outcome {
 
 fn crash_info(manager: &Endpoint, page: &MemoryRegion) -> Outcome {
     let info = match call(manager, Request::CrashInfo(Control))? {
-        Ok(Ok(Reply::Crash(c))) => c,
+        Answer::Crash(c) => c,
         _ => return Err("crash info was not answered"),
     };
     ensure(info.fault == VM_FAULT && info.addr == 0x8, "crash info is not a VM fault at 0x8")?;
@@ -149,7 +160,7 @@ fn crashes(manager: &Endpoint, demo: &Endpoint, page: &MemoryRegion) -> Outcome 
     ensure(s.state == State::Crashed && s.crashes == 1, "after the crash the status is not Crashed with 1 crash")?;
     ensure(poll() & MANAGER_BIT != 0, "the manager did not notify the crash")?;
     crash_info(manager, page)?;
-    ensure(call(demo, Request::DemoCount(Control))? == Err(CRASHED), "a call to the crashed conclave was not answered CRASHED")?;
+    ensure(call(demo, Request::DemoCount(Control))? == Answer::Label(CRASHED), "a call to the crashed conclave was not answered CRASHED")?;
     expect_refusal(manager, Request::Suspend(Control), refusal::WRONG_STATE, "suspend of a crashed conclave was not WRONG_STATE")?;
     expect_state(manager, Request::Launch(Control), State::Running, "the relaunch after the crash did not run it")?;
     expect_counts(demo, 1, 1, "after the crash's relaunch the count did not start at 1")
@@ -157,7 +168,7 @@ fn crashes(manager: &Endpoint, demo: &Endpoint, page: &MemoryRegion) -> Outcome 
 
 fn stop_upcall(manager: &Endpoint, demo: &Endpoint) -> Outcome {
     poll();
-    ensure(matches!(call(demo, Request::DemoStopHost(Control))?, Ok(Ok(Reply::Done(_)))), "stop host did not answer Done")?;
+    ensure(call(demo, Request::DemoStopHost(Control))? == Answer::Done, "stop host did not answer Done")?;
     ensure(status(manager)?.stop_requests == 1, "the stop upcall was not counted")?;
     ensure(poll() & MANAGER_BIT != 0, "the manager did not notify the stop request")
 }
