@@ -28,13 +28,13 @@ impl CrashRecord {
     }
 
     /// Bytes of the page [`CrashRecord::encode`] writes.
-    pub fn len(&self) -> usize {
+    pub fn page_bytes(&self) -> usize {
         crash_page::STACK_AT + 8 * self.stack_len.min(STACK_WORDS)
     }
 
     /// The reply to crash info.
     pub fn info(&self) -> CrashInfo {
-        CrashInfo { fault: self.fault, pc: self.pc, addr: self.addr, len: self.len() as u32 }
+        CrashInfo { fault: self.fault, pc: self.pc, addr: self.addr, len: self.page_bytes() as u32 }
     }
 
     /// Writes the whole page: the record, zeros after it (so no word of an
@@ -96,13 +96,13 @@ mod tests {
         for i in 0..3 {
             assert_eq!(word(&page, crash_page::STACK_AT + 8 * i), 0x5000 + i as u64);
         }
-        assert!(page[r.len()..].iter().all(|&b| b == 0), "stale bytes past the record");
+        assert!(page[r.page_bytes()..].iter().all(|&b| b == 0), "stale bytes past the record");
     }
 
     #[test]
     fn a_full_stack_fills_the_page_exactly() {
         let r = record(STACK_WORDS + 10);
-        assert_eq!(r.len(), crash_page::BYTES);
+        assert_eq!(r.page_bytes(), crash_page::BYTES);
         let mut page = [0; crash_page::BYTES];
         r.encode(&mut page);
         assert_eq!(word(&page, crash_page::BYTES - 8), 0x5000 + STACK_WORDS as u64 - 1);
