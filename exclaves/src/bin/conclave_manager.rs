@@ -1,6 +1,8 @@
-//! The conclave manager: its child PD is a conclave, which it launches,
-//! suspends, resumes and stops for XNU (tightbeam ConclaveManager on
-//! channel 0, with its message page), and whose faults it records.
+//! The conclave manager: its child PDs are conclaves (conclave `i` is
+//! child `i + 1`, up to [`CONCLAVES`]), which it launches, suspends,
+//! resumes and stops for XNU (tightbeam ConclaveManager on channel `i`,
+//! with that conclave's message page), and whose faults it records. Each
+//! conclave has its own memory, image, crash page and counters.
 //!
 //! - **Launch** stops the child, clears all four regions of its memory
 //!   (the task layout's, mapped here rw), loads the conclave's ELF from a
@@ -11,8 +13,8 @@
 //!   notified, and the child is started again in its runtime's crashed mode
 //!   (x0 = 1), which releases a caller it crashed serving with the CRASHED
 //!   label. The fault itself is never answered.
-//! - **The conclave's calls** (channel 1, label only): STOP_HOST counts a
-//!   stop request and notifies XNU; EXIT ends it (Exited).
+//! - **A conclave's calls** (channel `8 + i`, label only): STOP_HOST
+//!   counts a stop request and notifies XNU; EXIT ends it (Exited).
 //!
 //! Conventions it shares with the conclave's runtime:
 //! `conclave_lifecycle::runtime`.
@@ -30,13 +32,13 @@ use xnu_abi::layout::{REGIONS, STACK};
 
 protection_domain!(init);
 
-/// XNU's channel: its calls, and our notifications of a state it did not ask for.
-const XNU: Channel = Channel::new(0);
-/// The conclave's calls to us.
-const CONCLAVE: u8 = 1;
-/// The conclave's child id.
-const CHILD: u64 = 1;
-/// The image region's size (system.xml), at least the conclave's ELF.
+/// Conclaves one manager holds.
+const CONCLAVES: usize = 4;
+/// Conclave `i`'s own calls to us come on channel `CONCLAVE_CALLS + i`;
+/// XNU's calls for it on channel `i`, where we also notify XNU of a state
+/// it did not ask for.
+const CONCLAVE_CALLS: u8 = 8;
+/// An image region's size (system.xml), at least the conclave's ELF.
 const IMAGE_BYTES: usize = 0x40000;
 
 const _: () = assert!(conclave_lifecycle::runtime::CRASHED == tightbeam_channel::CRASHED);
@@ -45,6 +47,8 @@ const _: () = assert!(STACK_TOP == STACK.end());
 
 /// The conclave as this PD holds it.
 struct Conclave {
+    /// XNU's channel for it.
+    xnu: Channel,
     life: Lifecycle,
     child: Option<Child>,
     /// Its four regions, in `REGIONS` order.
@@ -105,7 +109,7 @@ impl Conclave {
             }
         }
         self.last_crash = Some(record.info());
-        let _ = XNU.notify();
+        let _ = self.xnu.notify();
         if start(child, self.entry, ENTRY_CRASHED).is_err() {
             debug_println!("the crashed conclave did not restart");
         }
@@ -195,12 +199,13 @@ impl tightbeam::Handler for Conclave {
     }
 }
 
-struct Manager {
+/// One conclave's service to XNU: its dispatcher and message page.
+struct Slot {
     dispatcher: Dispatcher<Conclave>,
     control_page: Option<MemoryRegion>,
 }
 
-impl Manager {
+impl Slot {
     /// A label-only call from the conclave.
     fn conclave_call(&mut self, label: u64) -> u64 {
         let conclave = self.dispatcher.handler_mut();
@@ -211,7 +216,7 @@ impl Manager {
             _ => false,
         };
         if done {
-            let _ = XNU.notify();
+            let _ = conclave.xnu.notify();
             ACK
         } else {
             REFUSED
@@ -219,46 +224,74 @@ impl Manager {
     }
 }
 
+struct Manager {
+    slots: [Slot; CONCLAVES],
+}
+
 impl Handler for Manager {
     fn protected(&mut self, channel: Channel, msg: MessageInfo) -> MessageInfo {
-        match (channel.index(), self.control_page.as_ref()) {
-            (0, Some(page)) => serve(&mut self.dispatcher, page, msg).0,
-            (CONCLAVE, _) if msg.count() == 0 => MessageInfo::new(self.conclave_call(msg.label()), 0),
-            _ => MessageInfo::new(tightbeam_channel::BAD_CALL, 0),
+        let id = usize::from(channel.index());
+        if let Some(slot) = self.slots.get_mut(id) {
+            if let Some(page) = slot.control_page.as_ref() {
+                return serve(&mut slot.dispatcher, page, msg).0;
+            }
+        } else if let Some(slot) = id.checked_sub(usize::from(CONCLAVE_CALLS)).and_then(|i| self.slots.get_mut(i)) {
+            if msg.count() == 0 {
+                return MessageInfo::new(slot.conclave_call(msg.label()), 0);
+            }
         }
+        MessageInfo::new(tightbeam_channel::BAD_CALL, 0)
     }
 
     fn fault(&mut self, child: Child, fault: Fault) -> Option<MessageInfo> {
-        let conclave = self.dispatcher.handler_mut();
-        if conclave.child == Some(child) {
+        let conclave = self.slots.iter_mut().map(|s| s.dispatcher.handler_mut()).find(|c| c.child == Some(child));
+        if let Some(conclave) = conclave {
             conclave.crashed(child, fault);
         }
         None
     }
 }
 
+/// Conclave `$i`'s slot from its regions' symbols (system.xml's
+/// setvar_vaddr): `conclave<i>_{text,rodata,data,stack,image,crash}` and
+/// `control_page_<i>`. A conclave without them is refused (NO_IMAGE).
+macro_rules! slot {
+    ($i:expr, $text:ident, $rodata:ident, $data:ident, $stack:ident, $image:ident, $crash:ident, $page:ident) => {{
+        let i: u8 = $i;
+        let memory = [
+            memory_region_symbol!($text, REGIONS[0].size as usize),
+            memory_region_symbol!($rodata, REGIONS[1].size as usize),
+            memory_region_symbol!($data, REGIONS[2].size as usize),
+            memory_region_symbol!($stack, REGIONS[3].size as usize),
+        ];
+        let memory = match memory {
+            [Ok(t), Ok(r), Ok(d), Ok(s)] => Some([t, r, d, s]),
+            _ => None,
+        };
+        let conclave = Conclave {
+            xnu: Channel::new(i),
+            life: Lifecycle::new(),
+            child: Child::new(u64::from(i) + 1),
+            memory,
+            image: memory_region_symbol!($image, IMAGE_BYTES).ok(),
+            crash_page: memory_region_symbol!($crash, crash_page::BYTES).ok(),
+            entry: 0,
+            last_crash: None,
+        };
+        if conclave.child.is_some() && (conclave.memory.is_none() || conclave.image.is_none()) {
+            debug_println!("conclave {i}: its memory or image is missing from system.xml");
+        }
+        Slot { dispatcher: Dispatcher::new(conclave), control_page: memory_region_symbol!($page, PAGE_BYTES).ok() }
+    }};
+}
+
 fn init() -> Manager {
-    let memory = [
-        memory_region_symbol!(conclave_text, REGIONS[0].size as usize),
-        memory_region_symbol!(conclave_rodata, REGIONS[1].size as usize),
-        memory_region_symbol!(conclave_data, REGIONS[2].size as usize),
-        memory_region_symbol!(conclave_stack, REGIONS[3].size as usize),
-    ];
-    let memory = match memory {
-        [Ok(t), Ok(r), Ok(d), Ok(s)] => Some([t, r, d, s]),
-        _ => None,
-    };
-    let conclave = Conclave {
-        life: Lifecycle::new(),
-        child: Child::new(CHILD),
-        memory,
-        image: memory_region_symbol!(conclave_image, IMAGE_BYTES).ok(),
-        crash_page: memory_region_symbol!(conclave_crash, crash_page::BYTES).ok(),
-        entry: 0,
-        last_crash: None,
-    };
-    if conclave.memory.is_none() || conclave.image.is_none() || conclave.child.is_none() {
-        debug_println!("no conclave: its memory, image or child is missing from system.xml");
+    Manager {
+        slots: [
+            slot!(0, conclave0_text, conclave0_rodata, conclave0_data, conclave0_stack, conclave0_image, conclave0_crash, control_page_0),
+            slot!(1, conclave1_text, conclave1_rodata, conclave1_data, conclave1_stack, conclave1_image, conclave1_crash, control_page_1),
+            slot!(2, conclave2_text, conclave2_rodata, conclave2_data, conclave2_stack, conclave2_image, conclave2_crash, control_page_2),
+            slot!(3, conclave3_text, conclave3_rodata, conclave3_data, conclave3_stack, conclave3_image, conclave3_crash, control_page_3),
+        ],
     }
-    Manager { dispatcher: Dispatcher::new(conclave), control_page: memory_region_symbol!(control_page, PAGE_BYTES).ok() }
 }

@@ -4,7 +4,9 @@
 //! suspend and resume, stop, a relaunch into clean memory, a crash that
 //! releases the caller with CRASHED and leaves crash info and a crash
 //! page, the stop upcall with its notification, and 100 crashes with a
-//! relaunch each, after which the manager still answers.
+//! relaunch each, after which the manager still answers. A second
+//! conclave of the same manager stays NotBooted through all of that, then
+//! runs, counts and crashes on its own without touching the first.
 #![no_std]
 #![no_main]
 
@@ -17,7 +19,11 @@ use tightbeam_channel::{Endpoint, Error, CRASHED, PAGE_BYTES};
 
 const MANAGER: Channel = Channel::new(1);
 const DEMO: Channel = Channel::new(2);
-/// The manager's notifications arrive on its channel's bit.
+/// The manager's channel and the conclave's for the second conclave.
+const MANAGER_1: Channel = Channel::new(3);
+const DEMO_1: Channel = Channel::new(4);
+/// The manager's notifications about the first conclave arrive on its
+/// channel's bit.
 const MANAGER_BIT: u64 = 1 << 1;
 /// seL4_Fault_VMFault.
 const VM_FAULT: u32 = 5;
@@ -187,15 +193,32 @@ fn crash_loop(manager: &Endpoint, demo: &Endpoint) -> Outcome {
     expect_counts(demo, 1, 1, "after the crash loop the conclave does not serve")
 }
 
+/// The second conclave: untouched by the first's life, then on its own.
+fn second(manager: &Endpoint, demo: &Endpoint, first: &Endpoint, first_demo: &Endpoint) -> Outcome {
+    ensure(status(manager)?.state == State::NotBooted, "the second conclave did not stay NotBooted")?;
+    expect_state(manager, Request::Launch(Control), State::Running, "the second conclave did not launch")?;
+    expect_counts(demo, 1, 2, "the second conclave did not count from 1")?;
+    let first_before = status(first)?;
+    crash(demo)?;
+    ensure(status(manager)?.crashes == 1, "the second conclave's crash was not its own")?;
+    ensure(status(first)? == first_before, "the second conclave's crash changed the first's status")?;
+    expect_counts(first_demo, 2, 2, "the first conclave did not serve on after the second's crash")
+}
+
 fn run() -> Outcome {
     let page = |r: Result<MemoryRegion, _>| r.map_err(|_| "a page is not mapped");
-    let manager = Endpoint::new(MANAGER, page(memory_region_symbol!(control_page, PAGE_BYTES))?).map_err(|_| "control page")?;
-    let demo = Endpoint::new(DEMO, page(memory_region_symbol!(demo_page, PAGE_BYTES))?).map_err(|_| "demo page")?;
-    let crash = page(memory_region_symbol!(crash_page, crash_page::BYTES))?;
+    let manager = Endpoint::new(MANAGER, page(memory_region_symbol!(control_page_0, PAGE_BYTES))?).map_err(|_| "control page")?;
+    let demo = Endpoint::new(DEMO, page(memory_region_symbol!(demo_page_0, PAGE_BYTES))?).map_err(|_| "demo page")?;
+    let crash = page(memory_region_symbol!(crash_page_0, crash_page::BYTES))?;
+    let manager_1 = Endpoint::new(MANAGER_1, page(memory_region_symbol!(control_page_1, PAGE_BYTES))?).map_err(|_| "control page 1")?;
+    let demo_1 = Endpoint::new(DEMO_1, page(memory_region_symbol!(demo_page_1, PAGE_BYTES))?).map_err(|_| "demo page 1")?;
+    let crash_1 = page(memory_region_symbol!(crash_page_1, crash_page::BYTES))?;
     lifecycle(&manager, &demo)?;
     crashes(&manager, &demo, &crash)?;
     stop_upcall(&manager, &demo)?;
-    crash_loop(&manager, &demo)
+    crash_loop(&manager, &demo)?;
+    second(&manager_1, &demo_1, &manager, &demo)?;
+    crash_info(&manager_1, &crash_1)
 }
 
 fn init() -> Done {
