@@ -47,6 +47,10 @@ pub const REFUSED: u64 = 1;
 /// `tightbeam_channel::REPLIED`).
 pub const REPLIED: u64 = 0;
 
+/// The conclave's reply label for a call that is not a bare call from its
+/// host (as `tightbeam_channel::BAD_CALL`).
+pub const BAD_CALL: u64 = 1;
+
 /// The reply label a crashed conclave answers its callers with, the same
 /// as `tightbeam_channel::CRASHED`.
 pub const CRASHED: u64 = 4;

@@ -21,7 +21,7 @@
 
 use core::arch::asm;
 
-pub use conclave_lifecycle::runtime::{ACK, CRASHED, ENTRY_CRASHED, HOST_CHANNEL, MANAGER_CHANNEL, MESSAGE_PAGE, REPLIED, STOP_HOST};
+pub use conclave_lifecycle::runtime::{ACK, BAD_CALL, CRASHED, ENTRY_CRASHED, HOST_CHANNEL, MANAGER_CHANNEL, MESSAGE_PAGE, REPLIED, STOP_HOST};
 use conclave_lifecycle::runtime::{INPUT_SLOT, PPC_BADGE, PP_BASE};
 
 /// seL4 system call numbers (x7).
@@ -34,9 +34,6 @@ const SYS_REPLY: i64 = -6;
 const fn info(label: u64) -> u64 {
     label << 12
 }
-
-/// The reply label for a call that is not a bare call from the host.
-pub const BAD_CALL: u64 = 1;
 
 /// One call received: its channel and message info.
 #[derive(Debug, Clone, Copy)]

@@ -43,6 +43,7 @@ const IMAGE_BYTES: usize = 0x40000;
 
 const _: () = assert!(conclave_lifecycle::runtime::CRASHED == tightbeam_channel::CRASHED);
 const _: () = assert!(conclave_lifecycle::runtime::REPLIED == tightbeam_channel::REPLIED);
+const _: () = assert!(conclave_lifecycle::runtime::BAD_CALL == tightbeam_channel::BAD_CALL);
 const _: () = assert!(STACK_TOP == STACK.end());
 
 /// The conclave as this PD holds it.
