@@ -1,7 +1,8 @@
 //! MK0020 (with exclave-conclave-manager and the demo conclave): a client
 //! in XNU's place drives a conclave's lifecycle through its manager and
-//! calls the conclave itself: launch, refusals in every wrong state,
-//! suspend and resume, stop, a relaunch into clean memory, a crash that
+//! calls the conclave itself: launch, refusals in every wrong state and
+//! of malformed calls, suspend and resume, stop, a relaunch into clean
+//! memory, a crash that
 //! releases the caller with CRASHED and leaves crash info and a crash
 //! page, the stop upcall with its notification, and 100 crashes with a
 //! relaunch each, after which the manager still answers. A second
@@ -12,10 +13,10 @@
 
 use microkit_examples::{ensure, report};
 use monitor_spec::abi::slot;
-use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion};
+use sel4_microkit::{memory_region_symbol, protection_domain, Channel, ChannelSet, Handler, MemoryRegion, MessageInfo};
 use tightbeam::conclave::{crash_page, refusal, ConclaveStatus, Control, CrashInfo, State};
 use tightbeam::{decode_reply, encode_request, ErrorCode, Payload, Received, Reply, Request, MESSAGE_BYTES};
-use tightbeam_channel::{Endpoint, Error, CRASHED, PAGE_BYTES};
+use tightbeam_channel::{Endpoint, Error, BAD_CALL, CRASHED, PAGE_BYTES};
 
 const MANAGER: Channel = Channel::new(1);
 const DEMO: Channel = Channel::new(2);
@@ -143,6 +144,19 @@ fn lifecycle(manager: &Endpoint, demo: &Endpoint) -> Outcome {
     expect_counts(demo, 1, 2, "after a relaunch the count did not start at 1 again (memory not clean)")
 }
 
+/// Calls neither the manager nor the conclave should take: each refused,
+/// and both serve on.
+fn malformed(manager: &Endpoint, demo: &Endpoint) -> Outcome {
+    for (channel, what) in [(MANAGER, "the manager took a call with words"), (DEMO, "the conclave took a call with words")] {
+        let answer = channel.pp_call(MessageInfo::new(0, 3)).map_err(|_| "a call with words failed")?;
+        ensure(answer.label() == BAD_CALL, what)?;
+    }
+    ensure(call(manager, Request::DemoCount(Control))? == Answer::Refused(ErrorCode::UNKNOWN_SERVICE), "the manager answered the conclave's method")?;
+    ensure(call(demo, Request::Status(Control))? == Answer::Refused(ErrorCode::UNKNOWN_SERVICE), "the conclave answered the manager's method")?;
+    ensure(status(manager)?.state == State::Running, "after malformed calls the manager does not answer")?;
+    expect_counts(demo, 3, 3, "after malformed calls the conclave does not count on")
+}
+
 fn crash_info(manager: &Endpoint, page: &MemoryRegion) -> Outcome {
     let info = match call(manager, Request::CrashInfo(Control))? {
         Answer::Crash(c) => c,
@@ -214,6 +228,7 @@ fn run() -> Outcome {
     let demo_1 = Endpoint::new(DEMO_1, page(memory_region_symbol!(demo_page_1, PAGE_BYTES))?).map_err(|_| "demo page 1")?;
     let crash_1 = page(memory_region_symbol!(crash_page_1, crash_page::BYTES))?;
     lifecycle(&manager, &demo)?;
+    malformed(&manager, &demo)?;
     crashes(&manager, &demo, &crash)?;
     stop_upcall(&manager, &demo)?;
     crash_loop(&manager, &demo)?;
