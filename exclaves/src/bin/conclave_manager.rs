@@ -91,10 +91,9 @@ impl Conclave {
         }
         let regs = child.read_registers(sel4::sys::USER_CONTEXT_WORDS).unwrap_or_default();
         let mut record = CrashRecord::empty();
-        (record.fault, record.addr) = match fault {
-            Fault::VmFault { addr, .. } | Fault::CapFault { addr, .. } => (fault_label(&fault), addr),
-            _ => (fault_label(&fault), 0),
-        };
+        record.fault = fault_label(&fault);
+        // Only a VM fault has a data address (a cap fault's is a cap's).
+        record.addr = if let Fault::VmFault { addr, .. } = fault { addr } else { 0 };
         record.pc = regs.pc;
         for (slot, word) in record.registers.iter_mut().zip(context_words(&regs)) {
             *slot = word;
