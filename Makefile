@@ -108,10 +108,11 @@ BOOT_IMAGES := boot-check fault-check panic-check truncated kernel-must-fail
 # PD programs are the binaries of the crates in PD_CRATE_DIRS, copied to PD_DIR as
 # <name>.elf (the directory made anew, so no removed program lingers), with the
 # files systems prefill regions from (PD_DATA), which is the tool's search
-# path. `microkit-tool build` writes the
+# path (exclaves/conclaves' programs are not PDs: the conclave manager
+# loads them from a region prefilled with conclave-demo.elf). `microkit-tool build` writes the
 # root task (the monitor with the system's spec) and a report beside it.
 SYSTEM      ?= system.xml
-PD_CRATE_DIRS := pds/serial pds/timer exclaves tests/microkit tests/runtime-bench tests/attack
+PD_CRATE_DIRS := pds/serial pds/timer exclaves exclaves/conclaves tests/microkit tests/runtime-bench tests/attack
 PD_DIR      := $(CFG_BUILD)/pds
 PD_DATA     := $(wildcard tests/microkit/data/*)
 # A crate's `name =` lines: the package's own, then its binaries'.

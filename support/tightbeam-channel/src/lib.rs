@@ -29,6 +29,9 @@ pub const BAD_CALL: u64 = 1;
 pub const UPCALL: u64 = 2;
 /// The call's label when the upcall page holds the reply to an upcall.
 pub const UPCALL_DONE: u64 = 3;
+/// The reply's label when the service (a conclave) crashed while, or
+/// before, it served the call: the page holds no reply.
+pub const CRASHED: u64 = 4;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Error {
