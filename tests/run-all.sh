@@ -353,9 +353,9 @@ if section xnu; then
     # release kernels, whose monitor prints nothing) at the prompt itself.
     # Each suite is a user program: xnu is xnutest, excl (exclaves_ctl) is
     # exclavetest, buf (named buffers) is buftest, sensor is sensortest,
-    # store (so far the key service) is storetest.
+    # store (keys and storage) is storetest, concl (conclaves) concltest.
     runs=()
-    for suite in xnu:xnutest excl:exclavetest buf:buftest sensor:sensortest store:storetest; do
+    for suite in xnu:xnutest excl:exclavetest buf:buftest sensor:sensortest store:storetest concl:concltest; do
         runs+=("${suite%%:*}:$BUILD_DIR:${suite#*:}:*** system ready ***")
         for kernel in ${XNU_KERNELS:-}; do
             runs+=("${suite%%:*}-${kernel%%:*}:${kernel#*:}:${suite#*:}:xnu\$ ")

@@ -54,14 +54,14 @@ pub struct Exclaves {
     /// The upcall page of each service channel whose service makes
     /// upcalls (`xnu_upcall_page_<channel>`; `crate::upcalls`).
     upcall_pages: [Option<MemoryRegion>; SERVICE_CHANNELS],
-    /// The events page of each notification channel
+    /// The events page of each channel a NOTIFICATION may come on
     /// (`xnu_events_page_<channel>`, `tightbeam::events`).
-    events_pages: [Option<MemoryRegion>; NOTIFICATION_CHANNELS],
+    events_pages: [(u32, Option<MemoryRegion>); NOTIFICATION_CHANNELS],
 }
 
-/// XNU's channel ids a NOTIFICATION may come on, each with its events page.
-const FIRST_NOTIFICATION_CHANNEL: u32 = 13;
-const NOTIFICATION_CHANNELS: usize = 3;
+/// XNU's channel ids a NOTIFICATION may come on: the demo conclave's
+/// manager's (9), and 13 to 15.
+const NOTIFICATION_CHANNELS: usize = 4;
 
 /// What EXCLAVECORE makes of the checked table: the table itself (the root
 /// of domains, then (name, type) within each, for lookups by name), and the
@@ -178,16 +178,17 @@ impl Exclaves {
             memory_region_symbol!(xnu_upcall_page_12, PAGE_BYTES),
         ];
         let events_pages = [
-            memory_region_symbol!(xnu_events_page_13, PAGE_BYTES),
-            memory_region_symbol!(xnu_events_page_14, PAGE_BYTES),
-            memory_region_symbol!(xnu_events_page_15, PAGE_BYTES),
+            (9, memory_region_symbol!(xnu_events_page_9, PAGE_BYTES).ok()),
+            (13, memory_region_symbol!(xnu_events_page_13, PAGE_BYTES).ok()),
+            (14, memory_region_symbol!(xnu_events_page_14, PAGE_BYTES).ok()),
+            (15, memory_region_symbol!(xnu_events_page_15, PAGE_BYTES).ok()),
         ];
         Exclaves {
             stage: Stage::None,
             booted: None,
             pages: pages.map(Result::ok),
             upcall_pages: upcall_pages.map(Result::ok),
-            events_pages: events_pages.map(Result::ok),
+            events_pages,
         }
     }
 
@@ -437,8 +438,7 @@ impl Exclaves {
             .filter(|r| r.connected && r.kind == ResourceType::Notification)
             .filter_map(|r| {
                 let Backing::Channel(channel) = r.backing else { return None };
-                let index = channel.checked_sub(FIRST_NOTIFICATION_CHANNEL)? as usize;
-                let page = self.events_pages.get(index).copied().flatten()?;
+                let page = self.events_pages.iter().find(|(c, _)| *c == channel).and_then(|(_, p)| *p)?;
                 Some(Source { domain, name: r.name, channel, page, seen: counts(&page) })
             })
             .collect()

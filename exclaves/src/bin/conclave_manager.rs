@@ -59,6 +59,10 @@ struct Conclave {
     /// The entry of the image last loaded.
     entry: u64,
     last_crash: Option<CrashInfo>,
+    /// The host's events page (`events_page_<i>`, read-only to XNU) and
+    /// its counts (tightbeam::events).
+    events: Option<MemoryRegion>,
+    counts: [u64; tightbeam::events::EVENTS],
 }
 
 impl Conclave {
@@ -109,10 +113,22 @@ impl Conclave {
             }
         }
         self.last_crash = Some(record.info());
-        let _ = self.xnu.notify();
+        self.tell_xnu(tightbeam::conclave::EVENT_CRASHED);
         if start(child, self.entry, ENTRY_CRASHED).is_err() {
             debug_println!("the crashed conclave did not restart");
         }
+    }
+}
+
+impl Conclave {
+    /// Event `bit` counted in the events page (if the system gives one),
+    /// then XNU notified.
+    fn tell_xnu(&mut self, bit: usize) {
+        self.counts[bit] += 1;
+        if let Some(page) = &self.events {
+            let _ = page.write_u64(8 * bit, self.counts[bit]);
+        }
+        let _ = self.xnu.notify();
     }
 }
 
@@ -209,17 +225,19 @@ impl Slot {
     /// A label-only call from the conclave.
     fn conclave_call(&mut self, label: u64) -> u64 {
         let conclave = self.dispatcher.handler_mut();
-        let done = match label {
-            STOP_HOST => conclave.life.stop_requested().is_ok(),
+        let event = match label {
+            STOP_HOST => conclave.life.stop_requested().is_ok().then_some(tightbeam::conclave::EVENT_STOP_HOST),
             // It gets no reply: stopped, it waits for the next launch.
-            EXIT => conclave.life.exited().is_ok() && conclave.child.is_some_and(|c| c.stop().is_ok()),
-            _ => false,
+            EXIT => (conclave.life.exited().is_ok() && conclave.child.is_some_and(|c| c.stop().is_ok()))
+                .then_some(tightbeam::conclave::EVENT_EXITED),
+            _ => None,
         };
-        if done {
-            let _ = conclave.xnu.notify();
-            ACK
-        } else {
-            REFUSED
+        match event {
+            Some(bit) => {
+                conclave.tell_xnu(bit);
+                ACK
+            }
+            None => REFUSED,
         }
     }
 }
@@ -253,10 +271,10 @@ impl Handler for Manager {
 }
 
 /// Conclave `$i`'s slot from its regions' symbols (system.xml's
-/// setvar_vaddr): `conclave<i>_{text,rodata,data,stack,image,crash}` and
-/// `control_page_<i>`. A conclave without them is refused (NO_IMAGE).
+/// setvar_vaddr): `conclave<i>_{text,rodata,data,stack,image,crash}`,
+/// `control_page_<i>` and `events_page_<i>` (optional). A conclave without them is refused (NO_IMAGE).
 macro_rules! slot {
-    ($i:expr, $text:ident, $rodata:ident, $data:ident, $stack:ident, $image:ident, $crash:ident, $page:ident) => {{
+    ($i:expr, $text:ident, $rodata:ident, $data:ident, $stack:ident, $image:ident, $crash:ident, $page:ident, $events:ident) => {{
         let i: u8 = $i;
         let memory = [
             memory_region_symbol!($text, REGIONS[0].size as usize),
@@ -277,6 +295,8 @@ macro_rules! slot {
             crash_page: memory_region_symbol!($crash, crash_page::BYTES).ok(),
             entry: 0,
             last_crash: None,
+            events: memory_region_symbol!($events, PAGE_BYTES).ok(),
+            counts: [0; tightbeam::events::EVENTS],
         };
         if conclave.child.is_some() && (conclave.memory.is_none() || conclave.image.is_none()) {
             debug_println!("conclave {i}: its memory or image is missing from system.xml");
@@ -288,10 +308,10 @@ macro_rules! slot {
 fn init() -> Manager {
     Manager {
         slots: [
-            slot!(0, conclave0_text, conclave0_rodata, conclave0_data, conclave0_stack, conclave0_image, conclave0_crash, control_page_0),
-            slot!(1, conclave1_text, conclave1_rodata, conclave1_data, conclave1_stack, conclave1_image, conclave1_crash, control_page_1),
-            slot!(2, conclave2_text, conclave2_rodata, conclave2_data, conclave2_stack, conclave2_image, conclave2_crash, control_page_2),
-            slot!(3, conclave3_text, conclave3_rodata, conclave3_data, conclave3_stack, conclave3_image, conclave3_crash, control_page_3),
+            slot!(0, conclave0_text, conclave0_rodata, conclave0_data, conclave0_stack, conclave0_image, conclave0_crash, control_page_0, events_page_0),
+            slot!(1, conclave1_text, conclave1_rodata, conclave1_data, conclave1_stack, conclave1_image, conclave1_crash, control_page_1, events_page_1),
+            slot!(2, conclave2_text, conclave2_rodata, conclave2_data, conclave2_stack, conclave2_image, conclave2_crash, control_page_2, events_page_2),
+            slot!(3, conclave3_text, conclave3_rodata, conclave3_data, conclave3_stack, conclave3_image, conclave3_crash, control_page_3, events_page_3),
         ],
     }
 }

@@ -74,6 +74,13 @@ pub struct CrashInfo {
     pub len: u32,
 }
 
+/// The manager's events for a conclave's host (`crate::events`, on its
+/// control channel): it crashed, it asked for its host to be stopped, it
+/// exited.
+pub const EVENT_CRASHED: usize = 0;
+pub const EVENT_STOP_HOST: usize = 1;
+pub const EVENT_EXITED: usize = 2;
+
 /// The crash page's layout: the fault's words (as [`CrashInfo`]), then the
 /// 36 registers of `seL4_UserContext` in order, then stack words from sp.
 pub mod crash_page {

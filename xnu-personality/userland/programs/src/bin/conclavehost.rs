@@ -12,7 +12,7 @@ use tightbeam::{decode_reply, encode_request, MethodId, Received, Reply, Request
 libsystem::entry!(main);
 
 /// The conclave's events (its NOTIFICATION): a crash is bit 0.
-const CRASH_EVENT: u64 = 1;
+const CRASH_EVENT: u64 = 1 << tightbeam::conclave::EVENT_CRASHED;
 
 fn main(args: Args) -> i32 {
     let name = args.get(1).unwrap_or("?");

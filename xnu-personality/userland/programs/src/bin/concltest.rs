@@ -42,7 +42,7 @@ const SERVICE: &str = "demo";
 const SERVICE_ID: u64 = 20;
 /// The conclave's events (its NOTIFICATION): a crash is bit 0.
 const EVENTS: &str = "events";
-const CRASH_EVENT: u64 = 1;
+const CRASH_EVENT: u64 = 1 << tightbeam::conclave::EVENT_CRASHED;
 
 fn main(args: Args) -> i32 {
     match (args.get(1), args.get(2)) {
@@ -143,6 +143,7 @@ fn host(plan: &str) -> i32 {
                 ensure!(count()? == 1, "the first call was not 1");
                 ensure!(demo(Request::DemoCrash(Control))? == Err(KernError(KERN_FAILURE)), "a call the conclave crashed in did not fail");
                 ensure!(demo(Request::DemoCount(Control))? == Err(KernError(KERN_FAILURE)), "a crashed conclave was called");
+                crash_info_is_the_fault()?;
                 exclaves::launch_conclave().map_err(|_| "the relaunch failed")?;
                 ensure!(count()? == 1, "a relaunch kept the memory of the crashed run");
                 Ok(())
@@ -189,6 +190,22 @@ fn host(plan: &str) -> i32 {
             1
         }
     }
+}
+
+/// The crash page of the host's conclave: the demo's crash is a read of
+/// address 0x8 from its code, and the registers follow with that pc.
+fn crash_info_is_the_fault() -> Outcome {
+    use tightbeam::conclave::crash_page;
+    let mut page = [0u8; crash_page::BYTES];
+    let n = exclaves::conclave_crash_info(0, &mut page).map_err(|_| "no crash info for the host")?;
+    let word = |at: usize| u64::from_le_bytes([page[at], page[at + 1], page[at + 2], page[at + 3], page[at + 4], page[at + 5], page[at + 6], page[at + 7]]);
+    let (pc, addr) = (word(8), word(16));
+    ensure!(n >= crash_page::STACK_AT, "the crash info holds no registers");
+    ensure!(addr == 0x8, "the crash info's fault address is not the demo's 0x8");
+    let text = libsystem::abi::layout::TEXT;
+    ensure!(pc >= text.base && pc < text.base + text.size, "the crash info's pc is not in the conclave's code");
+    ensure!(word(crash_page::REGISTERS_AT) == pc, "the registers do not start with the fault's pc");
+    Ok(())
 }
 
 fn an_unattached_task_reaches_nothing() -> Outcome {

@@ -231,7 +231,7 @@ fn transform() -> Outcome {
 fn the_table_lists_every_resource() -> Outcome {
     let mut table = [exclaves::Resource::default(); 16];
     let n = exclaves::list(&mut table).map_err(|_| "the table did not list")?;
-    ensure!(n == 11, "the table does not hold the manifests' eleven resources");
+    ensure!(n == 14, "the table does not hold the manifests' fourteen resources");
     let n = n.min(table.len());
     let found = |domain: &str, name: &str, kind: &str, id: u64| {
         table[..n].iter().any(|r| r.domain() == domain && r.name() == name && r.kind_name() == kind && r.id == id && r.connected)
@@ -249,6 +249,8 @@ fn the_table_lists_every_resource() -> Outcome {
     ensure!(found("darwin", "keys", "SERVICE", 8), "the key service is not listed");
     ensure!(found("darwin", "storage", "SERVICE", 9), "the storage service is not listed");
     ensure!(found("darwin", "sensor_events", "NOTIFICATION", 12), "the sensors' notification is not listed");
+    ensure!(found("kernel", "conclave.demo", "CONCLAVE_MANAGER", 2), "the demo conclave's manager is not listed");
+    ensure!(found("conclave.demo", "demo", "SERVICE", 20) && found("conclave.demo", "events", "NOTIFICATION", 21), "the demo conclave's domain is not listed");
     Ok(())
 }
 
@@ -258,7 +260,7 @@ fn list_errors() -> Outcome {
     ensure!(list(layout::RODATA.base, 500) == Err(libsystem::Errno(libsystem::abi::errno::EFAULT)), "a read-only list buffer is not EFAULT");
     // Room for one record: the count is still the table's, one record written.
     let mut one = [0u8; LIST_RECORD_BYTES + 10];
-    ensure!(list(one.as_mut_ptr() as u64, one.len() as u64) == Ok(11), "a short buffer did not get the count");
+    ensure!(list(one.as_mut_ptr() as u64, one.len() as u64) == Ok(14), "a short buffer did not get the count");
     ensure!(one[LIST_RECORD_BYTES..].iter().all(|&b| b == 0), "a record was written past the buffer's whole records");
     Ok(())
 }

@@ -24,7 +24,10 @@ fn bsd_raw(number: i64) -> Result<u64, Errno> {
 /// Virtual ns per counter tick (62.5 MHz).
 const NS_PER_TICK: u64 = 16;
 
-fn main(_: Args) -> i32 {
+fn main(args: Args) -> i32 {
+    if args.get(1) == Some("conclave") {
+        return conclave_cycle();
+    }
     let mut bench = Bench::new(Fd(1));
     // When the shell first waited for input, as XNU saw it.
     let prompt = bsd_raw(nr::PROMPT_TICK).unwrap_or(0);
@@ -117,6 +120,7 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
     named_buffer_copies(bench)?;
     sensors_and_audio(bench)?;
     storage(bench)?;
+    conclave(bench)?;
     if failed {
         return Err("an ENDPOINT_CALL did not answer as expected");
     }
@@ -126,6 +130,56 @@ fn endpoint_calls(bench: &mut Bench<Fd>) -> Result<(), &'static str> {
 #[repr(align(8))]
 #[derive(Clone, Copy)]
 struct Aligned<T>(T);
+
+/// A conclave's cycle, run by a host task attached to the demo conclave
+/// (this program again, `xnubench conclave`), which prints the figure.
+fn conclave(_: &mut Bench<Fd>) -> Result<(), &'static str> {
+    let mut table = [exclaves::Resource::default(); exclaves::LIST_MAX];
+    let n = exclaves::list(&mut table).map_err(|_| "the table did not list")?.min(table.len());
+    let Some(id) = table[..n].iter().find(|r| r.kind_name() == "CONCLAVE_MANAGER").map(|r| r.id as u32) else {
+        return Err("no conclave to bench");
+    };
+    let attr = libsystem::abi::spawn::SpawnAttr { version: libsystem::abi::spawn::ATTR_VERSION, flags: 0, conclave_id: id, bootstrap_port: 0 };
+    let pid = bsd::posix_spawn("xnubench", &["xnubench", "conclave"], Some(&attr)).map_err(|_| "the conclave's host did not spawn")?;
+    let (_, status) = bsd::wait4(pid as i64, 0).map_err(|_| "wait4 failed")?;
+    if status != 0 {
+        return Err("the conclave's host failed");
+    }
+    Ok(())
+}
+
+/// `xnubench conclave`: LAUNCH_CONCLAVE (the manager reloads the
+/// conclave's memory), one call of its demo service, and a stop, as one
+/// figure, in retired instructions.
+fn conclave_cycle() -> i32 {
+    use libsystem::abi::conclave_ctl::STOP;
+    use sel4_bench::{instructions, start_instructions};
+    use tightbeam::conclave::Control;
+    let mut bench = Bench::new(Fd(1));
+    let Ok(demo) = exclaves::lookup("demo") else {
+        println!("xnubench: the conclave's demo service is not found");
+        return 1;
+    };
+    let mut request = [0u8; MESSAGE_BYTES];
+    if encode_request(&Request::DemoCount(Control), &mut request).is_err() {
+        return 1;
+    }
+    let mut failed = false;
+    start_instructions();
+    bench.run_few("xnu_conclave_launch_call_stop", 5, 50, || {
+        let mut message = request;
+        let start = instructions();
+        failed |= exclaves::launch_conclave().is_err();
+        failed |= exclaves::endpoint_call(demo, &mut message).is_err();
+        failed |= exclaves::conclave_ctl(STOP, 0).is_err();
+        u64::from(instructions().wrapping_sub(start))
+    });
+    if failed {
+        println!("xnubench: a conclave launch, call or stop failed");
+        return 1;
+    }
+    0
+}
 
 /// Secure storage: a put and a get of 4 KiB, each a whole call as a task
 /// makes it: the AEAD in the storage exclave, its upcalls, and XNU's disk
