@@ -4,8 +4,9 @@
 //! with that conclave's message page), and whose faults it records. Each
 //! conclave has its own memory, image, crash page and counters.
 //!
-//! - **Launch** stops the child, clears all four regions of its memory
-//!   (the task layout's, mapped here rw), loads the conclave's ELF from a
+//! - **Launch** stops the child, clears its memory (the task layout's four
+//!   regions, mapped here rw: all of data and stack, of text and rodata
+//!   what the last load wrote), loads the conclave's ELF from a
 //!   read-only region (checked by `xnu_bootfs::program`) and starts it with
 //!   every register written: a relaunch finds clean memory.
 //! - **A fault** of the running conclave is its crash: the registers and
@@ -56,8 +57,10 @@ struct Conclave {
     memory: Option<[MemoryRegion; 4]>,
     image: Option<MemoryRegion>,
     crash_page: Option<MemoryRegion>,
-    /// The entry of the image last loaded.
+    /// The entry of the image last loaded, and the bytes it wrote of each
+    /// region (`load`).
     entry: u64,
+    loaded: [usize; 4],
     last_crash: Option<CrashInfo>,
     /// The host's events page (`events_page_<i>`, read-only to XNU) and
     /// its counts (tightbeam::events).
@@ -71,8 +74,9 @@ impl Conclave {
             return Err(refusal::NO_IMAGE);
         };
         let mut entry = 0;
+        let loaded = &mut self.loaded;
         let status = self.life.launch(|| {
-            entry = load(child, memory, image)?;
+            entry = load(child, memory, image, loaded)?;
             Ok(())
         })?;
         self.entry = entry;
@@ -167,16 +171,29 @@ fn stack_words(stack: &MemoryRegion, sp: u64, out: &mut [u64; crash::STACK_WORDS
 
 /// Stops `child`, clears its memory, loads `image` into it and starts it:
 /// the image's entry.
-fn load(child: Child, memory: &[MemoryRegion; 4], image: &MemoryRegion) -> Result<u64, ErrorCode> {
+/// The regions the conclave can write (data and stack), by index; text and
+/// rodata only the loader writes.
+fn writable(index: usize) -> bool {
+    REGIONS[index].base >= xnu_abi::layout::DATA.base
+}
+
+/// Loads `image` into the stopped child's `memory` and starts it. Clean
+/// means: all of data and stack zeroed (the last run may have written
+/// anywhere in them), and of text and rodata what the last load wrote
+/// (`loaded`, bytes from each region's start; the whole region until the
+/// first load).
+fn load(child: Child, memory: &[MemoryRegion; 4], image: &MemoryRegion, loaded: &mut [usize; 4]) -> Result<u64, ErrorCode> {
     // SAFETY: the image region is mapped read-only here for the PD's life
     // (system.xml), `size` bytes long, and no PD can write it.
     let bytes = unsafe { core::slice::from_raw_parts(image.base().cast_const(), image.size()) };
     let program = xnu_bootfs::program::parse(bytes).map_err(|_| refusal::NO_IMAGE)?;
     child.stop().map_err(|_| ErrorCode::INTERNAL)?;
-    for region in memory {
+    for (index, region) in memory.iter().enumerate() {
+        let len = if writable(index) { region.size() } else { loaded[index].min(region.size()) };
         // SAFETY: each region is mapped read-write here, `size` bytes long,
         // and the child that shares it is stopped.
-        unsafe { core::ptr::write_bytes(region.base(), 0, region.size()) };
+        unsafe { core::ptr::write_bytes(region.base(), 0, len) };
+        loaded[index] = 0;
     }
     for segment in program.segments() {
         // `parse` checked that each segment lies in the region of its
@@ -187,6 +204,7 @@ fn load(child: Child, memory: &[MemoryRegion; 4], image: &MemoryRegion) -> Resul
             .map(|i| (i, (segment.vaddr - REGIONS[i].base) as usize))
             .ok_or(refusal::NO_IMAGE)?;
         memory[index].write(at, segment.data).map_err(|_| refusal::NO_IMAGE)?;
+        loaded[index] = loaded[index].max(at + segment.data.len());
     }
     start(child, program.entry, ENTRY_LAUNCH).map_err(|_| ErrorCode::INTERNAL)?;
     Ok(program.entry)
@@ -294,6 +312,7 @@ macro_rules! slot {
             image: memory_region_symbol!($image, IMAGE_BYTES).ok(),
             crash_page: memory_region_symbol!($crash, crash_page::BYTES).ok(),
             entry: 0,
+            loaded: REGIONS.map(|r| r.size as usize),
             last_crash: None,
             events: memory_region_symbol!($events, PAGE_BYTES).ok(),
             counts: [0; tightbeam::events::EVENTS],
