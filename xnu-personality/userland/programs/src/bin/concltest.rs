@@ -48,6 +48,7 @@ fn main(args: Args) -> i32 {
     match (args.get(1), args.get(2)) {
         (Some("case"), Some(name)) => run_case(TESTS, name),
         (Some("host"), Some(plan)) => host(plan),
+        (Some("probe"), _) => probe(),
         _ => run_suite_in_tasks("concl", "concltest", TESTS),
     }
 }
@@ -124,6 +125,14 @@ fn host(plan: &str) -> i32 {
                 let _ = libsystem::mach::sleep_ms(1000);
             },
             "launch" => exclaves::launch_conclave().map_err(|_| "LAUNCH_CONCLAVE failed"),
+            "count-around" => {
+                exclaves::launch_conclave().map_err(|_| "LAUNCH_CONCLAVE failed")?;
+                ensure!(count()? == 1, "the first call was not 1");
+                // The other task calls meanwhile.
+                let _ = libsystem::mach::sleep_ms(500);
+                ensure!(count()? == 2, "a call not the host's reached the conclave");
+                Ok(())
+            }
             "launch-idle" => {
                 exclaves::launch_conclave().map_err(|_| "LAUNCH_CONCLAVE failed")?;
                 loop {
@@ -208,15 +217,40 @@ fn crash_info_is_the_fault() -> Outcome {
     Ok(())
 }
 
+/// CONCL0001: a task attached to no conclave (`concltest probe`, the
+/// attacker) tries to launch, stop and read the demo conclave; this task
+/// judges by the manager's status that nothing happened to it.
 fn an_unattached_task_reaches_nothing() -> Outcome {
-    let s = status()?;
-    ensure!(s.owner == 0, "the conclave has an owner before any test attached one");
-    ensure!(exclaves::launch_conclave() == Err(KernError(KERN_INVALID_ARGUMENT)), "an unattached task launched a conclave");
-    ensure!(exclaves::conclave_ctl(STOP, conclave_id()?) == Err(Errno(EPERM)), "an unattached task stopped a conclave");
-    ensure!(exclaves::conclave_ctl(STATUS, 0) == Err(Errno(ENOENT)), "an unattached task has a conclave of its own");
+    let before = status()?;
+    ensure!(before.owner == 0, "the conclave has an owner before any test attached one");
+    let status_word = xnu_userland::spawn_wait("concltest", &["concltest", "probe"])?;
+    ensure!(wait::is_exited(status_word) && wait::exit_code(status_word) == 0, "an unattached task was let do something (its line says what)");
+    let after = status()?;
+    ensure!(after == before, "the conclave changed under a task attached to none");
     ensure!(exclaves::conclave_ctl(STATUS, 0x7777) == Err(Errno(ENOENT)), "an unknown conclave has a status");
-    ensure!(exclaves::conclave_crash_info(conclave_id()?, &mut [0u8; 64]) == Err(Errno(EPERM)), "an unattached task read the crash info");
     Ok(())
+}
+
+/// `concltest probe`: every way to reach the demo conclave without being
+/// attached to it; 0 if each was refused as it should be.
+fn probe() -> i32 {
+    let run = || -> Outcome {
+        let id = conclave_id()?;
+        ensure!(exclaves::launch_conclave() == Err(KernError(KERN_INVALID_ARGUMENT)), "an unattached task launched a conclave");
+        for op in [SUSPEND, RESUME, STOP] {
+            ensure!(exclaves::conclave_ctl(op, id) == Err(Errno(EPERM)), "an unattached task controlled a conclave");
+        }
+        ensure!(exclaves::conclave_ctl(STATUS, 0) == Err(Errno(ENOENT)), "an unattached task has a conclave of its own");
+        ensure!(exclaves::conclave_crash_info(id, &mut [0u8; 64]) == Err(Errno(EPERM)), "an unattached task read the crash info");
+        Ok(())
+    };
+    match run() {
+        Ok(()) => 0,
+        Err(why) => {
+            println!("concltest probe: {why}");
+            1
+        }
+    }
 }
 
 fn attaching_needs_both_entitlements() -> Outcome {
@@ -250,17 +284,36 @@ fn launch_runs_it_and_launching_twice_fails() -> Outcome {
     Ok(())
 }
 
+/// CONCL0005: this task, attached to nothing, looks up and calls the demo
+/// conclave's service while another task hosts it; the host judges that
+/// no call reached the conclave (its count goes 1, then 2).
 fn its_services_are_its_hosts_alone() -> Outcome {
-    ensure!(exclaves::lookup(SERVICE) == Err(KernError(KERN_NOT_FOUND)), "an unattached task found the conclave's service");
     let mut m = [0u8; MESSAGE_BYTES];
     encode_request(&Request::DemoCount(Control), &mut m).map_err(|_| "encode failed")?;
-    ensure!(exclaves::endpoint_call(SERVICE_ID, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "an unattached task called the conclave's service");
-    // Nor while another task is its host.
-    let host = spawn_host(conclave_id()?, "idle").map_err(|_| "the host did not spawn")?;
-    ensure!(exclaves::endpoint_call(SERVICE_ID, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "a task called the service of another's conclave");
-    bsd::kill(host as i64, libsystem::abi::signal::SIGKILL).map_err(|_| "kill failed")?;
-    reap(host)?;
+    let host = spawn_host(conclave_id()?, "count-around").map_err(|_| "the host did not spawn")?;
+    let tried = (|| -> Outcome {
+        running()?;
+        ensure!(exclaves::lookup(SERVICE) == Err(KernError(KERN_NOT_FOUND)), "a task found the service of another's conclave");
+        for _ in 0..3 {
+            ensure!(exclaves::endpoint_call(SERVICE_ID, &mut m) == Err(KernError(KERN_INVALID_ARGUMENT)), "a task called the service of another's conclave");
+        }
+        Ok(())
+    })();
+    let status_word = reap(host)?;
+    tried?;
+    ensure!(wait::is_exited(status_word) && wait::exit_code(status_word) == 0, "the host's count shows a call that was not its own");
     Ok(())
+}
+
+/// Until the demo conclave runs (a host launched it).
+fn running() -> Outcome {
+    for _ in 0..100 {
+        if state(&status()?) == Some(State::Running) {
+            return Ok(());
+        }
+        let _ = libsystem::mach::sleep_ms(10);
+    }
+    Err("the host's launch did not run the conclave")
 }
 
 fn suspend_resume_stop_and_their_errors() -> Outcome {
@@ -268,14 +321,7 @@ fn suspend_resume_stop_and_their_errors() -> Outcome {
     // The spawner controls the conclave it attached; its host idles.
     let host = spawn_host(id, "launch-idle").map_err(|_| "the host did not spawn")?;
     let outcome = (|| -> Outcome {
-        // The host launches first.
-        for _ in 0..50 {
-            if state(&status()?) == Some(State::Running) {
-                break;
-            }
-            let _ = libsystem::mach::sleep_ms(20);
-        }
-        ensure!(state(&status()?) == Some(State::Running), "the host's launch did not run the conclave");
+        running()?;
         ensure!(exclaves::conclave_ctl(RESUME, id) == Err(Errno(EINVAL)), "a running conclave was resumed");
         let s = exclaves::conclave_ctl(SUSPEND, id).map_err(|_| "the suspend failed")?;
         ensure!(state(&s) == Some(State::Suspended), "a suspend did not suspend");
