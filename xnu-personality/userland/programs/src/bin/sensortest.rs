@@ -37,6 +37,7 @@ const TESTS: &[Test] = &[
     ("SENSOR0014", notification_lookup_and_wait_errors),
     ("SENSOR0015", sensor_events_reach_a_waiting_task),
     ("SENSOR0016", a_blocked_waiter_wakes_and_events_are_per_handle),
+    ("SENSOR0017", a_dead_tasks_handles_name_nothing),
 ];
 
 /// The event bits of `sensor_events` (tightbeam::indicator).
@@ -53,6 +54,7 @@ fn main(args: Args) -> i32 {
         (Some("case"), Some(name)) => run_case(TESTS, name),
         (Some("hold"), Some(sensor)) => hold(sensor, false),
         (Some("startstop"), Some(sensor)) => hold(sensor, true),
+        (Some("leave"), _) => leave(),
         (Some("later"), Some(sensor)) => {
             let _ = mach::sleep_ms(300);
             hold(sensor, true)
@@ -341,5 +343,31 @@ fn a_blocked_waiter_wakes_and_events_are_per_handle() -> Outcome {
     ensure!(exclaves::notification_wait(second, CAM_EVENT, 0) == Ok(0), "a new handle got an event from before it was made");
     ensure!(exclaves::notification_wait(second, INDICATOR_EVENT, 5000) == Ok(INDICATOR_EVENT), "the second handle missed the indicator's event");
     ensure!(exclaves::notification_wait(first, INDICATOR_EVENT, 0) == Ok(INDICATOR_EVENT), "the first handle missed the indicator's event");
+    Ok(())
+}
+
+/// `sensortest leave`: makes a microphone handle and a notification handle,
+/// starts the microphone, and exits with the handles' index (a name is
+/// `index << 8 | 3`) for its parent to try: 0 if a call failed.
+fn leave() -> i32 {
+    let (Ok(mic), Ok(events)) = (exclaves::sensor_create("mic"), exclaves::notification_lookup("sensor_events")) else { return 0 };
+    if exclaves::sensor_start(mic).is_err() || events >> 8 != (mic >> 8) + 1 {
+        return 0;
+    }
+    (mic >> 8) as i32
+}
+
+/// SENSOR0017: the handles of a task that died, by their names, reach
+/// nothing from another task, and the dead task's start went with it.
+fn a_dead_tasks_handles_name_nothing() -> Outcome {
+    use libsystem::abi::errno::EBADF;
+    let status = spawn_wait("sensortest", &["sensortest", "leave"])?;
+    let index = libsystem::abi::wait::exit_code(status);
+    ensure!(libsystem::abi::wait::is_exited(status) && index != 0, "the leaving task's handles were not made");
+    let (mic, events) = (index << 8 | 3, (index + 1) << 8 | 3);
+    ensure!(exclaves::sensor_status(mic) == Err(KernError(KERN_INVALID_NAME)), "a dead task's sensor handle answered");
+    ensure!(exclaves::sensor_stop(mic) == Err(KernError(KERN_INVALID_NAME)), "a dead task's sensor handle stopped a sensor");
+    ensure!(exclaves::notification_wait(events, !0, 0) == Err(libsystem::Errno(EBADF)), "a dead task's notification handle was waited on");
+    ensure!(deadline(MIC)? > mach::mach_absolute_time(), "the dead task's start kept the microphone running");
     Ok(())
 }
