@@ -364,4 +364,30 @@ pub mod layout {
     /// The stack (read, write); argv is laid out at its top.
     pub const STACK: Region = Region { base: 0x1060_0000, size: 0x4_0000 };
     pub const REGIONS: [Region; 4] = [TEXT, RODATA, DATA, STACK];
+
+    /// Writes the linker script of a program at this layout (XNU's user
+    /// programs, and the conclaves their manager loads the same way): code,
+    /// constants and data each in the region of its permissions.
+    pub fn linker_script(out: &mut impl core::fmt::Write) -> core::fmt::Result {
+        write!(
+            out,
+            "ENTRY(_start)
+PHDRS {{ text PT_LOAD FLAGS(5); rodata PT_LOAD FLAGS(4); data PT_LOAD FLAGS(6); }}
+SECTIONS {{
+  . = {text:#x};
+  .text : {{ *(.text._start) *(.text .text.*) }} :text
+  __text_end = .;
+  . = {rodata:#x};
+  .rodata : {{ *(.rodata .rodata.*) *(.eh_frame_hdr) *(.eh_frame) }} :rodata
+  __rodata_end = .;
+  . = {data:#x};
+  .data : {{ *(.data .data.*) *(.got .got.*) }} :data
+  .bss (NOLOAD) : {{ *(.bss .bss.*) *(COMMON) }} :data
+}}
+",
+            text = TEXT.base,
+            rodata = RODATA.base,
+            data = DATA.base,
+        )
+    }
 }

@@ -2,29 +2,10 @@
 //! code, constants and data each in the region of its permissions.
 use std::path::PathBuf;
 
-use xnu_abi::layout::{DATA, RODATA, TEXT};
-
 fn main() {
     let out = PathBuf::from(std::env::var("OUT_DIR").expect("cargo sets OUT_DIR"));
-    let script = format!(
-        "ENTRY(_start)
-PHDRS {{ text PT_LOAD FLAGS(5); rodata PT_LOAD FLAGS(4); data PT_LOAD FLAGS(6); }}
-SECTIONS {{
-  . = {text:#x};
-  .text : {{ *(.text._start) *(.text .text.*) }} :text
-  __text_end = .;
-  . = {rodata:#x};
-  .rodata : {{ *(.rodata .rodata.*) *(.eh_frame_hdr) *(.eh_frame) }} :rodata
-  __rodata_end = .;
-  . = {data:#x};
-  .data : {{ *(.data .data.*) *(.got .got.*) }} :data
-  .bss (NOLOAD) : {{ *(.bss .bss.*) *(COMMON) }} :data
-}}
-",
-        text = TEXT.base,
-        rodata = RODATA.base,
-        data = DATA.base,
-    );
+    let mut script = String::new();
+    xnu_abi::layout::linker_script(&mut script).expect("a String takes any text");
     std::fs::write(out.join("user.ld"), script).expect("OUT_DIR is writable");
     println!("cargo:rustc-link-arg-bins=-T{}", out.join("user.ld").display());
     println!("cargo:rerun-if-changed=build.rs");
