@@ -58,7 +58,7 @@ fn every_type_round_trips_through_the_table() {
 #[test]
 fn the_repository_manifests_compile_against_the_default_system() {
     let dir = common::fixtures().join("../../manifests");
-    let programs = ["launchd", "testchild", "sensortest", "sh"].map(String::from);
+    let programs = ["launchd", "testchild", "sensortest", "sh", "conclavehost", "concltest", "xnubench"].map(String::from);
     let blob = common::compile_against(&dir, Some(&programs), &common::default_system()).expect("manifests/ compiles");
     let table = Table::parse(&blob).expect("parses");
     let hello = table.lookup("kernel", "hello", ResourceType::Service).expect("the boot probe");
@@ -77,10 +77,18 @@ fn the_repository_manifests_compile_against_the_default_system() {
     // The XNU suites' entitled child.
     assert_eq!(table.entitlements("testchild").map(|e| e.0), Some(Entitlements::BOOT | Entitlements::KERNEL_DOMAIN));
     assert_eq!(table.entitlements("exclavetest"), None);
-    // The deadlines' readers: the sensor suite and the shell's `indicator`.
-    for reader in ["sensortest", "sh"] {
-        assert_eq!(table.entitlements(reader).map(|e| e.0), Some(Entitlements::INDICATOR_MIN_ON_TIME));
-    }
+    // The deadlines' readers: the sensor suite and the shell's `indicator`
+    // (which also attaches conclave hosts).
+    assert_eq!(table.entitlements("sensortest").map(|e| e.0), Some(Entitlements::INDICATOR_MIN_ON_TIME));
+    assert_eq!(table.entitlements("sh").map(|e| e.0), Some(Entitlements::INDICATOR_MIN_ON_TIME | Entitlements::CONCLAVE_SPAWN));
+    assert_eq!(table.entitlements("conclavehost").map(|e| e.0), Some(Entitlements::CONCLAVE_HOST));
     let mic = table.lookup("darwin", "mic", ResourceType::Sensor).expect("mic");
     assert_eq!(mic.backing, Backing::Sensor(SensorKind::Mic));
+    // The demo conclave: its manager in the kernel domain, its service and
+    // events in its own.
+    let manager = table.lookup("kernel", "conclave.demo", ResourceType::ConclaveManager).expect("the demo conclave's manager");
+    assert_eq!(manager.backing, Backing::Channel(9));
+    let demo = table.lookup("conclave.demo", "demo", ResourceType::Service).expect("the demo conclave's service");
+    assert_eq!(demo.backing, Backing::Channel(10));
+    assert!(table.lookup("darwin", "demo", ResourceType::Service).is_none(), "the conclave's service is in its domain alone");
 }
