@@ -61,7 +61,7 @@ pub struct Exclaves {
 
 /// XNU's channel ids a NOTIFICATION may come on: the demo conclave's
 /// manager's (9), and 13 to 15.
-const NOTIFICATION_CHANNELS: usize = 4;
+pub const NOTIFICATION_CHANNELS: usize = 4;
 
 /// What EXCLAVECORE makes of the checked table: the table itself (the root
 /// of domains, then (name, type) within each, for lookups by name), and the

@@ -114,9 +114,18 @@ impl Handler for Xnu {
         if channels.contains(disk::DISK_IRQ) {
             upcalls::disk_interrupt(k);
         }
-        let notified: alloc::vec::Vec<u32> = k.exclaves.notification_channels().filter(|&c| channels.contains(Channel::new(c as u8))).collect();
-        if !notified.is_empty() {
-            for channel in notified {
+        // The notification channels among these (at most one per events
+        // page), without allocating on every notification.
+        let mut notified = [0u32; exclaves::NOTIFICATION_CHANNELS];
+        let mut n = 0;
+        for c in k.exclaves.notification_channels().filter(|&c| channels.contains(Channel::new(c as u8))) {
+            if let Some(slot) = notified.get_mut(n) {
+                *slot = c;
+                n += 1;
+            }
+        }
+        if n > 0 {
+            for &channel in &notified[..n] {
                 k.exclaves.events_arrived(channel);
                 // A conclave asked for its host to be stopped.
                 if let Some(pid) = k.conclaves.manager_notified(channel) {
