@@ -116,6 +116,29 @@ impl<W: fmt::Write> Bench<W> {
         self.run_counted(name, warmup, runs.min(RUNS), extra, measure)
     }
 
+    /// For a call that waits for a device, whose slowest samples move with
+    /// the device's real time (an interrupt lands in one or not): `warmup`,
+    /// then `runs` samples, and only their median reported, as
+    /// `"instructions"`, which repeats exactly where the spread does not.
+    pub fn median_few_with(&mut self, name: &str, warmup: usize, runs: usize, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {
+        for _ in 0..warmup {
+            measure();
+        }
+        self.samples.clear();
+        while self.samples.len() < runs.clamp(1, RUNS) {
+            let sample = measure().saturating_sub(self.overhead);
+            // Cannot fail: at most `RUNS`, the vector's capacity.
+            let _ = self.samples.push(sample);
+        }
+        let median = Summary::of(&mut self.samples).median;
+        let _ = write!(self.out, "BENCH {{\"name\":\"{name}\",\"instructions\":{median},\"runs\":{}", self.samples.len());
+        for (key, value) in extra {
+            let _ = write!(self.out, ",\"{key}\":{value}");
+        }
+        let _ = writeln!(self.out, "}}");
+        median
+    }
+
     fn run_counted(&mut self, name: &str, warmup: usize, runs: usize, extra: &[(&str, u64)], mut measure: impl FnMut() -> u64) -> u64 {
         for _ in 0..warmup {
             measure();
