@@ -75,8 +75,8 @@ impl Lifecycle {
     }
 
     /// It faulted. Only a running conclave crashes: a fault in any other
-    /// state (the slot's stub program before the first launch) is not its
-    /// crash, and `false` says so.
+    /// state (of `task-slot.elf`, which the child holds before its first
+    /// launch) is not its crash, and `false` says so.
     pub fn crashed(&mut self) -> bool {
         if self.state != State::Running {
             return false;
@@ -197,7 +197,7 @@ mod tests {
     #[test]
     fn only_a_running_conclave_crashes() {
         let mut c = Lifecycle::new();
-        assert!(!c.crashed(), "the stub's fault before launch is no crash");
+        assert!(!c.crashed(), "a fault of task-slot.elf before the first launch is no crash");
         c.launch(ok).unwrap();
         assert!(c.crashed());
         assert_eq!((c.state(), c.status().crashes), (State::Crashed, 1));

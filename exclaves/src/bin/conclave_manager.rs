@@ -93,7 +93,7 @@ impl Conclave {
     /// starts it in the crashed mode.
     fn crashed(&mut self, child: Child, fault: Fault) {
         if !self.life.crashed() {
-            // Not running: the slot's stub before the first launch, or a
+            // Not running: task-slot.elf before the first launch, or a
             // conclave already crashed. It waits until launched.
             return;
         }
